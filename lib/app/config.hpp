@@ -1,0 +1,36 @@
+/// What the command line asked for, as plain data. Produced by cmd/cli, consumed by app::run.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "proto/proxy_url.hpp"
+#include "proto/types.hpp"
+
+namespace hc::app {
+
+/// `[BIND:]LPORT:HOST:PORT`, ssh -L style.
+struct ForwardSpec {
+  proto::HostPort listen;  ///< host "" for all addresses
+  proto::HostPort target;
+};
+
+enum class Mode : std::uint8_t { stdio, forward };
+
+struct Config {
+  std::vector<proto::HopSpec> hops;  ///< path order: first = nearest
+  Mode mode = Mode::stdio;
+  proto::HostPort target;             ///< stdio mode
+  std::vector<ForwardSpec> forwards;  ///< forward mode
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::vector<std::string> dns_servers;  ///< "IP" or "IP:PORT" / "[v6]:PORT"; empty = system
+  int verbosity = 0;                     ///< -1 quiet, 0 default, 1 -v, 2 -vv
+};
+
+/// Runs the configured mode to completion. Returns the process exit status: 0 success, 1 chain or
+/// network failure.
+int run(const Config& config);
+
+}  // namespace hc::app

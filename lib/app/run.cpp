@@ -1,0 +1,5 @@
+#include "app/config.hpp"
+
+namespace hc::app {
+int run(const Config&) { return 1; }
+}  // namespace hc::app

@@ -1,0 +1,1 @@
+#include "proto/http_connect.hpp"

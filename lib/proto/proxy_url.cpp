@@ -1,0 +1,1 @@
+#include "proto/proxy_url.hpp"

@@ -1,0 +1,1 @@
+#include "proto/rfc1929.hpp"

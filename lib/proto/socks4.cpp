@@ -1,0 +1,1 @@
+#include "proto/socks4.hpp"

@@ -1,0 +1,60 @@
+/// SOCKS5 (RFC 1928) client handshake: method negotiation, optional RFC 1929 auth, and one
+/// command (CONNECT, or UDP ASSOCIATE for the UDP relay).
+///
+/// Reads are exact: method reply 2 bytes, auth reply 2 bytes, command reply 5 bytes (VER REP RSV
+/// ATYP and the first address byte, which is a domain's length) then the rest, so no payload
+/// byte that follows the reply is ever consumed.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "proto/step.hpp"
+#include "proto/types.hpp"
+
+namespace hc::proto {
+
+enum class Socks5Command : std::uint8_t { connect = 0x01, udp_associate = 0x03 };
+
+struct Socks5Options {
+  Socks5Command command = Socks5Command::connect;
+  /// Offer exactly one method and send greeting, auth and request in the first write.
+  bool pipelined = false;
+};
+
+class Socks5Connect final : public Handshake {
+ public:
+  Socks5Connect(HostPort target, std::optional<Credentials> creds, Socks5Options options = {});
+
+  Step start() override;
+  Step resume(std::span<const std::uint8_t> received) override;
+
+  /// BND.ADDR:BND.PORT from the final reply (valid after done).
+  const HostPort& bound() const { return bound_; }
+
+ private:
+  enum class State : std::uint8_t {
+    sending,
+    method_reply,
+    auth_reply,
+    reply_head,
+    reply_tail,
+    done,
+    failed
+  };
+  Step after_send();
+  Step request_step();
+  Step fail(std::error_code ec, Stage stage);
+
+  HostPort target_;
+  std::optional<Credentials> creds_;
+  Socks5Options options_;
+  State state_ = State::sending;
+  std::uint8_t chosen_method_ = 0xFF;
+  std::vector<std::uint8_t> reply_;  // the command reply so far
+  HostPort bound_;
+};
+
+}  // namespace hc::proto

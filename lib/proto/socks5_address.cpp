@@ -1,0 +1,1 @@
+#include "proto/socks5_address.hpp"

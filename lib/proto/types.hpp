@@ -1,0 +1,36 @@
+/// Plain values shared by every codec and by the chain engine: an endpoint, a credential pair and
+/// the stage of a hop a failure belongs to.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace hc::proto {
+
+/// A host (IPv4 literal, IPv6 literal without brackets, or a DNS name) and a port.
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+
+  /// "host:port", with IPv6 literals in brackets.
+  std::string to_string() const;
+  friend bool operator==(const HostPort&, const HostPort&) = default;
+};
+
+struct Credentials {
+  std::string user;
+  std::string password;
+  friend bool operator==(const Credentials&, const Credentials&) = default;
+};
+
+/// Where in a hop's life a failure happened; printed in error messages.
+enum class Stage : std::uint8_t { resolve, connect, auth, request, tls, relay };
+std::string_view to_string(Stage stage);
+
+/// True for a dotted-quad IPv4 literal.
+bool is_ipv4_literal(std::string_view host);
+/// True for an IPv6 literal (no brackets, no zone).
+bool is_ipv6_literal(std::string_view host);
+
+}  // namespace hc::proto
