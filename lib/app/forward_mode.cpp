@@ -1,0 +1,118 @@
+#include <memory>
+#include <string>
+
+#include "app/modes.hpp"
+#include "log/log.hpp"
+#include "relay/relay.hpp"
+
+namespace hc::app {
+namespace {
+
+/// One accepted connection: its own chain, then the relay. Failures end this connection only.
+awaitable<void> serve_connection(tcp::socket accepted, const Config& config,
+                                 const ForwardSpec& spec, chain::Services& services) {
+  std::error_code ignored;
+  const auto peer = accepted.remote_endpoint(ignored);
+  const std::string who = peer.address().to_string() + ":" + std::to_string(peer.port());
+  auto chain = co_await chain::open_chain(config.hops, spec.target, services);
+  if (chain.error) {
+    log::error("forward " + std::to_string(spec.listen.port) + " from " + who + ": " +
+               chain.error->message());
+    co_return;
+  }
+  accepted.set_option(tcp::no_delay(true), ignored);
+  transport::TcpStream local(std::move(accepted));
+  const auto stats = co_await relay::relay(local, *chain.stream);
+  chain.stream->close();
+  log::verbose("forward " + std::to_string(spec.listen.port) + " from " + who + " closed: " +
+               std::to_string(stats.up.bytes) + " bytes sent, " +
+               std::to_string(stats.down.bytes) + " bytes received");
+}
+
+void log_connection_end(std::exception_ptr e) {
+  if (!e) {
+    return;
+  }
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    log::error(std::string("connection ended by an internal error: ") + ex.what());
+  }
+}
+
+awaitable<void> accept_loop(tcp::acceptor acceptor, const Config& config, const ForwardSpec& spec,
+                            chain::Services& services) {
+  const auto ex = co_await asio::this_coro::executor;
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(nothrow);
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
+      co_return;
+    }
+    if (ec) {
+      // Out of descriptors and the like: keep serving rather than die, but do not spin.
+      log::error("accept on port " + std::to_string(spec.listen.port) + ": " + ec.message());
+      asio::steady_timer pause(ex, std::chrono::milliseconds(100));
+      co_await pause.async_wait(nothrow);
+      continue;
+    }
+    asio::co_spawn(ex, serve_connection(std::move(socket), config, spec, services),
+                   log_connection_end);
+  }
+}
+
+/// The listening address: "" (written `*`) means every address, IPv6 and IPv4.
+asio::ip::address listen_address(const std::string& host, std::error_code& ec) {
+  if (host.empty()) {
+    return asio::ip::address_v6::any();
+  }
+  return asio::ip::make_address(host, ec);
+}
+
+}  // namespace
+
+awaitable<int> run_forward(const Config& config, chain::Services& services) {
+  const auto ex = co_await asio::this_coro::executor;
+  std::vector<tcp::acceptor> acceptors;
+  for (const auto& spec : config.forwards) {
+    std::error_code ec;
+    const auto address = listen_address(spec.listen.host, ec);
+    if (ec) {
+      log::error("forward " + spec.listen.to_string() + ": bind address must be an IP address");
+      co_return 1;
+    }
+    tcp::acceptor acceptor(ex);
+    const tcp::endpoint endpoint(address, spec.listen.port);
+    acceptor.open(endpoint.protocol(), ec);
+    if (!ec && address.is_v6() && spec.listen.host.empty()) {
+      acceptor.set_option(asio::ip::v6_only(false), ec);
+    }
+    if (!ec) {
+      acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    }
+    if (!ec) {
+      acceptor.bind(endpoint, ec);
+    }
+    if (!ec) {
+      acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    }
+    if (ec) {
+      log::error("forward: cannot listen on " +
+                 (spec.listen.host.empty() ? "*:" + std::to_string(spec.listen.port)
+                                           : spec.listen.to_string()) +
+                 ": " + ec.message());
+      co_return 1;
+    }
+    log::verbose("forwarding " + spec.listen.to_string() + " to " + spec.target.to_string());
+    acceptors.push_back(std::move(acceptor));
+  }
+  for (std::size_t i = 0; i < acceptors.size(); ++i) {
+    asio::co_spawn(ex, accept_loop(std::move(acceptors[i]), config, config.forwards[i], services),
+                   log_connection_end);
+  }
+  // Listeners run until the io_context stops (a signal).
+  asio::steady_timer forever(ex, asio::steady_timer::time_point::max());
+  co_await forever.async_wait(nothrow);
+  co_return 0;
+}
+
+}  // namespace hc::app

@@ -1,0 +1,51 @@
+#include "chain/chain_error.hpp"
+
+namespace hc::chain {
+namespace {
+
+class ChainCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "chain"; }
+  std::string message(int ev) const override {
+    switch (static_cast<ChainErrc>(ev)) {
+      case ChainErrc::timed_out:
+        return "timed out";
+      case ChainErrc::closed_during_handshake:
+        return "connection closed by the proxy during the handshake";
+      case ChainErrc::no_address:
+        return "no usable address";
+      case ChainErrc::no_ipv4_address:
+        return "no IPv4 address (socks4 cannot carry IPv6; use socks4a:// to pass the name)";
+    }
+    return "unknown chain error";
+  }
+};
+
+}  // namespace
+
+const std::error_category& chain_category() {
+  static const ChainCategory c;
+  return c;
+}
+
+std::error_code make_error_code(ChainErrc e) { return {static_cast<int>(e), chain_category()}; }
+
+std::string ChainError::message() const {
+  std::string m;
+  if (hop == 0) {
+    m = "target " + where;
+  } else {
+    m = "hop " + std::to_string(hop) + "/" + std::to_string(hops) + " " + where;
+  }
+  m += ": ";
+  m += proto::to_string(stage);
+  m += ": ";
+  m += ec.message();
+  if (!detail.empty()) {
+    m += ": ";
+    m += detail;
+  }
+  return m;
+}
+
+}  // namespace hc::chain

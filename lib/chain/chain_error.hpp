@@ -1,0 +1,38 @@
+/// The one error type of a chain: which hop (index and redacted URL), which stage, and why.
+///   hopchain: hop 2/3 socks5h://proxy-b:1080: request: connection not allowed by ruleset (SOCKS5 reply 0x02)
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <system_error>
+
+#include "proto/types.hpp"
+
+namespace hc::chain {
+
+/// Failures of the chain engine itself (the codecs and the network have their own categories).
+enum class ChainErrc {
+  timed_out = 1,            ///< a connect or handshake outlived --connect-timeout
+  closed_during_handshake,  ///< EOF before the hop finished its reply
+  no_address,               ///< the resolver returned nothing usable
+  no_ipv4_address,          ///< socks4 needs IPv4, the name has only IPv6 addresses
+};
+const std::error_category& chain_category();
+std::error_code make_error_code(ChainErrc e);
+
+struct ChainError {
+  std::size_t hop = 0;    ///< 1-based; 0 = the target itself (direct connection, no hop)
+  std::size_t hops = 0;   ///< chain length
+  std::string where;      ///< the hop's redacted URL, or the target's host:port
+  proto::Stage stage = proto::Stage::connect;
+  std::error_code ec;
+  std::string detail;     ///< extra words (an HTTP status line, a name that did not resolve)
+
+  /// "hop 2/3 socks5h://proxy-b:1080: request: ..." without the "hopchain: " prefix.
+  std::string message() const;
+};
+
+}  // namespace hc::chain
+
+template <>
+struct std::is_error_code_enum<hc::chain::ChainErrc> : std::true_type {};

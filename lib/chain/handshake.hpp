@@ -1,0 +1,17 @@
+/// The only place where a sans-IO codec meets a stream.
+#pragma once
+
+#include <system_error>
+
+#include "proto/step.hpp"
+#include "transport/stream.hpp"
+
+namespace hc::chain {
+
+/// Runs `codec` over `stream` until done or failed. `stage` tracks the step in progress, so a
+/// caller whose deadline fired can still say which stage timed out. EOF mid-reply becomes
+/// ChainErrc::closed_during_handshake.
+awaitable<std::error_code> run_handshake(transport::Stream& stream, proto::Handshake& codec,
+                                         proto::Stage& stage);
+
+}  // namespace hc::chain

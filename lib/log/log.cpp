@@ -1,0 +1,39 @@
+#include "log/log.hpp"
+
+#include <unistd.h>
+
+#include <string>
+
+namespace hc::log {
+namespace {
+int g_verbosity = 0;
+}
+
+void set_verbosity(int verbosity) { g_verbosity = verbosity; }
+
+bool enabled(Level level) {
+  // Errors are printed even with -q: a failure must always say why.
+  return level == Level::error || static_cast<int>(level) <= g_verbosity;
+}
+
+void write(Level level, std::string_view message) {
+  if (!enabled(level)) {
+    return;
+  }
+  std::string line = "hopchain: ";
+  line.append(message);
+  line.push_back('\n');
+  // One write() per line so lines from concurrent connections do not interleave.
+  const char* p = line.data();
+  std::size_t left = line.size();
+  while (left > 0) {
+    const ssize_t n = ::write(STDERR_FILENO, p, left);
+    if (n <= 0) {
+      return;
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+}
+
+}  // namespace hc::log

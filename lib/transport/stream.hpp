@@ -1,0 +1,53 @@
+/// A byte stream the chain is built over and the relay runs on: plain TCP at the bottom, then
+/// whatever layers hops add (a TLS session inside the tunnel so far, a prefix of bytes that came
+/// glued to a reply). All operations are non-throwing; EOF, reset and abort are ordinary results.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <system_error>
+#include <tuple>
+
+#include "transport/asio.hpp"
+
+namespace hc::transport {
+
+using IoResult = std::tuple<std::error_code, std::size_t>;
+
+class Stream {
+ public:
+  virtual ~Stream() = default;
+
+  /// Reads at least one byte, or returns an error (asio::error::eof at end of stream).
+  virtual awaitable<IoResult> read_some(std::span<std::uint8_t> buffer) = 0;
+  /// Writes all of `data` or returns an error.
+  virtual awaitable<IoResult> write_all(std::span<const std::uint8_t> data) = 0;
+  /// Signals end of our data (TCP FIN); reading continues.
+  virtual awaitable<std::error_code> shutdown_send() = 0;
+  /// Abortive close of every layer; pending operations complete with an error.
+  virtual void close() = 0;
+  /// The TCP socket under every layer, if any; a deadline closes it to abort whatever is pending.
+  virtual tcp::socket* bottom() = 0;
+  /// Bytes already received and buffered above the socket (they must be relayed first).
+  virtual std::size_t buffered() const { return 0; }
+
+  awaitable<IoResult> read_exactly(std::span<std::uint8_t> buffer);
+};
+
+/// Plain TCP.
+class TcpStream final : public Stream {
+ public:
+  explicit TcpStream(tcp::socket socket) : socket_(std::move(socket)) {}
+
+  awaitable<IoResult> read_some(std::span<std::uint8_t> buffer) override;
+  awaitable<IoResult> write_all(std::span<const std::uint8_t> data) override;
+  awaitable<std::error_code> shutdown_send() override;
+  void close() override;
+  tcp::socket* bottom() override { return &socket_; }
+
+ private:
+  tcp::socket socket_;
+};
+
+}  // namespace hc::transport
