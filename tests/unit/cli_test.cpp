@@ -1,0 +1,114 @@
+// Command-line parsing (cmd/cli) and the endpoint syntax it relies on: exit codes, hop order,
+// forward specs, and that a bad URL is reported without echoing it (it may hold a password).
+#include <boost/test/unit_test.hpp>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "app/endpoint_syntax.hpp"
+#include "cli.hpp"
+
+namespace {
+
+struct Parsed {
+  hc::cli::ParseOutcome outcome;
+  std::string out;
+  std::string err;
+};
+
+Parsed parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "hopchain");
+  std::vector<const char*> argv;
+  for (const auto& a : args) {
+    argv.push_back(a.c_str());
+  }
+  std::ostringstream out, err;
+  auto outcome = hc::cli::parse(static_cast<int>(argv.size()), argv.data(), out, err);
+  return {std::move(outcome), out.str(), err.str()};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(cli)
+
+BOOST_AUTO_TEST_CASE(stdio_with_hops_in_path_order) {
+  auto p = parse({"-x", "socks5h://a:1080", "-x", "http://b", "-v", "stdio", "example.org", "22"});
+  BOOST_REQUIRE(p.outcome.config);
+  const auto& c = *p.outcome.config;
+  BOOST_TEST(c.hops.size() == 2u);
+  BOOST_TEST(c.hops[0].server.host == "a");
+  BOOST_TEST(c.hops[1].server.port == 8080);
+  BOOST_TEST(c.target.host == "example.org");
+  BOOST_TEST(c.target.port == 22);
+  BOOST_TEST(c.verbosity == 1);
+  BOOST_TEST((c.mode == hc::app::Mode::stdio));
+}
+
+BOOST_AUTO_TEST_CASE(no_hop_is_a_direct_connection) {
+  auto p = parse({"stdio", "[::1]", "22"});
+  BOOST_REQUIRE(p.outcome.config);
+  BOOST_TEST(p.outcome.config->hops.empty());
+  BOOST_TEST(p.outcome.config->target.host == "::1");
+}
+
+BOOST_AUTO_TEST_CASE(verbosity_and_timeout) {
+  auto p = parse({"-vv", "--connect-timeout", "2.5", "stdio", "h", "1"});
+  BOOST_REQUIRE(p.outcome.config);
+  BOOST_TEST(p.outcome.config->verbosity == 2);
+  BOOST_TEST(p.outcome.config->connect_timeout.count() == 2500);
+  auto q = parse({"-q", "stdio", "h", "1"});
+  BOOST_REQUIRE(q.outcome.config);
+  BOOST_TEST(q.outcome.config->verbosity == -1);
+}
+
+BOOST_AUTO_TEST_CASE(usage_errors_exit_2) {
+  BOOST_TEST(parse({}).outcome.exit_code == 2);
+  BOOST_TEST(parse({"stdio", "h"}).outcome.exit_code == 2);
+  BOOST_TEST(parse({"stdio", "h", "0"}).outcome.exit_code == 2);
+  BOOST_TEST(parse({"stdio", "h", "65536"}).outcome.exit_code == 2);
+  BOOST_TEST(parse({"forward", "8080"}).outcome.exit_code == 2);
+  BOOST_TEST(parse({"--connect-timeout", "0", "stdio", "h", "1"}).outcome.exit_code == 2);
+  BOOST_TEST(parse({"bogus"}).outcome.exit_code == 2);
+}
+
+BOOST_AUTO_TEST_CASE(help_and_version_exit_0) {
+  auto h = parse({"--help"});
+  BOOST_TEST(!h.outcome.config);
+  BOOST_TEST(h.outcome.exit_code == 0);
+  BOOST_TEST(h.out.find("socks5h://") != std::string::npos);
+  auto v = parse({"--version"});
+  BOOST_TEST(v.outcome.exit_code == 0);
+  BOOST_TEST(v.out.find("hopchain") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(bad_url_is_not_echoed) {
+  auto p = parse({"-x", "socks9://user:hunter2@host", "stdio", "h", "1"});
+  BOOST_TEST(p.outcome.exit_code == 2);
+  BOOST_TEST(p.err.find("unknown scheme") != std::string::npos);
+  BOOST_TEST(p.err.find("hunter2") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(forward_specs) {
+  auto p = parse({"forward", "8080:example.org:80", "[::1]:2222:[2001:db8::1]:22", "*:9:h:9"});
+  BOOST_REQUIRE(p.outcome.config);
+  const auto& f = p.outcome.config->forwards;
+  BOOST_REQUIRE(f.size() == 3u);
+  BOOST_TEST(f[0].listen.host == "127.0.0.1");
+  BOOST_TEST(f[0].listen.port == 8080);
+  BOOST_TEST(f[0].target.host == "example.org");
+  BOOST_TEST(f[1].listen.host == "::1");
+  BOOST_TEST(f[1].target.host == "2001:db8::1");
+  BOOST_TEST(f[1].target.port == 22);
+  BOOST_TEST(f[2].listen.host.empty());
+}
+
+BOOST_AUTO_TEST_CASE(bad_forward_specs) {
+  hc::app::ForwardSpec spec;
+  for (const char* text : {"", "80", "80:h", "0:h:80", "80:h:0", "80:h:x", "a.b:80:h:80",
+                           "1:2:3:4:5", "[::1:80:h:80", "80:[::1]x:80"}) {
+    BOOST_TEST_CONTEXT(text) { BOOST_TEST(!hc::app::parse_forward_spec(text, spec).empty()); }
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
