@@ -73,7 +73,11 @@ std::error_code make_error_code(Socks5Error e);
 std::error_code make_error_code(HttpConnectError e);
 std::error_code make_error_code(UrlError e);
 
-inline std::error_code socks4_reply(int cd) { return {cd, socks4_reply_category()}; }
+/// CD 0x00 is a failure too, but a zero error_code reads as success: it is stored as 0x100 and
+/// the category prints only the low byte.
+inline std::error_code socks4_reply(int cd) {
+  return {cd == 0 ? 0x100 : cd, socks4_reply_category()};
+}
 inline std::error_code socks5_reply(int rep) { return {rep, socks5_reply_category()}; }
 inline std::error_code http_status(int status) { return {status, http_status_category()}; }
 

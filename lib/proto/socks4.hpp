@@ -26,16 +26,22 @@ class Socks4Connect final : public Handshake {
   Step resume(std::span<const std::uint8_t> received) override;
 
   /// The request bytes, or an error when the target or user id cannot be encoded.
-  static std::error_code encode(const HostPort& target, const std::string& userid,
-                                bool allow_name, std::vector<std::uint8_t>& out);
+  static std::error_code encode(const HostPort& target, const std::string& userid, bool allow_name,
+                                std::vector<std::uint8_t>& out);
   /// Checks an 8-byte reply: success, a socks4_reply code, or Socks4Error::bad_reply_version.
   static std::error_code parse_reply(std::span<const std::uint8_t, kSocks4ReplySize> reply);
 
  private:
+  enum class State : std::uint8_t { idle, sending, reply, done, failed };
+  Step fail(std::error_code ec);
+
   HostPort target_;
   std::string userid_;
   bool allow_name_;
-  bool sent_ = false;
+  State state_ = State::idle;
+  std::array<std::uint8_t, kSocks4ReplySize> reply_{};
+  std::size_t have_ = 0;  // reply bytes received so far
+  std::error_code ec_;    // the failure, repeated if resumed after it
 };
 
 }  // namespace hc::proto

@@ -47,13 +47,24 @@ class Socks5Connect final : public Handshake {
   Step after_send();
   Step request_step();
   Step fail(std::error_code ec, Stage stage);
+  Step expect(State state, std::size_t size);
+  Step on_method_reply();
+  Step on_auth_reply();
+  Step on_reply_head();
+  Step on_reply_tail();
 
   HostPort target_;
   std::optional<Credentials> creds_;
   Socks5Options options_;
   State state_ = State::sending;
+  State after_send_ = State::method_reply;  // what to read once the pending send is written
   std::uint8_t chosen_method_ = 0xFF;
-  std::vector<std::uint8_t> reply_;  // the command reply so far
+  std::vector<std::uint8_t> auth_request_;     // RFC 1929 request, encoded up front
+  std::vector<std::uint8_t> command_request_;  // VER CMD RSV ATYP ADDR PORT, encoded up front
+  std::vector<std::uint8_t> reply_;            // the reply being read, so far
+  std::size_t want_ = 0;                       // total size of the reply being read
+  std::error_code ec_;                         // the failure, repeated if resumed after it
+  Stage fail_stage_ = Stage::request;
   HostPort bound_;
 };
 

@@ -31,13 +31,20 @@ std::string_view to_string(Stage stage) {
   return "unknown";
 }
 
+// inet_pton stops at a NUL; "1.2.3.4\0evil" must not pass for an address.
 bool is_ipv4_literal(std::string_view host) {
+  if (host.find('\0') != std::string_view::npos) {
+    return false;
+  }
   unsigned char buf[4];
   const std::string s(host);
   return inet_pton(AF_INET, s.c_str(), buf) == 1;
 }
 
 bool is_ipv6_literal(std::string_view host) {
+  if (host.find('\0') != std::string_view::npos) {
+    return false;
+  }
   unsigned char buf[16];
   const std::string s(host);
   return inet_pton(AF_INET6, s.c_str(), buf) == 1;
