@@ -135,7 +135,7 @@ class HttpConnectCategory final : public std::error_category {
       case HttpConnectError::bad_header:
         return "malformed HTTP header line";
       case HttpConnectError::invalid_host:
-        return "CONNECT host is empty or contains CR, LF, NUL or space";
+        return "CONNECT host is empty or contains a space or control character";
       case HttpConnectError::not_2xx:
         return "proxy refused CONNECT";
       case HttpConnectError::credentials_too_long:

@@ -37,9 +37,12 @@ class HttpResponseHead {
   std::optional<std::string> header(std::string_view name) const;
 
  private:
-  Result parse();
+  Result parse(std::size_t head_end);
+  Result fail(std::error_code ec);
 
-  std::vector<std::uint8_t> buffer_;
+  std::vector<std::uint8_t> buffer_;  // the head so far (and, transiently, what follows it)
+  std::size_t scanned_ = 0;           // bytes of buffer_ already searched for the blank line
+  std::size_t line_start_ = 0;        // offset of the line scanned_ is in
   std::vector<std::uint8_t> leftover_;
   std::vector<std::pair<std::string, std::string>> headers_;
   std::string status_line_;
