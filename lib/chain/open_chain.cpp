@@ -18,8 +18,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-long long ms_since(Clock::time_point start) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+/// "12.3 ms": loopback hops take well under a millisecond, so keep a decimal.
+std::string ms_since(Clock::time_point start) {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+  const long long tenths = (us.count() + 50) / 100;
+  return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " ms";
 }
 
 std::string seconds_text(std::chrono::milliseconds d) {
@@ -112,7 +115,7 @@ awaitable<ChainResult> open_chain(std::vector<proto::HopSpec> hops, proto::HostP
     std::error_code ignored;
     const auto peer = socket.remote_endpoint(ignored);
     log::verbose((first_hop ? label(1) : "target " + first.to_string()) + ": connected to " +
-                 peer.address().to_string() + " in " + std::to_string(ms_since(started)) + " ms");
+                 peer.address().to_string() + " in " + ms_since(started));
   }
   std::unique_ptr<transport::Stream> stream =
       std::make_unique<transport::TcpStream>(std::move(socket));
@@ -128,8 +131,8 @@ awaitable<ChainResult> open_chain(std::vector<proto::HopSpec> hops, proto::HostP
       if (r.ec) {
         co_return fail(i + 1, proto::Stage::resolve, r.ec, next.host);
       }
-      log::debug(label(i + 1) + ": resolved " + next.host + " to " +
-                 r.addresses.front().to_string() + " (the scheme asks hopchain to resolve)");
+      log::verbose(label(i + 1) + ": resolved " + next.host + " to " +
+                   r.addresses.front().to_string() + " here (the scheme takes addresses)");
       next.host = r.addresses.front().to_string();
     }
     auto codec = make_handshake(hop, next);
