@@ -137,8 +137,8 @@ awaitable<ChainResult> open_chain(std::vector<proto::HopSpec> hops, proto::HostP
     }
     auto codec = make_handshake(hop, next);
     proto::Stage stage = proto::Stage::auth;
-    auto outcome = co_await transport::with_deadline(
-        *stream->bottom(), services.connect_timeout, run_handshake(*stream, *codec, stage));
+    auto outcome = co_await transport::with_deadline(*stream->bottom(), services.connect_timeout,
+                                                     run_handshake(*stream, *codec, stage));
     if (!outcome) {
       co_return fail(i + 1, stage, ChainErrc::timed_out,
                      "no answer within " + seconds_text(services.connect_timeout));
@@ -147,7 +147,7 @@ awaitable<ChainResult> open_chain(std::vector<proto::HopSpec> hops, proto::HostP
       co_return fail(i + 1, stage, *outcome, codec->detail());
     }
     log::verbose(label(i + 1) + ": tunnel to " + next.to_string() + " open in " +
-                 std::to_string(ms_since(started)) + " ms");
+                 ms_since(started));
     const auto leftover = codec->leftover();
     if (!leftover.empty()) {
       // Payload that came glued to the reply (an SSH banner, say): it belongs to the user.
