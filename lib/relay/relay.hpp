@@ -3,6 +3,8 @@
 /// Half-close is carried through: EOF from one side becomes shutdown_send on the other while the
 /// opposite direction keeps flowing. An error on either side (a reset, a write to a closed peer)
 /// aborts both, so the failure propagates instead of leaving the other direction hanging.
+/// Where both ends are plain descriptors (no TLS layer) bytes move with splice(2); bytes that
+/// were read ahead during a handshake are flushed first.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +17,7 @@ namespace hc::relay {
 struct DirectionStats {
   std::uint64_t bytes = 0;
   std::error_code error;  ///< empty when the direction ended with a clean EOF
+  bool spliced = false;   ///< the zero-copy path carried this direction
 };
 
 struct RelayStats {
@@ -22,6 +25,15 @@ struct RelayStats {
   DirectionStats down;  ///< remote -> local
 };
 
-awaitable<RelayStats> relay(transport::Stream& local, transport::Stream& remote);
+struct RelayOptions {
+  bool allow_splice = true;
+};
+
+/// The default options, with `HOPCHAIN_RELAY=copy` in the environment turning splice off (for
+/// comparing the two paths, or a kernel where splice misbehaves).
+RelayOptions relay_options_from_environment();
+
+awaitable<RelayStats> relay(transport::Stream& local, transport::Stream& remote,
+                            RelayOptions options = relay_options_from_environment());
 
 }  // namespace hc::relay

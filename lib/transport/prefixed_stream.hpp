@@ -24,6 +24,8 @@ class PrefixedStream final : public Stream {
   void close() override { inner_->close(); }
   tcp::socket* bottom() override { return inner_->bottom(); }
   std::size_t buffered() const override { return prefix_.size() - offset_ + inner_->buffered(); }
+  /// Only once the prefix has been read: splicing must not overtake it.
+  RawIo* raw_io() override { return offset_ < prefix_.size() ? nullptr : inner_->raw_io(); }
 
  private:
   std::unique_ptr<Stream> inner_;

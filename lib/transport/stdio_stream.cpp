@@ -64,6 +64,16 @@ awaitable<std::error_code> StdioStream::shutdown_send() {
   co_return ec;
 }
 
+awaitable<std::error_code> StdioStream::wait_readable() {
+  auto [ec] = co_await in_.async_wait(asio::posix::descriptor_base::wait_read, nothrow);
+  co_return ec;
+}
+
+awaitable<std::error_code> StdioStream::wait_writable() {
+  auto [ec] = co_await out_.async_wait(asio::posix::descriptor_base::wait_write, nothrow);
+  co_return ec;
+}
+
 void StdioStream::close() {
   std::error_code ignored;
   in_.close(ignored);

@@ -6,7 +6,7 @@
 
 namespace hc::transport {
 
-class StdioStream final : public Stream {
+class StdioStream final : public Stream, private RawIo {
  public:
   explicit StdioStream(const asio::any_io_executor& ex);
   ~StdioStream() override;
@@ -16,8 +16,14 @@ class StdioStream final : public Stream {
   awaitable<std::error_code> shutdown_send() override;
   void close() override;
   tcp::socket* bottom() override { return nullptr; }
+  RawIo* raw_io() override { return this; }
 
  private:
+  int read_fd() override { return in_.native_handle(); }
+  int write_fd() override { return out_.native_handle(); }
+  awaitable<std::error_code> wait_readable() override;
+  awaitable<std::error_code> wait_writable() override;
+
   asio::posix::stream_descriptor in_;
   asio::posix::stream_descriptor out_;
 };

@@ -15,6 +15,17 @@ namespace hc::transport {
 
 using IoResult = std::tuple<std::error_code, std::size_t>;
 
+/// Kernel-level access for the zero-copy relay: the descriptors under a stream that has no
+/// user-space layer (no TLS), and waits for their readiness.
+class RawIo {
+ public:
+  virtual ~RawIo() = default;
+  virtual int read_fd() = 0;
+  virtual int write_fd() = 0;
+  virtual awaitable<std::error_code> wait_readable() = 0;
+  virtual awaitable<std::error_code> wait_writable() = 0;
+};
+
 class Stream {
  public:
   virtual ~Stream() = default;
@@ -31,12 +42,14 @@ class Stream {
   virtual tcp::socket* bottom() = 0;
   /// Bytes already received and buffered above the socket (they must be relayed first).
   virtual std::size_t buffered() const { return 0; }
+  /// Raw descriptors for splice(2), or nullptr when a user-space layer (TLS) sits on top.
+  virtual RawIo* raw_io() { return nullptr; }
 
   awaitable<IoResult> read_exactly(std::span<std::uint8_t> buffer);
 };
 
 /// Plain TCP.
-class TcpStream final : public Stream {
+class TcpStream final : public Stream, private RawIo {
  public:
   explicit TcpStream(tcp::socket socket) : socket_(std::move(socket)) {}
 
@@ -45,8 +58,14 @@ class TcpStream final : public Stream {
   awaitable<std::error_code> shutdown_send() override;
   void close() override;
   tcp::socket* bottom() override { return &socket_; }
+  RawIo* raw_io() override { return this; }
 
  private:
+  int read_fd() override { return socket_.native_handle(); }
+  int write_fd() override { return socket_.native_handle(); }
+  awaitable<std::error_code> wait_readable() override;
+  awaitable<std::error_code> wait_writable() override;
+
   tcp::socket socket_;
 };
 

@@ -1,0 +1,25 @@
+/// Zero-copy relaying of one direction with splice(2): source descriptor -> pipe -> destination
+/// descriptor, so payload bytes never enter user space. Linux only; other systems and descriptor
+/// kinds that cannot splice (a tty) report `unsupported` before moving any byte, and the caller
+/// copies instead.
+#pragma once
+
+#include <cstdint>
+#include <system_error>
+
+#include "transport/stream.hpp"
+
+namespace hc::relay {
+
+enum class SpliceOutcome : std::uint8_t { eof, error, unsupported };
+
+struct SpliceResult {
+  SpliceOutcome outcome = SpliceOutcome::unsupported;
+  std::uint64_t bytes = 0;
+  std::error_code error;
+};
+
+/// Moves bytes from `from` to `to` until EOF or an error. Does not shut down or close anything.
+awaitable<SpliceResult> splice_until_eof(transport::RawIo& from, transport::RawIo& to);
+
+}  // namespace hc::relay
