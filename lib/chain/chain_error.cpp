@@ -28,7 +28,9 @@ const std::error_category& chain_category() {
   return c;
 }
 
-std::error_code make_error_code(ChainErrc e) { return {static_cast<int>(e), chain_category()}; }
+std::error_code make_error_code(ChainErrc e) {
+  return {static_cast<int>(e), chain_category()};
+}
 
 std::string ChainError::message() const {
   std::string m;

@@ -1,5 +1,6 @@
 /// The one error type of a chain: which hop (index and redacted URL), which stage, and why.
-///   hopchain: hop 2/3 socks5h://proxy-b:1080: request: connection not allowed by ruleset (SOCKS5 reply 0x02)
+///   hopchain: hop 2/3 socks5h://proxy-b:1080: request: connection not allowed by ruleset (SOCKS5
+///   reply 0x02)
 #pragma once
 
 #include <cstddef>
@@ -21,12 +22,12 @@ const std::error_category& chain_category();
 std::error_code make_error_code(ChainErrc e);
 
 struct ChainError {
-  std::size_t hop = 0;    ///< 1-based; 0 = the target itself (direct connection, no hop)
-  std::size_t hops = 0;   ///< chain length
-  std::string where;      ///< the hop's redacted URL, or the target's host:port
+  std::size_t hop = 0;   ///< 1-based; 0 = the target itself (direct connection, no hop)
+  std::size_t hops = 0;  ///< chain length
+  std::string where;     ///< the hop's redacted URL, or the target's host:port
   proto::Stage stage = proto::Stage::connect;
   std::error_code ec;
-  std::string detail;     ///< extra words (an HTTP status line, a name that did not resolve)
+  std::string detail;  ///< extra words (an HTTP status line, a name that did not resolve)
 
   /// "hop 2/3 socks5h://proxy-b:1080: request: ..." without the "hopchain: " prefix.
   std::string message() const;

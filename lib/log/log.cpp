@@ -1,15 +1,16 @@
 #include "log/log.hpp"
 
-#include <unistd.h>
-
 #include <string>
+#include <unistd.h>
 
 namespace hc::log {
 namespace {
 int g_verbosity = 0;
 }
 
-void set_verbosity(int verbosity) { g_verbosity = verbosity; }
+void set_verbosity(int verbosity) {
+  g_verbosity = verbosity;
+}
 
 bool enabled(Level level) {
   // Errors are printed even with -q: a failure must always say why.

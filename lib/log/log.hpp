@@ -13,9 +13,17 @@ void set_verbosity(int verbosity);
 bool enabled(Level level);
 void write(Level level, std::string_view message);
 
-inline void error(std::string_view m) { write(Level::error, m); }
-inline void info(std::string_view m) { write(Level::info, m); }
-inline void verbose(std::string_view m) { write(Level::verbose, m); }
-inline void debug(std::string_view m) { write(Level::debug, m); }
+inline void error(std::string_view m) {
+  write(Level::error, m);
+}
+inline void info(std::string_view m) {
+  write(Level::info, m);
+}
+inline void verbose(std::string_view m) {
+  write(Level::verbose, m);
+}
+inline void debug(std::string_view m) {
+  write(Level::debug, m);
+}
 
 }  // namespace hc::log

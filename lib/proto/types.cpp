@@ -1,7 +1,6 @@
 #include "proto/types.hpp"
 
 #include <arpa/inet.h>
-
 #include <string>
 
 namespace hc::proto {

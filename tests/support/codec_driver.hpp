@@ -43,7 +43,9 @@ inline Bytes hex(std::string_view text) {
   return out;
 }
 
-inline Bytes bytes(std::string_view text) { return Bytes(text.begin(), text.end()); }
+inline Bytes bytes(std::string_view text) {
+  return Bytes(text.begin(), text.end());
+}
 
 inline Bytes concat(std::initializer_list<Bytes> parts) {
   Bytes out;
@@ -67,12 +69,12 @@ inline std::string to_hex(std::span<const std::uint8_t> data) {
 }
 
 struct DriveResult {
-  Bytes sent;                    ///< everything the codec asked to send, concatenated
-  proto::Step::Kind end;         ///< done or fail, or recv_* when the replies ran out
-  std::error_code ec;            ///< on fail
+  Bytes sent;             ///< everything the codec asked to send, concatenated
+  proto::Step::Kind end;  ///< done or fail, or recv_* when the replies ran out
+  std::error_code ec;     ///< on fail
   proto::Stage stage = proto::Stage::request;
-  Bytes leftover;                ///< codec's leftover() after done
-  std::size_t consumed = 0;      ///< reply bytes handed to the codec
+  Bytes leftover;            ///< codec's leftover() after done
+  std::size_t consumed = 0;  ///< reply bytes handed to the codec
   bool starved() const {
     return end == proto::Step::Kind::recv_exactly || end == proto::Step::Kind::recv_some;
   }

@@ -1,9 +1,10 @@
 // run_handshake over an in-memory stream: real codecs, replies split into 1-byte reads, EOF at
 // every offset, and payload glued to the reply left in the stream (or in leftover()).
+#include "chain/handshake.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include "chain/chain_error.hpp"
-#include "chain/handshake.hpp"
 #include "chain/open_chain.hpp"
 #include "proto/http_connect.hpp"
 #include "proto/socks4.hpp"
