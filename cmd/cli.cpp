@@ -10,6 +10,8 @@
 #include <CLI/CLI.hpp>
 
 #include "app/endpoint_syntax.hpp"
+#include "app/listener.hpp"
+#include "app/users_file.hpp"
 #include "proto/proxy_url.hpp"
 
 namespace hc::cli {
@@ -23,11 +25,19 @@ constexpr const char* kFooter = R"(URL schemes (how each hop is asked for the ne
   socks5://[user[:pass]@]host[:1080]       an address; hopchain resolves names
   socks5h://[user[:pass]@]host[:1080]      the name, resolved by the hop
   http://[user:pass@]host[:8080]           HTTP CONNECT; the name, resolved by the hop
+  https://[user:pass@]host[:443]           HTTP CONNECT inside TLS
+  socks5h+tls://[user[:pass]@]host[:1080]  any socks scheme + "+tls": SOCKS inside TLS
+TLS hops verify certificate and host name (--cafile, else the system store). Per hop:
+  ?cafile=PATH  ?sni=NAME  ?cert=PATH&key=PATH  ?insecure=1 (no verification)
 
 Examples:
   hopchain -x socks5h://bastion:1080 -x http://proxy:3128 stdio example.org 22
   ssh -o ProxyCommand='hopchain -f ~/chain.txt stdio %h %p' user@host
   hopchain -x socks5://127.0.0.1:1080 forward 8080:intranet.example:80 [::1]:2222:git:22
+  hopchain -x socks5h://bastion:1080 socks 1080
+      then: curl --socks5-hostname 127.0.0.1:1080 https://example.org/
+  hopchain -x socks5://127.0.0.1:1080 -x socks5h://relay:1080 udp 5353:dns.example:53
+      then: dig -p 5353 @127.0.0.1 example.org   (UDP needs SOCKS5 at every hop)
 
 Exit status: 0 success, 1 chain or network failure, 2 usage error.)";
 
@@ -36,11 +46,17 @@ struct RawOptions {
   std::string chain_file;
   double connect_timeout = 10.0;
   std::vector<std::string> dns_servers;
+  std::string cafile;
   int verbose = 0;
   bool quiet = false;
   std::string host;
   std::string port;
   std::vector<std::string> forwards;
+  std::string socks_listen;
+  std::string socks_users;
+  bool socks_open = false;
+  std::vector<std::string> udp_specs;
+  double udp_timeout = 60.0;
 };
 
 /// Never echoes the URL itself: it may hold a password.
@@ -100,6 +116,10 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
   app.add_option("--dns-server", raw.dns_servers,
                  "Resolve names with this DNS server instead of the system's (repeatable)")
       ->type_name("IP[:PORT]");
+  app.add_option("--cafile", raw.cafile,
+                 "Verify TLS hops against the CA certificates in FILE (PEM) instead of the "
+                 "system store; a hop's ?cafile= takes precedence")
+      ->type_name("FILE");
   app.add_flag("-v,--verbose", raw.verbose, "Log chain steps with per-hop timing (-vv: more)");
   app.add_flag("-q,--quiet", raw.quiet, "Print nothing but errors");
 
@@ -111,6 +131,30 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
       app.add_subcommand("forward", "Forward local ports through the chain, a fresh chain per connection");
   forward->add_option("SPEC", raw.forwards, "[BIND:]LPORT:HOST:PORT; BIND defaults to 127.0.0.1, * = all")
       ->required();
+
+  auto* socks = app.add_subcommand(
+      "socks", "Serve SOCKS4, SOCKS4a and SOCKS5 locally, a fresh chain per client request");
+  socks->add_option("LISTEN", raw.socks_listen, "BIND defaults to 127.0.0.1; * = all addresses")
+      ->type_name("[BIND:]PORT")
+      ->required();
+  socks
+      ->add_option("--users", raw.socks_users,
+                   "Require RFC 1929 username/password: FILE has user:password lines and must not "
+                   "be accessible by group or others")
+      ->type_name("FILE");
+  socks->add_flag("--open", raw.socks_open,
+                  "Allow BIND beyond loopback without --users (an open proxy; think twice)");
+
+  auto* udp = app.add_subcommand(
+      "udp", "Carry local UDP ports through the chain (SOCKS5 UDP ASSOCIATE at every hop)");
+  udp->add_option("SPEC", raw.udp_specs,
+                  "[BIND:]LPORT:HOST:PORT; BIND defaults to 127.0.0.1, * = all")
+      ->required();
+  udp->add_option("--udp-timeout", raw.udp_timeout,
+                  "Seconds a local source may stay silent before its association through the "
+                  "chain is closed (default 60)")
+      ->type_name("SECONDS")
+      ->check(CLI::PositiveNumber);
 
   try {
     app.parse(argc, argv);
@@ -131,6 +175,7 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
   config.connect_timeout =
       std::chrono::milliseconds(static_cast<long long>(std::ceil(raw.connect_timeout * 1000)));
   config.dns_servers = raw.dns_servers;
+  config.cafile = raw.cafile;
   config.verbosity = raw.quiet ? -1 : raw.verbose;
 
   if (stdio->parsed()) {
@@ -139,6 +184,43 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
     if (!error.empty()) {
       err << "hopchain: stdio: " << error << "\n";
       return {std::nullopt, kUsageError};
+    }
+  } else if (socks->parsed()) {
+    config.mode = app::Mode::socks;
+    std::string error = app::parse_listen_spec(raw.socks_listen, config.socks_listen);
+    if (error.empty() && !raw.socks_users.empty()) {
+      error = app::load_users_file(raw.socks_users, config.socks_users);
+    }
+    if (!error.empty()) {
+      err << "hopchain: socks: " << error << "\n";
+      return {std::nullopt, kUsageError};
+    }
+    const std::string where = app::listen_text(config.socks_listen);
+    if (config.socks_users.empty() && !app::is_loopback_bind(config.socks_listen.host)) {
+      if (!raw.socks_open) {
+        err << "hopchain: socks: refusing to listen on " << where
+            << " without --users: anyone who can reach that address could use the chain as an "
+               "open proxy, and open proxies get found and abused. Listen on 127.0.0.1 or [::1], "
+               "require passwords with --users FILE, or pass --open if that is really meant.\n";
+        return {std::nullopt, kUsageError};
+      }
+      if (!raw.quiet) {
+        err << "hopchain: warning: the SOCKS server on " << where
+            << " is open to anyone who can reach it (--open)\n";
+      }
+    }
+  } else if (udp->parsed()) {
+    config.mode = app::Mode::udp;
+    config.udp_timeout =
+        std::chrono::milliseconds(static_cast<long long>(std::ceil(raw.udp_timeout * 1000)));
+    for (const auto& text : raw.udp_specs) {
+      app::ForwardSpec spec;
+      const std::string error = app::parse_forward_spec(text, spec);
+      if (!error.empty()) {
+        err << "hopchain: udp: " << error << "\n";
+        return {std::nullopt, kUsageError};
+      }
+      config.udp_forwards.push_back(std::move(spec));
     }
   } else {
     config.mode = app::Mode::forward;

@@ -17,20 +17,26 @@ struct ForwardSpec {
   proto::HostPort target;
 };
 
-enum class Mode : std::uint8_t { stdio, forward };
+enum class Mode : std::uint8_t { stdio, forward, socks, udp };
 
 struct Config {
   std::vector<proto::HopSpec> hops;  ///< path order: first = nearest
   Mode mode = Mode::stdio;
   proto::HostPort target;             ///< stdio mode
   std::vector<ForwardSpec> forwards;  ///< forward mode
+  proto::HostPort socks_listen;       ///< socks mode; host "" for all addresses
+  std::vector<proto::Credentials> socks_users;  ///< socks mode: RFC 1929 accounts; empty = none
+  std::vector<ForwardSpec> udp_forwards;        ///< udp mode: local UDP port -> target
+  std::chrono::milliseconds udp_timeout{60'000};  ///< udp mode: a local source's idle timeout
   std::chrono::milliseconds connect_timeout{10'000};
   std::vector<std::string> dns_servers;  ///< "IP" or "IP:PORT" / "[v6]:PORT"; empty = system
   int verbosity = 0;                     ///< -1 quiet, 0 default, 1 -v, 2 -vv
+  /// --cafile: CA certificates for TLS hops without ?cafile=; empty = the system store.
+  std::string cafile;
 };
 
 /// Runs the configured mode to completion. Returns the process exit status: 0 success, 1 chain or
-/// network failure.
+/// network failure, 2 a TLS file (CA, client certificate or key) that cannot be loaded.
 int run(const Config& config);
 
 }  // namespace hc::app

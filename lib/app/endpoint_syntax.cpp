@@ -1,5 +1,7 @@
 #include "app/endpoint_syntax.hpp"
 
+#include <algorithm>
+#include <arpa/inet.h>
 #include <charconv>
 #include <vector>
 
@@ -17,16 +19,21 @@ bool parse_port(std::string_view text, std::uint16_t& port) {
   return true;
 }
 
-bool valid_host(std::string_view host) {
-  if (host.empty() || host.size() > 255) {
-    return false;
+/// Why `host` cannot be passed to a hop, or nullptr. 255 is SOCKS5's one-byte length limit; a
+/// longer name is refused outright, never resolved locally instead.
+const char* host_error(std::string_view host) {
+  if (host.empty()) {
+    return "empty host name";
+  }
+  if (host.size() > 255) {
+    return "host name longer than 255 bytes";
   }
   for (unsigned char c : host) {
     if (c <= 0x20 || c == 0x7F) {
-      return false;
+      return "host name contains a space or control character";
     }
   }
-  return true;
+  return nullptr;
 }
 
 /// Splits at ':' outside brackets; brackets are removed from a field that is one bracketed IPv6.
@@ -55,6 +62,20 @@ bool split_fields(std::string_view text, std::vector<std::string>& fields) {
   return !in_brackets;
 }
 
+/// BIND: an IP literal, `localhost` (127.0.0.1), or `*` (every address, host "").
+bool parse_bind(const std::string& bind, std::string& host) {
+  if (bind == "*") {
+    host.clear();
+  } else if (proto::is_ipv4_literal(bind) || proto::is_ipv6_literal(bind)) {
+    host = bind;
+  } else if (bind == "localhost") {
+    host = "127.0.0.1";
+  } else {
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string parse_host_port(std::string_view host, std::string_view port, proto::HostPort& out) {
@@ -64,8 +85,8 @@ std::string parse_host_port(std::string_view host, std::string_view port, proto:
       return "bad IPv6 address in brackets";
     }
   }
-  if (!valid_host(host)) {
-    return "bad host name";
+  if (const char* error = host_error(host)) {
+    return error;
   }
   if (!parse_port(port, out.port)) {
     return "bad port '" + std::string(port) + "' (expected 1 to 65535)";
@@ -81,17 +102,8 @@ std::string parse_forward_spec(std::string_view text, ForwardSpec& out) {
   }
   std::size_t i = 0;
   out.listen.host = "127.0.0.1";
-  if (fields.size() == 4) {
-    const std::string& bind = fields[i++];
-    if (bind == "*") {
-      out.listen.host.clear();
-    } else if (proto::is_ipv4_literal(bind) || proto::is_ipv6_literal(bind)) {
-      out.listen.host = bind;
-    } else if (bind == "localhost") {
-      out.listen.host = "127.0.0.1";
-    } else {
-      return "bad bind address '" + bind + "' in forward spec (expected an IP address or *)";
-    }
+  if (fields.size() == 4 && !parse_bind(fields[i++], out.listen.host)) {
+    return "bad bind address '" + fields[0] + "' in forward spec (expected an IP address or *)";
   }
   if (!parse_port(fields[i++], out.listen.port)) {
     return "bad local port in forward spec '" + std::string(text) + "'";
@@ -101,6 +113,36 @@ std::string parse_forward_spec(std::string_view text, ForwardSpec& out) {
     return error + " in forward spec '" + std::string(text) + "'";
   }
   return {};
+}
+
+std::string parse_listen_spec(std::string_view text, proto::HostPort& out) {
+  std::vector<std::string> fields;
+  if (!split_fields(text, fields) || fields.empty() || fields.size() > 2) {
+    return "bad listen address '" + std::string(text) + "' (expected [BIND:]PORT)";
+  }
+  out.host = "127.0.0.1";
+  if (fields.size() == 2 && !parse_bind(fields[0], out.host)) {
+    return "bad bind address '" + fields[0] + "' (expected an IP address or *)";
+  }
+  if (!parse_port(fields.back(), out.port)) {
+    return "bad port '" + fields.back() + "' (expected 1 to 65535)";
+  }
+  return {};
+}
+
+bool is_loopback_bind(std::string_view host) {
+  unsigned char a[16];
+  const std::string s(host);
+  if (proto::is_ipv4_literal(host) && inet_pton(AF_INET, s.c_str(), a) == 1) {
+    return a[0] == 127;
+  }
+  if (proto::is_ipv6_literal(host) && inet_pton(AF_INET6, s.c_str(), a) == 1) {
+    static const unsigned char loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+    // ::1, or an IPv4-mapped 127.x.y.z
+    return std::equal(a, a + 16, loopback) || (std::equal(a, a + 12, mapped) && a[12] == 127);
+  }
+  return false;  // "" (every address) included
 }
 
 }  // namespace hc::app

@@ -1,6 +1,7 @@
 #include <memory>
 #include <string>
 
+#include "app/listener.hpp"
 #include "app/modes.hpp"
 #include "log/log.hpp"
 #include "relay/relay.hpp"
@@ -22,22 +23,12 @@ awaitable<void> serve_connection(tcp::socket accepted, const Config& config,
   }
   accepted.set_option(tcp::no_delay(true), ignored);
   transport::TcpStream local(std::move(accepted));
-  const auto stats = co_await relay::relay(local, *chain.stream);
+  const auto stats =
+      co_await relay::relay(local, *chain.stream);
   chain.stream->close();
-  log::verbose("forward " + std::to_string(spec.listen.port) + " from " + who + " closed: " +
-               std::to_string(stats.up.bytes) + " bytes sent, " +
+  log::verbose("forward " + std::to_string(spec.listen.port) + " from " + who +
+               " closed: " + std::to_string(stats.up.bytes) + " bytes sent, " +
                std::to_string(stats.down.bytes) + " bytes received");
-}
-
-void log_connection_end(std::exception_ptr e) {
-  if (!e) {
-    return;
-  }
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    log::error(std::string("connection ended by an internal error: ") + ex.what());
-  }
 }
 
 awaitable<void> accept_loop(tcp::acceptor acceptor, const Config& config, const ForwardSpec& spec,
@@ -56,16 +47,8 @@ awaitable<void> accept_loop(tcp::acceptor acceptor, const Config& config, const 
       continue;
     }
     asio::co_spawn(ex, serve_connection(std::move(socket), config, spec, services),
-                   log_connection_end);
+                   log_task_end);
   }
-}
-
-/// The listening address: "" (written `*`) means every address, IPv6 and IPv4.
-asio::ip::address listen_address(const std::string& host, std::error_code& ec) {
-  if (host.empty()) {
-    return asio::ip::address_v6::any();
-  }
-  return asio::ip::make_address(host, ec);
 }
 
 }  // namespace
@@ -75,31 +58,9 @@ awaitable<int> run_forward(const Config& config, chain::Services& services) {
   std::vector<tcp::acceptor> acceptors;
   for (const auto& spec : config.forwards) {
     std::error_code ec;
-    const auto address = listen_address(spec.listen.host, ec);
+    tcp::acceptor acceptor = open_listener(ex, spec.listen, ec);
     if (ec) {
-      log::error("forward " + spec.listen.to_string() + ": bind address must be an IP address");
-      co_return 1;
-    }
-    tcp::acceptor acceptor(ex);
-    const tcp::endpoint endpoint(address, spec.listen.port);
-    acceptor.open(endpoint.protocol(), ec);
-    if (!ec && address.is_v6() && spec.listen.host.empty()) {
-      acceptor.set_option(asio::ip::v6_only(false), ec);
-    }
-    if (!ec) {
-      acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-    }
-    if (!ec) {
-      acceptor.bind(endpoint, ec);
-    }
-    if (!ec) {
-      acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    }
-    if (ec) {
-      log::error("forward: cannot listen on " +
-                 (spec.listen.host.empty() ? "*:" + std::to_string(spec.listen.port)
-                                           : spec.listen.to_string()) +
-                 ": " + ec.message());
+      log::error("forward: cannot listen on " + listen_text(spec.listen) + ": " + ec.message());
       co_return 1;
     }
     log::verbose("forwarding " + spec.listen.to_string() + " to " + spec.target.to_string());
@@ -107,7 +68,7 @@ awaitable<int> run_forward(const Config& config, chain::Services& services) {
   }
   for (std::size_t i = 0; i < acceptors.size(); ++i) {
     asio::co_spawn(ex, accept_loop(std::move(acceptors[i]), config, config.forwards[i], services),
-                   log_connection_end);
+                   log_task_end);
   }
   // Listeners run until the io_context stops (a signal).
   asio::steady_timer forever(ex, asio::steady_timer::time_point::max());

@@ -1,4 +1,4 @@
-/// The front ends that expose a finished tunnel: stdio and local TCP forwards.
+/// The front ends that expose a finished tunnel: stdio, local TCP forwards, a SOCKS server.
 #pragma once
 
 #include "app/config.hpp"
@@ -13,5 +13,16 @@ awaitable<int> run_stdio(const Config& config, chain::Services& services);
 /// Listens on every forward spec and builds a fresh chain per accepted connection. Returns only
 /// when it cannot listen (exit status 1); otherwise runs until the io_context stops.
 awaitable<int> run_forward(const Config& config, chain::Services& services);
+
+/// A SOCKS4/4a/5 server on config.socks_listen: each client request builds a fresh chain to the
+/// address the client asked for, then relays. Returns only when it cannot listen (exit status 1).
+awaitable<int> run_socks(const Config& config, chain::Services& services);
+
+/// Carries the datagrams of every config.udp_forwards port to its target through the chain
+/// (nested SOCKS5 UDP ASSOCIATE). Returns only when it cannot start (exit status 1): a port that
+/// cannot be bound, or a chain that cannot carry UDP; otherwise runs until the io_context stops.
+awaitable<int> run_udp(const Config& config, chain::Services& services);
+/// Prints udp mode's datagram totals, if it got as far as serving; run() calls it on the way out.
+void report_udp_totals();
 
 }  // namespace hc::app

@@ -4,6 +4,7 @@
 
 #include "app/config.hpp"
 #include "app/modes.hpp"
+#include "chain/tls_contexts.hpp"
 #include "dns/resolver.hpp"
 #include "log/log.hpp"
 
@@ -13,6 +14,12 @@ namespace {
 awaitable<int> run_mode(const Config& config, chain::Services& services) {
   if (config.mode == Mode::forward) {
     co_return co_await run_forward(config, services);
+  }
+  if (config.mode == Mode::socks) {
+    co_return co_await run_socks(config, services);
+  }
+  if (config.mode == Mode::udp) {
+    co_return co_await run_udp(config, services);
   }
   co_return co_await run_stdio(config, services);
 }
@@ -34,7 +41,14 @@ int run(const Config& config) {
     log::error(e.what());
     return 1;
   }
-  chain::Services services{*resolver, config.connect_timeout};
+  // TLS files are checked before anything connects; a bad one is a usage error.
+  chain::TlsContexts tls;
+  if (auto error = tls.build(config.hops, config.cafile)) {
+    log::error("hop " + std::to_string(error->hop) + "/" + std::to_string(config.hops.size()) +
+               " " + config.hops[error->hop - 1].redacted() + ": " + error->message);
+    return 2;
+  }
+  chain::Services services{*resolver, config.connect_timeout, &tls};
 
   int exit_code = 1;
   asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -42,8 +56,12 @@ int run(const Config& config) {
     if (ec) {
       return;
     }
-    // A forward is a service being stopped; an interrupted pipe is a failed transfer.
-    exit_code = config.mode == Mode::forward ? 0 : 128 + signo;
+    // A forward, socks or udp server is a service being stopped; an interrupted pipe is a
+    // failed transfer.
+    exit_code = config.mode == Mode::forward || config.mode == Mode::socks ||
+                        config.mode == Mode::udp
+                    ? 0
+                    : 128 + signo;
     io.stop();
   });
   asio::co_spawn(io, run_mode(config, services), [&](std::exception_ptr e, int code) {
@@ -60,6 +78,9 @@ int run(const Config& config) {
     io.stop();
   });
   io.run();
+  if (config.mode == Mode::udp) {
+    report_udp_totals();
+  }
   return exit_code;
 }
 

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "chain/handshake.hpp"
+#include "chain/tls_contexts.hpp"
 #include "dns/resolver.hpp"
 #include "log/log.hpp"
 #include "proto/http_connect.hpp"
@@ -12,6 +13,7 @@
 #include "transport/connect.hpp"
 #include "transport/deadline.hpp"
 #include "transport/prefixed_stream.hpp"
+#include "transport/tls_stream.hpp"
 
 namespace hc::chain {
 namespace {
@@ -59,6 +61,62 @@ awaitable<Resolved> resolve_for_hop(dns::Resolver& resolver, const proto::HopSpe
     r.ec = ChainErrc::no_ipv4_address;
   }
   co_return r;
+}
+
+struct TlsOutcome {
+  std::error_code ec;
+  std::string detail;
+};
+
+/// Puts a TLS session to `hop` on top of `stream` (the tunnel to it, or hop 1's TCP connection)
+/// and runs the handshake under the connect deadline.
+awaitable<TlsOutcome> start_tls(std::unique_ptr<transport::Stream>& stream,
+                                const proto::HopSpec& hop, asio::ssl::context* context,
+                                std::chrono::milliseconds timeout, std::string label) {
+  if (context == nullptr) {
+    co_return TlsOutcome{transport::TlsErrc::setup_failed, "no TLS context for this hop"};
+  }
+  const auto started = Clock::now();
+  if (hop.tls_options.insecure) {
+    log::info("warning: " + label + ": TLS certificate and host name NOT verified (insecure=1)");
+  }
+  const auto executor = co_await asio::this_coro::executor;
+  auto tls_stream = std::make_unique<transport::TlsStream>(std::move(stream), *context, executor);
+  transport::TlsStream& session = *tls_stream;
+  stream = std::move(tls_stream);
+  std::string name = hop.tls_options.sni.empty() ? hop.server.host : hop.tls_options.sni;
+  auto result =
+      co_await transport::with_deadline(*stream->bottom(), timeout, session.handshake(name));
+  if (!result) {
+    co_return TlsOutcome{ChainErrc::timed_out, "no answer within " + seconds_text(timeout)};
+  }
+  if (result->ec) {
+    co_return TlsOutcome{result->ec, std::move(result->detail)};
+  }
+  log::verbose(label + ": " + session.describe() + " in " + ms_since(started));
+  co_return TlsOutcome{};
+}
+
+/// TLS 1.3 servers reject a client (a missing client certificate) only after the client's
+/// handshake has finished: the alert comes with the proxy's first reply, or the connection is
+/// reset right after it and our first write sees the reset. The alert is then still queued in
+/// the socket; one more read turns "connection reset" into the server's reason.
+awaitable<std::error_code> tls_reason(transport::Stream& stream, std::error_code ec,
+                                      std::chrono::milliseconds timeout) {
+  const bool connection_lost = ec == asio::error::connection_reset ||
+                               ec == asio::error::broken_pipe ||
+                               ec == ChainErrc::closed_during_handshake;
+  if (!connection_lost || dynamic_cast<transport::TlsStream*>(&stream) == nullptr) {
+    co_return ec;
+  }
+  std::uint8_t byte = 0;
+  auto read = co_await transport::with_deadline(*stream.bottom(),
+                                                std::min(timeout, std::chrono::milliseconds(1000)),
+                                                stream.read_some({&byte, 1}));
+  if (read && transport::is_tls_error(std::get<0>(*read))) {
+    co_return std::get<0>(*read);
+  }
+  co_return ec;
 }
 
 }  // namespace
@@ -120,10 +178,30 @@ awaitable<ChainResult> open_chain(std::vector<proto::HopSpec> hops, proto::HostP
   std::unique_ptr<transport::Stream> stream =
       std::make_unique<transport::TcpStream>(std::move(socket));
 
+  // Contexts come from startup; a caller that did not build them gets them built here.
+  std::unique_ptr<TlsContexts> own_tls;
+  const TlsContexts* tls = services.tls;
+  if (tls == nullptr &&
+      std::any_of(hops.begin(), hops.end(), [](const proto::HopSpec& h) { return h.tls; })) {
+    own_tls = std::make_unique<TlsContexts>();
+    if (auto error = own_tls->build(hops, {})) {
+      co_return fail(error->hop, proto::Stage::tls, transport::TlsErrc::setup_failed,
+                     error->message);
+    }
+    tls = own_tls.get();
+  }
+
   // 2. Each hop's handshake runs through the tunnel built so far.
   for (std::size_t i = 0; i < count; ++i) {
     const proto::HopSpec& hop = hops[i];
     proto::HostPort next = i + 1 < count ? hops[i + 1].server : target;
+    if (hop.tls) {
+      auto tls_outcome =
+          co_await start_tls(stream, hop, tls->for_hop(i), services.connect_timeout, label(i + 1));
+      if (tls_outcome.ec) {
+        co_return fail(i + 1, proto::Stage::tls, tls_outcome.ec, tls_outcome.detail);
+      }
+    }
     started = Clock::now();
     if (!hop.remote_dns && !proto::is_ipv4_literal(next.host) &&
         !proto::is_ipv6_literal(next.host)) {
@@ -144,7 +222,14 @@ awaitable<ChainResult> open_chain(std::vector<proto::HopSpec> hops, proto::HostP
                      "no answer within " + seconds_text(services.connect_timeout));
     }
     if (*outcome) {
-      co_return fail(i + 1, stage, *outcome, codec->detail());
+      std::error_code reason = *outcome;
+      if (hop.tls) {
+        reason = co_await tls_reason(*stream, reason, services.connect_timeout);
+        if (transport::is_tls_error(reason)) {
+          stage = proto::Stage::tls;
+        }
+      }
+      co_return fail(i + 1, stage, reason, codec->detail());
     }
     log::verbose(label(i + 1) + ": tunnel to " + next.to_string() + " open in " +
                  ms_since(started));

@@ -1,6 +1,8 @@
 /// Builds a tunnel through a chain of hops: connect to hop 1, run hop 1's handshake asking for
 /// hop 2, run hop 2's handshake through that tunnel, and so on; the last hop is asked for the
 /// target. The result is a stream to the target, or a ChainError naming the hop that failed.
+/// A TLS hop (https, socks*+tls) gets its TLS session over the tunnel built so far, before its
+/// proxy handshake; consecutive TLS hops nest TLS in TLS.
 #pragma once
 
 #include <chrono>
@@ -20,9 +22,13 @@ class Resolver;
 
 namespace hc::chain {
 
+class TlsContexts;
+
 struct Services {
   dns::Resolver& resolver;
   std::chrono::milliseconds connect_timeout{10'000};
+  /// Built at startup from the same hops; when null, open_chain builds its own for TLS hops.
+  const TlsContexts* tls = nullptr;
 };
 
 struct ChainResult {

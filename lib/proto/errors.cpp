@@ -159,7 +159,8 @@ class UrlCategory final : public std::error_category {
   std::string message(int ev) const override {
     switch (static_cast<UrlError>(ev)) {
       case UrlError::unknown_scheme:
-        return "unknown scheme (expected socks4, socks4a, socks5, socks5h or http)";
+        return "unknown scheme (expected socks4, socks4a, socks5, socks5h, http, https, or a "
+               "socks scheme with +tls)";
       case UrlError::missing_scheme:
         return "missing scheme (write e.g. socks5h://host:1080)";
       case UrlError::missing_host:
@@ -178,6 +179,14 @@ class UrlCategory final : public std::error_category {
         return "socks4 carries a user id only, not a password";
       case UrlError::unexpected_path:
         return "unexpected text after host:port";
+      case UrlError::query_without_tls:
+        return "query parameters are TLS settings; use https:// or a +tls scheme";
+      case UrlError::unknown_parameter:
+        return "unknown query parameter (expected cafile, sni, cert, key or insecure)";
+      case UrlError::bad_parameter_value:
+        return "bad query parameter (empty or malformed value, or given twice)";
+      case UrlError::cert_without_key:
+        return "cert= and key= must be given together";
     }
     return "unknown URL error";
   }
@@ -214,11 +223,17 @@ const std::error_category& url_category() {
   return c;
 }
 
-std::error_code make_error_code(Socks4Error e) { return {static_cast<int>(e), socks4_category()}; }
-std::error_code make_error_code(Socks5Error e) { return {static_cast<int>(e), socks5_category()}; }
+std::error_code make_error_code(Socks4Error e) {
+  return {static_cast<int>(e), socks4_category()};
+}
+std::error_code make_error_code(Socks5Error e) {
+  return {static_cast<int>(e), socks5_category()};
+}
 std::error_code make_error_code(HttpConnectError e) {
   return {static_cast<int>(e), http_connect_category()};
 }
-std::error_code make_error_code(UrlError e) { return {static_cast<int>(e), url_category()}; }
+std::error_code make_error_code(UrlError e) {
+  return {static_cast<int>(e), url_category()};
+}
 
 }  // namespace hc::proto

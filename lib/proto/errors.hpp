@@ -20,30 +20,30 @@ enum class Socks4Error {
 
 /// Malformed or unexpected SOCKS5 (RFC 1928) and RFC 1929 exchanges.
 enum class Socks5Error {
-  bad_version = 1,         ///< VER in a reply is not 5
-  no_acceptable_method,    ///< method 0xFF
-  method_not_offered,      ///< the server chose a method we did not offer
-  auth_bad_version,        ///< RFC 1929 reply VER is not 1
-  auth_failed,             ///< RFC 1929 status not 0
-  bad_reserved,            ///< RSV not 0 in a reply
-  bad_address_type,        ///< ATYP not 1, 3 or 4
-  empty_domain,            ///< domain BND.ADDR of length 0
-  name_too_long,           ///< target name over 255 bytes
-  invalid_name,            ///< empty name, or NUL/CR/LF/space in it
-  user_too_long,           ///< RFC 1929 user over 255 bytes
-  password_too_long,       ///< RFC 1929 password over 255 bytes
-  empty_user,              ///< RFC 1929 user of length 0
-  empty_password,          ///< RFC 1929 password of length 0
+  bad_version = 1,       ///< VER in a reply is not 5
+  no_acceptable_method,  ///< method 0xFF
+  method_not_offered,    ///< the server chose a method we did not offer
+  auth_bad_version,      ///< RFC 1929 reply VER is not 1
+  auth_failed,           ///< RFC 1929 status not 0
+  bad_reserved,          ///< RSV not 0 in a reply
+  bad_address_type,      ///< ATYP not 1, 3 or 4
+  empty_domain,          ///< domain BND.ADDR of length 0
+  name_too_long,         ///< target name over 255 bytes
+  invalid_name,          ///< empty name, or NUL/CR/LF/space in it
+  user_too_long,         ///< RFC 1929 user over 255 bytes
+  password_too_long,     ///< RFC 1929 password over 255 bytes
+  empty_user,            ///< RFC 1929 user of length 0
+  empty_password,        ///< RFC 1929 password of length 0
 };
 
 /// HTTP CONNECT exchanges.
 enum class HttpConnectError {
-  bad_status_line = 1,  ///< status line missing or malformed
-  header_too_large,     ///< header block over the limit
-  bad_header,           ///< a header line without a colon
-  invalid_host,         ///< CR, LF, NUL or space in the CONNECT host
-  not_2xx,              ///< non-2xx status; the status line is in the codec's detail()
-  credentials_too_long, ///< user or password over 255 bytes
+  bad_status_line = 1,   ///< status line missing or malformed
+  header_too_large,      ///< header block over the limit
+  bad_header,            ///< a header line without a colon
+  invalid_host,          ///< CR, LF, NUL or space in the CONNECT host
+  not_2xx,               ///< non-2xx status; the status line is in the codec's detail()
+  credentials_too_long,  ///< user or password over 255 bytes
 };
 
 /// Proxy URL and chain file syntax.
@@ -57,7 +57,11 @@ enum class UrlError {
   bad_percent_encoding,
   bad_ipv6_literal,
   password_not_allowed,  ///< socks4 carries a user id only
-  unexpected_path,       ///< anything after host:port
+  unexpected_path,       ///< anything after host:port but a query on a TLS scheme
+  query_without_tls,     ///< query parameters are TLS settings; the scheme has no TLS
+  unknown_parameter,     ///< not one of cafile, sni, cert, key, insecure
+  bad_parameter_value,   ///< empty, malformed, or a parameter given twice
+  cert_without_key,      ///< cert= and key= must come together
 };
 
 const std::error_category& socks4_category();
@@ -78,8 +82,12 @@ std::error_code make_error_code(UrlError e);
 inline std::error_code socks4_reply(int cd) {
   return {cd == 0 ? 0x100 : cd, socks4_reply_category()};
 }
-inline std::error_code socks5_reply(int rep) { return {rep, socks5_reply_category()}; }
-inline std::error_code http_status(int status) { return {status, http_status_category()}; }
+inline std::error_code socks5_reply(int rep) {
+  return {rep, socks5_reply_category()};
+}
+inline std::error_code http_status(int status) {
+  return {status, http_status_category()};
+}
 
 }  // namespace hc::proto
 

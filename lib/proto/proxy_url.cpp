@@ -10,20 +10,29 @@ namespace hc::proto {
 namespace {
 
 constexpr std::size_t kFieldMax = 255;
+/// File names in TLS parameters: PATH_MAX on Linux.
+constexpr std::size_t kPathMax = 4096;
 
 struct SchemeInfo {
   std::string_view name;
   Protocol protocol;
   bool remote_dns;
   std::uint16_t default_port;
+  bool tls;
 };
 
-constexpr std::array<SchemeInfo, 5> kSchemes{{
-    {"socks4", Protocol::socks4, false, 1080},
-    {"socks4a", Protocol::socks4, true, 1080},
-    {"socks5", Protocol::socks5, false, 1080},
-    {"socks5h", Protocol::socks5, true, 1080},
-    {"http", Protocol::http, true, 8080},
+constexpr std::array<SchemeInfo, 10> kSchemes{{
+    {"socks4", Protocol::socks4, false, 1080, false},
+    {"socks4a", Protocol::socks4, true, 1080, false},
+    {"socks5", Protocol::socks5, false, 1080, false},
+    {"socks5h", Protocol::socks5, true, 1080, false},
+    {"http", Protocol::http, true, 8080, false},
+    // SOCKS behind a TLS terminator keeps the SOCKS port; an HTTPS proxy is usually on 443.
+    {"socks4+tls", Protocol::socks4, false, 1080, true},
+    {"socks4a+tls", Protocol::socks4, true, 1080, true},
+    {"socks5+tls", Protocol::socks5, false, 1080, true},
+    {"socks5h+tls", Protocol::socks5, true, 1080, true},
+    {"https", Protocol::http, true, 443, true},
 }};
 
 /// Space counts too: it is never valid in a URL and a sign of a pasted or split argument.
@@ -62,9 +71,10 @@ int hex_value(char c) {
   return -1;
 }
 
-/// Percent-decodes a userinfo field and applies the checks that only make sense after decoding
-/// (%0D is a CR).
-std::error_code decode_field(std::string_view in, std::string& out) {
+/// Percent-decodes a userinfo field or a query value and applies the checks that only make sense
+/// after decoding (%0D is a CR).
+std::error_code decode_field(std::string_view in, std::string& out,
+                             std::size_t max_size = kFieldMax) {
   out.clear();
   for (std::size_t i = 0; i < in.size(); ++i) {
     if (in[i] != '%') {
@@ -85,7 +95,7 @@ std::error_code decode_field(std::string_view in, std::string& out) {
   if (has_control(out)) {
     return UrlError::forbidden_character;
   }
-  if (out.size() > kFieldMax) {
+  if (out.size() > max_size) {
     return UrlError::field_too_long;
   }
   return {};
@@ -167,6 +177,63 @@ std::error_code parse_host_port(std::string_view text, std::uint16_t default_por
   return {};
 }
 
+/// `cafile=PATH&sni=NAME&cert=PATH&key=PATH&insecure=1`, values percent-decoded. Empty items
+/// ("a=1&&b=2", a trailing '&') are skipped; anything else unexpected is an error, so a typo
+/// cannot silently leave verification at a default.
+std::error_code parse_tls_query(std::string_view query, TlsOptions& out) {
+  constexpr std::array<std::string_view, 5> kNames{"cafile", "sni", "cert", "key", "insecure"};
+  std::array<bool, kNames.size()> seen{};
+  TlsOptions options;
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    const std::string_view item = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (item.empty()) {
+      continue;
+    }
+    const std::size_t eq = item.find('=');
+    const std::string_view name = item.substr(0, eq);
+    const auto known = std::find(kNames.begin(), kNames.end(), name);
+    if (known == kNames.end()) {
+      return UrlError::unknown_parameter;
+    }
+    const auto index = static_cast<std::size_t>(known - kNames.begin());
+    if (eq == std::string_view::npos || seen[index]) {
+      return UrlError::bad_parameter_value;
+    }
+    seen[index] = true;
+    std::string value;
+    if (const auto ec = decode_field(item.substr(eq + 1), value, kPathMax)) {
+      return ec;
+    }
+    if (value.empty()) {
+      return UrlError::bad_parameter_value;
+    }
+    if (name == "cafile") {
+      options.cafile = std::move(value);
+    } else if (name == "sni") {
+      if (value.size() > kFieldMax ||
+          !(std::all_of(value.begin(), value.end(), is_host_char) || is_ipv6_literal(value))) {
+        return UrlError::bad_parameter_value;
+      }
+      options.sni = std::move(value);
+    } else if (name == "cert") {
+      options.cert = std::move(value);
+    } else if (name == "key") {
+      options.key = std::move(value);
+    } else if (value == "1" || value == "0") {
+      options.insecure = value == "1";
+    } else {
+      return UrlError::bad_parameter_value;
+    }
+  }
+  if (options.cert.empty() != options.key.empty()) {
+    return UrlError::cert_without_key;
+  }
+  out = std::move(options);
+  return {};
+}
+
 std::string escape_controls(std::string_view s) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
@@ -232,13 +299,27 @@ std::error_code parse_proxy_url(std::string_view url, HopSpec& out) {
   }
   hop.protocol = scheme->protocol;
   hop.remote_dns = scheme->remote_dns;
+  hop.tls = scheme->tls;
 
-  // The authority ends at the first '/', '?' or '#', as in RFC 3986; only a lone '/' may follow.
+  // The authority ends at the first '/', '?' or '#', as in RFC 3986. Only a lone '/' and, on TLS
+  // schemes, a query may follow.
   std::string_view rest = url.substr(sep + 3);
   const std::size_t end = rest.find_first_of("/?#");
   std::string_view authority = rest.substr(0, end);
-  if (end != std::string_view::npos && rest.substr(end) != "/") {
+  std::string_view tail = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
+  if (!tail.empty() && tail.front() == '/') {
+    tail.remove_prefix(1);
+  }
+  std::optional<std::string_view> query;
+  if (!tail.empty() && tail.front() == '?') {
+    query = tail.substr(1);
+    tail = {};
+  }
+  if (!tail.empty() || (query && query->find('#') != std::string_view::npos)) {
     return UrlError::unexpected_path;
+  }
+  if (query && !hop.tls) {
+    return UrlError::query_without_tls;
   }
 
   // The last '@' splits, as curl does, so a stray '@' in a password lands in the userinfo.
@@ -270,6 +351,11 @@ std::error_code parse_proxy_url(std::string_view url, HopSpec& out) {
 
   if (const auto ec = parse_host_port(authority, scheme->default_port, hop.server)) {
     return ec;
+  }
+  if (query) {
+    if (const auto ec = parse_tls_query(*query, hop.tls_options)) {
+      return ec;
+    }
   }
   out = std::move(hop);
   return {};

@@ -1,7 +1,10 @@
 /// Proxy URLs (`socks5h://user:pass@host:1080`) and chain files (one URL per line) into HopSpecs.
 ///
 /// The scheme says how a hop is asked for the next address: socks4 and socks5 get an IP address
-/// that hopchain resolves itself; socks4a, socks5h and http get the name.
+/// that hopchain resolves itself; socks4a, socks5h and http get the name. `https` and the `+tls`
+/// SOCKS schemes speak the same protocols inside TLS; their per-hop TLS settings are query
+/// parameters (`?cafile=PATH&sni=NAME&cert=PATH&key=PATH&insecure=1`), because the hops of one
+/// chain may need different CAs. Parsing only: no file here is opened or checked.
 #pragma once
 
 #include <cstddef>
@@ -18,11 +21,22 @@ namespace hc::proto {
 
 enum class Protocol : std::uint8_t { socks4, socks5, http };
 
+/// A TLS hop's settings from its URL query. Empty strings mean "not given".
+struct TlsOptions {
+  std::string cafile;     ///< CA certificates (PEM); empty: --cafile, else the system store
+  std::string sni;        ///< name sent as SNI and verified; empty: the hop's host
+  std::string cert;       ///< client certificate chain (PEM); given together with key
+  std::string key;        ///< client private key (PEM, unencrypted)
+  bool insecure = false;  ///< no certificate or name verification (warned about on every use)
+  friend bool operator==(const TlsOptions&, const TlsOptions&) = default;
+};
+
 struct HopSpec {
   std::string scheme;  ///< as written, lower-cased: "socks5h"
   Protocol protocol = Protocol::socks5;
   bool remote_dns = true;  ///< the hop gets names; false: hopchain resolves them first
-  bool tls = false;
+  bool tls = false;        ///< the hop's protocol runs inside TLS (https, socks*+tls)
+  TlsOptions tls_options;  ///< only for tls hops
   HostPort server;
   std::optional<std::string> user;      ///< percent-decoded
   std::optional<std::string> password;  ///< percent-decoded; never printed
@@ -32,7 +46,8 @@ struct HopSpec {
   std::string redacted() const;
 };
 
-/// Parses one URL. Default ports: 1080 for SOCKS, 8080 for http.
+/// Parses one URL. Default ports: 1080 for SOCKS (with or without TLS), 8080 for http, 443 for
+/// https.
 std::error_code parse_proxy_url(std::string_view url, HopSpec& out);
 
 struct ChainFileResult {

@@ -14,9 +14,16 @@ namespace {
 constexpr std::size_t kBufferSize = 64 * 1024;
 
 void abort_both(transport::Stream& a, transport::Stream& b) {
-  // The other direction may be parked on a read that would never end.
-  a.close();
-  b.close();
+  // The other direction may be parked on a read that would never end. Linger 0 turns the close
+  // into a reset, so a peer cannot mistake a broken tunnel for a clean end (a download cut by a
+  // reset upstream would otherwise look complete).
+  for (transport::Stream* s : {&a, &b}) {
+    if (tcp::socket* bottom = s->bottom(); bottom != nullptr && bottom->is_open()) {
+      std::error_code ignored;
+      bottom->set_option(asio::socket_base::linger(true, 0), ignored);
+    }
+    s->close();
+  }
 }
 
 /// Ends a direction: FIN on a clean EOF, abort on an error.

@@ -13,8 +13,7 @@ awaitable<std::error_code> connect_one(tcp::socket& socket, tcp::endpoint endpoi
 }  // namespace
 
 awaitable<std::error_code> connect_any(tcp::socket& socket,
-                                       std::vector<asio::ip::address> addresses,
-                                       std::uint16_t port,
+                                       std::vector<asio::ip::address> addresses, std::uint16_t port,
                                        std::chrono::steady_clock::duration timeout) {
   std::error_code last = asio::error::host_not_found;
   for (const auto& address : addresses) {

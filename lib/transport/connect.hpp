@@ -13,8 +13,7 @@ namespace hc::transport {
 /// Connects `socket` to the first of `addresses` that accepts, each attempt bounded by `timeout`.
 /// Returns the last attempt's error if none does.
 awaitable<std::error_code> connect_any(tcp::socket& socket,
-                                       std::vector<asio::ip::address> addresses,
-                                       std::uint16_t port,
+                                       std::vector<asio::ip::address> addresses, std::uint16_t port,
                                        std::chrono::steady_clock::duration timeout);
 
 }  // namespace hc::transport

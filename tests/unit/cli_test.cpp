@@ -2,8 +2,12 @@
 // forward specs, and that a bad URL is reported without echoing it (it may hold a password).
 #include <boost/test/unit_test.hpp>
 
+#include <cstdio>
+#include <fstream>
 #include <sstream>
 #include <string>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <vector>
 
 #include "app/endpoint_syntax.hpp"
@@ -109,6 +113,133 @@ BOOST_AUTO_TEST_CASE(bad_forward_specs) {
                            "1:2:3:4:5", "[::1:80:h:80", "80:[::1]x:80"}) {
     BOOST_TEST_CONTEXT(text) { BOOST_TEST(!hc::app::parse_forward_spec(text, spec).empty()); }
   }
+}
+
+BOOST_AUTO_TEST_CASE(socks_listen_addresses) {
+  auto p = parse({"socks", "1080"});
+  BOOST_REQUIRE(p.outcome.config);
+  BOOST_TEST((p.outcome.config->mode == hc::app::Mode::socks));
+  BOOST_TEST(p.outcome.config->socks_listen.host == "127.0.0.1");
+  BOOST_TEST(p.outcome.config->socks_listen.port == 1080);
+  BOOST_TEST(p.outcome.config->socks_users.empty());
+  p = parse({"-x", "socks5h://a:1080", "socks", "[::1]:1081"});
+  BOOST_REQUIRE(p.outcome.config);
+  BOOST_TEST(p.outcome.config->socks_listen.host == "::1");
+  BOOST_TEST(p.outcome.config->hops.size() == 1u);
+  for (const char* loopback : {"localhost:9", "127.0.0.2:9", "[::ffff:127.0.0.1]:9"}) {
+    BOOST_TEST_CONTEXT(loopback) {
+      BOOST_TEST(parse({"socks", loopback}).outcome.config.has_value());
+    }
+  }
+  for (const char* bad : {"0", "65536", "x", "host.example:1080", "::1:1080", "1:2:3", ""}) {
+    BOOST_TEST_CONTEXT(bad) {
+      BOOST_TEST(parse({"socks", bad}).outcome.exit_code == 2);
+    }
+  }
+  BOOST_TEST(parse({"socks"}).outcome.exit_code == 2);
+}
+
+BOOST_AUTO_TEST_CASE(socks_beyond_loopback_needs_users_or_open) {
+  for (const char* open : {"*:1080", "0.0.0.0:1080", "[::]:1080", "192.0.2.1:1080"}) {
+    BOOST_TEST_CONTEXT(open) {
+      auto p = parse({"socks", open});
+      BOOST_TEST(!p.outcome.config);
+      BOOST_TEST(p.outcome.exit_code == 2);
+      BOOST_TEST(p.err.find("open proxy") != std::string::npos, p.err);
+      BOOST_TEST(p.err.find("--open") != std::string::npos);
+      auto q = parse({"socks", "--open", open});
+      BOOST_REQUIRE(q.outcome.config);
+      BOOST_TEST(q.err.find("warning") != std::string::npos);
+    }
+  }
+  auto p = parse({"socks", "*:1080", "--open"});
+  BOOST_REQUIRE(p.outcome.config);
+  BOOST_TEST(p.outcome.config->socks_listen.host.empty());
+}
+
+BOOST_AUTO_TEST_CASE(socks_users_file) {
+  char name[] = "/tmp/hc-cli-users-XXXXXX";
+  const int fd = mkstemp(name);
+  BOOST_REQUIRE(fd >= 0);
+  close(fd);
+  std::ofstream(name) << "alice:hunter2\n";
+  BOOST_REQUIRE(chmod(name, 0600) == 0);
+  auto p = parse({"socks", "--users", name, "*:1080"});
+  BOOST_REQUIRE(p.outcome.config);  // passwords required: no --open needed
+  BOOST_REQUIRE(p.outcome.config->socks_users.size() == 1u);
+  BOOST_TEST(p.outcome.config->socks_users[0].user == "alice");
+  BOOST_TEST(p.err.empty());
+  BOOST_REQUIRE(chmod(name, 0644) == 0);
+  p = parse({"socks", "--users", name, "1080"});
+  BOOST_TEST(p.outcome.exit_code == 2);
+  BOOST_TEST(p.err.find("too open") != std::string::npos, p.err);
+  BOOST_TEST(p.err.find("hunter2") == std::string::npos);
+  std::remove(name);
+  p = parse({"socks", "--users", name, "1080"});
+  BOOST_TEST(p.outcome.exit_code == 2);
+  BOOST_TEST(p.err.find(name) != std::string::npos, p.err);
+}
+
+BOOST_AUTO_TEST_CASE(socks_help) {
+  auto h = parse({"--help"});
+  BOOST_TEST(h.outcome.exit_code == 0);
+  BOOST_TEST(h.out.find("socks") != std::string::npos);
+  BOOST_TEST(h.out.find("--socks5-hostname 127.0.0.1:1080") != std::string::npos);
+  auto s = parse({"socks", "--help"});
+  BOOST_TEST(s.outcome.exit_code == 0);
+  BOOST_TEST(s.out.find("--users") != std::string::npos);
+  BOOST_TEST(s.out.find("--open") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(udp_specs_and_timeout) {
+  auto p = parse({"-x", "socks5://a:1080", "udp", "5353:dns.example:53", "[::1]:6000:[::1]:7",
+                  "*:6001:10.0.0.1:9"});
+  BOOST_REQUIRE(p.outcome.config);
+  const auto& c = *p.outcome.config;
+  BOOST_TEST((c.mode == hc::app::Mode::udp));
+  BOOST_REQUIRE(c.udp_forwards.size() == 3u);
+  BOOST_TEST(c.udp_forwards[0].listen.host == "127.0.0.1");  // default bind: loopback
+  BOOST_TEST(c.udp_forwards[0].listen.port == 5353);
+  BOOST_TEST(c.udp_forwards[0].target.to_string() == "dns.example:53");
+  BOOST_TEST(c.udp_forwards[1].listen.host == "::1");
+  BOOST_TEST(c.udp_forwards[1].target.host == "::1");
+  BOOST_TEST(c.udp_forwards[2].listen.host.empty());
+  BOOST_TEST(c.udp_timeout.count() == 60000);  // default 60 s
+  BOOST_TEST(c.forwards.empty());
+
+  p = parse({"udp", "--udp-timeout", "2.5", "5353:h:53"});
+  BOOST_REQUIRE(p.outcome.config);
+  BOOST_TEST(p.outcome.config->udp_timeout.count() == 2500);
+  BOOST_TEST(p.outcome.config->hops.empty());
+}
+
+BOOST_AUTO_TEST_CASE(bad_udp_arguments) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"udp"},
+           {"udp", "5353"},
+           {"udp", "0:h:53"},
+           {"udp", "5353:h:70000"},
+           {"udp", "--udp-timeout", "0", "5353:h:53"},
+           {"udp", "--udp-timeout", "-1", "5353:h:53"},
+           {"udp", "--udp-timeout", "soon", "5353:h:53"}}) {
+    auto p = parse(args);
+    BOOST_TEST(!p.outcome.config);
+    BOOST_TEST(p.outcome.exit_code == 2);
+    BOOST_TEST(!p.err.empty());
+  }
+  auto p = parse({"udp", "5353:h:0"});
+  BOOST_TEST(p.outcome.exit_code == 2);
+  BOOST_TEST(p.err.find("hopchain: udp: ") == 0u, p.err);
+}
+
+BOOST_AUTO_TEST_CASE(udp_help) {
+  auto h = parse({"--help"});
+  BOOST_TEST(h.outcome.exit_code == 0);
+  BOOST_TEST(h.out.find("udp 5353:dns.example:53") != std::string::npos);
+  auto u = parse({"udp", "--help"});
+  BOOST_TEST(u.outcome.exit_code == 0);
+  BOOST_TEST(u.out.find("--udp-timeout") != std::string::npos);
+  BOOST_TEST(u.out.find("SOCKS5") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,227 @@
+/// `hopchain socks [BIND:]PORT`: a local SOCKS4/4a/5 server whose upstream is the chain. Each
+/// client gets the server-side codec (bounded by the connect timeout), then a fresh chain to the
+/// address it asked for, then its answer and the relay.
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "app/listener.hpp"
+#include "app/modes.hpp"
+#include "app/socks_reply.hpp"
+#include "app/socks_udp.hpp"
+#include "app/users_file.hpp"
+#include "chain/handshake.hpp"
+#include "log/log.hpp"
+#include "proto/socks_server.hpp"
+#include "relay/relay.hpp"
+#include "transport/deadline.hpp"
+
+namespace hc::app {
+namespace {
+
+// After a refusal, how long and how much a client may still send before the close.
+constexpr auto kLingerTime = std::chrono::seconds(2);
+constexpr std::size_t kLingerBytes = 64 * 1024;
+
+std::string hex_byte(std::uint8_t v) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "0x%02X", static_cast<unsigned>(v));
+  return buf;
+}
+
+/// Client-chosen text (a user name) made safe for a log line, and kept short.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (const char c : text.substr(0, 64)) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7F || c == '\\' || c == '\'') {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02X", static_cast<unsigned>(u));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  if (text.size() > 64) {
+    out += "...";
+  }
+  return out;
+}
+
+std::string seconds_text(std::chrono::milliseconds d) {
+  if (d.count() % 1000 == 0) {
+    return std::to_string(d.count() / 1000) + " s";
+  }
+  return std::to_string(d.count()) + " ms";
+}
+
+/// "SOCKS5 CONNECT example.org:80 as 'alice'". Names were checked by the codec (no control
+/// bytes or spaces); a SOCKS4 USERID was not.
+std::string describe(const proto::SocksRequest& request) {
+  std::string s =
+      std::string(proto::to_string(request.version)) + " CONNECT " + request.target.to_string();
+  if (!request.user.empty()) {
+    s += " as '" + printable(request.user) + "'";
+  }
+  return s;
+}
+
+awaitable<std::size_t> discard_input(transport::Stream& stream) {
+  std::array<std::uint8_t, 4096> buffer{};
+  std::size_t total = 0;
+  while (total < kLingerBytes) {
+    auto [ec, n] = co_await stream.read_some(buffer);
+    if (ec) {
+      break;
+    }
+    total += n;
+  }
+  co_return total;
+}
+
+/// Ends a conversation after a refusal: FIN, then a short bounded drain of what the client still
+/// sends. Closing with unread request bytes would send a reset rather than a FIN, and a reset can
+/// destroy the refusal before the client reads it.
+awaitable<void> close_after_answer(transport::Stream& stream) {
+  co_await stream.shutdown_send();
+  co_await transport::with_deadline(*stream.bottom(), kLingerTime, discard_input(stream));
+  stream.close();
+}
+
+proto::SocksServerOptions server_options(const Config& config) {
+  proto::SocksServerOptions options;
+  options.allow_udp_associate = true;  // carried through the chain: app/socks_udp
+  if (!config.socks_users.empty()) {
+    // Not a coroutine: a plain callback, and `config` outlives every connection.
+    const std::vector<proto::Credentials>* users = &config.socks_users;
+    options.check_password = [users](std::string_view user, std::string_view password) {
+      return check_user(*users, user, password);
+    };
+  }
+  return options;
+}
+
+/// One client: handshake, chain, answer, relay. Failures end this client only.
+awaitable<void> serve_client(tcp::socket accepted, const Config& config,
+                             chain::Services& services) {
+  std::error_code ignored;
+  const auto peer = accepted.remote_endpoint(ignored);
+  const std::string who =
+      "socks client " + proto::HostPort{peer.address().to_string(), peer.port()}.to_string();
+  accepted.set_option(tcp::no_delay(true), ignored);
+  transport::TcpStream client(std::move(accepted));
+
+  // 1. Greeting, authentication and request, bounded like a hop's handshake (a client that
+  // connects and sends nothing must not hold a connection forever).
+  proto::SocksServerHandshake codec(server_options(config));
+  proto::Stage stage = proto::Stage::auth;
+  const auto outcome = co_await transport::with_deadline(
+      *client.bottom(), config.connect_timeout, chain::run_handshake(client, codec, stage));
+  if (!outcome) {
+    log::error(who + ": " + std::string(proto::to_string(stage)) +
+               ": timed out: no complete request within " + seconds_text(config.connect_timeout));
+    co_return;
+  }
+  if (*outcome == chain::ChainErrc::closed_during_handshake) {
+    log::verbose(who + ": closed the connection before completing its request");
+    co_return;
+  }
+  if (*outcome) {
+    std::string message = who + ": " + std::string(proto::to_string(stage)) + ": ";
+    if (!codec.request().user.empty()) {
+      message += "user '" + printable(codec.request().user) + "': ";
+    }
+    message += outcome->message();
+    log::error(message);
+    co_await close_after_answer(client);
+    co_return;
+  }
+
+  // 2. A fresh chain to what the client asked for; names go on unresolved where the hop allows.
+  const proto::SocksRequest& request = codec.request();
+  if (request.command == proto::SocksCommand::udp_associate) {
+    co_await serve_udp_associate(client, codec, who, config, services);
+    co_return;
+  }
+  const std::string what = who + ": " + describe(request);
+  log::verbose(what);
+  auto chain = co_await chain::open_chain(config.hops, request.target, services);
+  if (chain.error) {
+    const std::uint8_t rep = socks5_reply_for(*chain.error);
+    const std::vector<std::uint8_t> refusal = codec.reply(rep);
+    log::error(what + ": " + chain.error->message() + "; answered " +
+               (request.version == proto::SocksVersion::socks5 ? "REP " + hex_byte(rep)
+                                                               : std::string("CD 0x5B")));
+    co_await client.write_all(refusal);
+    co_await close_after_answer(client);
+    co_return;
+  }
+
+  // 3. Grant, then relay. BND is our end of the chain's first connection: on a direct connection
+  // that is exactly the address RFC 1928 asks for; through hops nothing better is known.
+  proto::HostPort bound;
+  if (tcp::socket* bottom = chain.stream->bottom()) {
+    std::error_code ec;
+    const auto local = bottom->local_endpoint(ec);
+    if (!ec) {
+      bound = {local.address().to_string(), local.port()};
+    }
+  }
+  const std::vector<std::uint8_t> granted = codec.reply(proto::kRepSucceeded, bound);
+  auto [ec, n] = co_await client.write_all(granted);
+  if (ec) {
+    chain.stream->close();
+    log::verbose(what + ": client went away before the tunnel was granted: " + ec.message());
+    co_return;
+  }
+  const auto stats = co_await relay::relay(client, *chain.stream);
+  chain.stream->close();
+  log::verbose(what + ": closed: " + std::to_string(stats.up.bytes) + " bytes sent, " +
+               std::to_string(stats.down.bytes) + " bytes received");
+}
+
+awaitable<void> accept_loop(tcp::acceptor acceptor, const Config& config,
+                            chain::Services& services) {
+  const auto ex = co_await asio::this_coro::executor;
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(nothrow);
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
+      co_return;
+    }
+    if (ec) {
+      // Out of descriptors and the like: keep serving rather than die, but do not spin.
+      log::error("socks: accept on " + listen_text(config.socks_listen) + ": " + ec.message());
+      asio::steady_timer pause(ex, std::chrono::milliseconds(100));
+      co_await pause.async_wait(nothrow);
+      continue;
+    }
+    asio::co_spawn(ex, serve_client(std::move(socket), config, services), log_task_end);
+  }
+}
+
+}  // namespace
+
+awaitable<int> run_socks(const Config& config, chain::Services& services) {
+  const auto ex = co_await asio::this_coro::executor;
+  std::error_code ec;
+  tcp::acceptor acceptor = open_listener(ex, config.socks_listen, ec);
+  if (ec) {
+    log::error("socks: cannot listen on " + listen_text(config.socks_listen) + ": " + ec.message());
+    co_return 1;
+  }
+  log::verbose("SOCKS4/4a/5 server on " + listen_text(config.socks_listen) + ", " +
+               (config.hops.empty() ? std::string("connecting directly")
+                                    : "through " + std::to_string(config.hops.size()) + " hop(s)") +
+               (config.socks_users.empty()
+                    ? std::string(", no authentication")
+                    : ", RFC 1929 authentication for " + std::to_string(config.socks_users.size()) +
+                          " user(s)"));
+  // Runs until the io_context stops (a signal).
+  co_await accept_loop(std::move(acceptor), config, services);
+  co_return 0;
+}
+
+}  // namespace hc::app

@@ -1,0 +1,119 @@
+#include "app/socks_udp.hpp"
+
+#include <cstdio>
+#include <vector>
+
+#include "app/socks_reply.hpp"
+#include "log/log.hpp"
+#include "transport/deadline.hpp"
+#include "udp/association.hpp"
+#include "udp/socks_client.hpp"
+
+// GCC 12 false positive on Asio's awaitable frames (see chain/open_chain.cpp).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+namespace hc::app {
+namespace {
+
+// After a refusal, how long the client gets to read it and close before we do.
+constexpr auto kLingerTime = std::chrono::seconds(2);
+
+std::string hex_byte(std::uint8_t v) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "0x%02X", static_cast<unsigned>(v));
+  return buf;
+}
+
+/// The REP for a chain that could not open an association: 0x07 when the chain cannot do UDP at
+/// all (a hop without it, or one we refuse), else what a CONNECT failure would get.
+std::uint8_t refusal_for(const chain::ChainError& error) {
+  if (error.ec.category() == udp::udp_category()) {
+    return proto::kRepCommandNotSupported;
+  }
+  return socks5_reply_for(error);
+}
+
+/// with_deadline needs a value.
+awaitable<bool> closed_by_client(transport::Stream& client) {
+  co_await udp::until_closed(client);
+  co_return true;
+}
+
+/// Sends `answer`, then FIN and a bounded wait for the client to close: closing at once could
+/// turn into a reset that destroys the answer before the client reads it.
+awaitable<void> answer_and_close(transport::Stream& client, std::vector<std::uint8_t> answer) {
+  co_await client.write_all(answer);
+  co_await client.shutdown_send();
+  co_await transport::with_deadline(*client.bottom(), kLingerTime, closed_by_client(client));
+  client.close();
+}
+
+}  // namespace
+
+awaitable<void> serve_udp_associate(transport::Stream& client,
+                                    const proto::SocksServerHandshake& codec, std::string who,
+                                    const Config& config, chain::Services& services) {
+  using namespace asio::experimental::awaitable_operators;
+  const std::string what = who + ": SOCKS5 UDP ASSOCIATE";
+  const auto& request = codec.request();
+
+  // 1. The chain first: a client whose datagrams cannot be carried is told so in the reply.
+  auto opened = co_await udp::Association::open(config.hops, services);
+  if (opened.error) {
+    const std::uint8_t rep = refusal_for(*opened.error);
+    log::error(what + ": " + opened.error->message() + "; answered REP " + hex_byte(rep));
+    co_await answer_and_close(client, codec.reply(rep));
+    co_return;
+  }
+
+  // 2. A UDP socket on the address the client reached us at, so it can reach this one too.
+  std::error_code ec;
+  tcp::socket* bottom = client.bottom();
+  const auto local = bottom->local_endpoint(ec);
+  const auto peer = bottom->remote_endpoint(ec);
+  const auto here = udp::normalized({local.address(), 0}).address();
+  asio::ip::udp::socket socket(co_await asio::this_coro::executor);
+  socket.open(here.is_v4() ? asio::ip::udp::v4() : asio::ip::udp::v6(), ec);
+  if (!ec) {
+    socket.bind({here, 0}, ec);
+  }
+  udp::Endpoint bound;
+  if (!ec) {
+    bound = socket.local_endpoint(ec);
+  }
+  if (ec) {
+    log::error(what + ": cannot open a UDP socket on " + here.to_string() + ": " + ec.message());
+    co_await answer_and_close(client, codec.reply(proto::kRepGeneralFailure));
+    co_return;
+  }
+  std::error_code ignored;
+  socket.set_option(asio::socket_base::receive_buffer_size(1 << 20), ignored);
+
+  udp::SocksClientRelay relay(std::move(socket), services);
+  relay.client_ip = udp::normalized({peer.address(), 0}).address();
+  // RFC 1928 §7: DST.PORT is the port the client will send from, 0 if it does not know yet.
+  relay.client_port = request.target.port;
+  relay.hops = config.hops;
+  relay.association = std::move(opened.association);
+  relay.who = who + ": UDP";
+  const proto::HostPort bnd{bound.address().to_string(), bound.port()};
+
+  // 3. The grant, then datagrams until the client closes its TCP connection.
+  auto [wec, n] = co_await client.write_all(codec.reply(proto::kRepSucceeded, bnd));
+  if (wec) {
+    log::verbose(what + ": client went away before the grant: " + wec.message());
+    co_return;
+  }
+  log::verbose(what + " from " + request.target.to_string() + ": relay " + bnd.to_string() + ", " +
+               relay.association->describe());
+  co_await (udp::relay_socks_client(relay) || udp::until_closed(client));
+  if (relay.association) {
+    relay.association->close();
+  }
+  client.close();
+  log::verbose(what + ": closed: " + relay.counters.text());
+}
+
+}  // namespace hc::app

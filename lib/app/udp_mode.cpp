@@ -1,0 +1,74 @@
+/// `hopchain udp [BIND:]LPORT:HOST:PORT...`: local UDP ports carried through the chain by nested
+/// SOCKS5 UDP ASSOCIATE. Binds every port, proves once that the chain carries UDP (a hop that
+/// cannot is named before anything is served), then serves each port until a signal.
+#include <string>
+#include <vector>
+
+#include "app/listener.hpp"
+#include "app/modes.hpp"
+#include "log/log.hpp"
+#include "udp/association.hpp"
+#include "udp/udp_relay.hpp"
+
+namespace hc::app {
+namespace {
+
+// The process's totals, for the line printed on exit (after the io_context has stopped, when no
+// coroutine can be asked for them any more).
+udp::Counters g_totals;
+bool g_serving = false;
+
+}  // namespace
+
+awaitable<int> run_udp(const Config& config, chain::Services& services) {
+  const auto ex = co_await asio::this_coro::executor;
+  std::vector<asio::ip::udp::socket> sockets;
+  for (const auto& spec : config.udp_forwards) {
+    std::error_code ec;
+    auto socket = udp::open_udp_listener(ex, spec.listen, ec);
+    if (ec) {
+      log::error("udp: cannot bind " + listen_text(spec.listen) + ": " + ec.message());
+      co_return 1;
+    }
+    sockets.push_back(std::move(socket));
+  }
+
+  // One association up front: a hop without UDP must fail now, by name, not on the first
+  // datagram of some later client.
+  if (!config.hops.empty()) {
+    auto opened = co_await udp::Association::open(config.hops, services);
+    if (opened.error) {
+      log::error("udp: " + opened.error->message());
+      co_return 1;
+    }
+    log::verbose("udp: the chain carries UDP (" + opened.association->describe() + ")");
+    opened.association->close();
+  }
+
+  udp::ForwardOptions options;
+  options.idle_timeout = config.udp_timeout;
+  for (std::size_t i = 0; i < sockets.size(); ++i) {
+    const ForwardSpec& spec = config.udp_forwards[i];
+    log::verbose("udp: relaying " + listen_text(spec.listen) + " to " + spec.target.to_string() +
+                 (config.hops.empty()
+                      ? std::string(" directly")
+                      : " through " + std::to_string(config.hops.size()) + " hop(s)"));
+    asio::co_spawn(ex,
+                   udp::serve_forward(std::move(sockets[i]), spec.target, config.hops, services,
+                                      options, g_totals),
+                   log_task_end);
+  }
+  g_serving = true;
+  // The ports are served until the io_context stops (a signal).
+  asio::steady_timer forever(ex, asio::steady_timer::time_point::max());
+  co_await forever.async_wait(nothrow);
+  co_return 0;
+}
+
+void report_udp_totals() {
+  if (g_serving) {
+    log::info("udp: " + g_totals.text());
+  }
+}
+
+}  // namespace hc::app

@@ -1,0 +1,138 @@
+/// Reading and checking the socks mode's users file.
+#include "app/users_file.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace hc::app {
+namespace {
+
+constexpr std::size_t kMaxFileSize = 1 << 20;  // a users file, not a database
+constexpr std::size_t kMaxField = 255;         // RFC 1929: ULEN and PLEN are one octet
+
+std::string octal_mode(mode_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
+  return buf;
+}
+
+/// Walks the whole guess whatever it holds, so the time depends on the guess's length only.
+bool equal_constant_time(std::string_view secret, std::string_view guess) {
+  unsigned diff = secret.size() == guess.size() ? 0 : 1;
+  for (std::size_t i = 0; i < guess.size(); ++i) {
+    const unsigned s = i < secret.size() ? static_cast<unsigned char>(secret[i]) : 0u;
+    diff |= s ^ static_cast<unsigned char>(guess[i]);
+  }
+  return diff == 0;
+}
+
+}  // namespace
+
+std::string parse_users(std::string_view text, std::vector<proto::Credentials>& out) {
+  std::vector<proto::Credentials> users;
+  std::size_t number = 0;
+  while (!text.empty()) {
+    const std::size_t eol = text.find('\n');
+    std::string_view line = text.substr(0, eol);
+    text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
+    ++number;
+    if (!line.empty() && line.back() == '\r') {
+      line.remove_suffix(1);
+    }
+    const std::size_t first = line.find_first_not_of(" \t");
+    if (first == std::string_view::npos || line[first] == '#') {
+      continue;
+    }
+    const std::string where = "line " + std::to_string(number) + ": ";
+    const std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos) {
+      return where + "expected user:password";
+    }
+    proto::Credentials c{std::string(line.substr(0, colon)), std::string(line.substr(colon + 1))};
+    if (c.user.empty() || c.password.empty()) {
+      return where + "empty user or password (RFC 1929 needs 1 to 255 bytes each)";
+    }
+    if (c.user.size() > kMaxField || c.password.size() > kMaxField) {
+      return where + "user or password longer than 255 bytes (RFC 1929 limit)";
+    }
+    if (std::any_of(users.begin(), users.end(),
+                    [&](const proto::Credentials& u) { return u.user == c.user; })) {
+      return where + "user listed twice";
+    }
+    users.push_back(std::move(c));
+  }
+  if (users.empty()) {
+    return "no user:password line";
+  }
+  out = std::move(users);
+  return {};
+}
+
+std::string load_users_file(const std::string& path, std::vector<proto::Credentials>& out) {
+  const std::string name = "--users " + path + ": ";
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return name + std::strerror(errno);
+  }
+  // fstat on the opened file: the permissions checked are those of the file read.
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return name + std::strerror(err);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return name + "not a regular file";
+  }
+  if ((st.st_mode & 077) != 0) {
+    ::close(fd);
+    return name + "permissions " + octal_mode(st.st_mode) +
+           " are too open: the file holds passwords, so group and others must have no access "
+           "(chmod 600 " +
+           path + ")";
+  }
+  std::string text;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      return name + std::strerror(err);
+    }
+    if (n == 0) {
+      break;
+    }
+    text.append(buf, static_cast<std::size_t>(n));
+    if (text.size() > kMaxFileSize) {
+      ::close(fd);
+      return name + "larger than 1 MiB";
+    }
+  }
+  ::close(fd);
+  const std::string error = parse_users(text, out);
+  std::fill(text.begin(), text.end(), '\0');
+  std::fill(std::begin(buf), std::end(buf), '\0');
+  return error.empty() ? error : name + error;
+}
+
+bool check_user(const std::vector<proto::Credentials>& users, std::string_view user,
+                std::string_view password) {
+  for (const auto& u : users) {
+    if (u.user == user) {
+      return equal_constant_time(u.password, password);
+    }
+  }
+  return false;
+}
+
+}  // namespace hc::app

@@ -1,0 +1,29 @@
+/// `socks --users FILE`: the accounts the local SOCKS server accepts with RFC 1929.
+///
+/// One `user:password` per line (the first colon splits; the password may hold colons), blank
+/// lines and lines starting with `#` are ignored. The file holds passwords, so one that group or
+/// others can access is refused, as ssh refuses an unprotected private key.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proto/types.hpp"
+
+namespace hc::app {
+
+/// Parses the file's text. Returns an error message naming the line (never its password),
+/// empty on success.
+std::string parse_users(std::string_view text, std::vector<proto::Credentials>& out);
+
+/// Opens FILE, checks its permissions (no access for group or others), reads and parses it.
+/// Returns an error message that names the file, empty on success.
+std::string load_users_file(const std::string& path, std::vector<proto::Credentials>& out);
+
+/// True when `user` exists and `password` is its password. Comparing the password takes the
+/// same time wherever the first difference is, so timing tells a guesser nothing.
+bool check_user(const std::vector<proto::Credentials>& users, std::string_view user,
+                std::string_view password);
+
+}  // namespace hc::app

@@ -1,0 +1,51 @@
+/// What hopchain has learnt about which hops accept pipelined handshakes (greeting, auth and
+/// request in one write, and the next hop's bytes right behind them). Most servers do; some
+/// (microsocks) answer the greeting and drop the rest, so a hop is pipelined only once it has
+/// been seen to accept. Verdicts are remembered across runs in $XDG_CACHE_HOME/hopchain/pipeline
+/// (default ~/.cache/hopchain/pipeline), one "accepts|refuses URL" line per hop, no passwords.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "proto/proxy_url.hpp"
+
+namespace hc::chain {
+
+enum class PipelineMode : std::uint8_t {
+  automatic,  ///< pipeline the hops known to accept it; learn about the others
+  always,     ///< pipeline every hop
+  never,      ///< one round trip per step, as every other client does
+};
+
+enum class PipelineVerdict : std::uint8_t { unknown, accepts, refuses };
+
+std::string_view to_string(PipelineVerdict verdict);
+
+class PipelineMemory {
+ public:
+  /// `path` empty: remember for this process only.
+  explicit PipelineMemory(std::string path = {});
+
+  /// $XDG_CACHE_HOME/hopchain/pipeline, or ~/.cache/hopchain/pipeline; empty if neither is known.
+  static std::string default_path();
+
+  PipelineVerdict verdict(const proto::HopSpec& hop) const;
+  /// Records and, when it changed, saves the file (errors saving are ignored: it is a cache).
+  void record(const proto::HopSpec& hop, PipelineVerdict verdict);
+
+  /// Whether `hop` should get its handshake pipelined under `mode`.
+  bool pipelines(const proto::HopSpec& hop, PipelineMode mode) const;
+
+ private:
+  static std::string key(const proto::HopSpec& hop);
+  void load();
+  void save() const;
+
+  std::string path_;
+  std::map<std::string, PipelineVerdict> verdicts_;
+};
+
+}  // namespace hc::chain

@@ -1,0 +1,338 @@
+#include "udp/udp_relay.hpp"
+
+#include <deque>
+#include <exception>
+#include <map>
+#include <memory>
+#include <utility>
+
+#include "log/log.hpp"
+#include "udp/association.hpp"
+
+// GCC 12 false positive on Asio's awaitable frames (see chain/open_chain.cpp).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+namespace hc::udp {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Every UDP datagram fits (65535 minus the UDP header at most), so recvfrom never truncates.
+constexpr std::size_t kBufferSize = 65536;
+// Sources served at once per port: each holds a socket and a control connection per hop.
+constexpr std::size_t kMaxSessions = 256;
+// An association that is lost or fails sooner than this is not reopened sooner than this, so a
+// hop that accepts and then drops every association cannot make us spin.
+constexpr auto kMinReopenInterval = std::chrono::seconds(1);
+
+std::string endpoint_text(const Endpoint& e) {
+  auto address = e.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+  }
+  return proto::HostPort{address.to_string(), e.port()}.to_string();
+}
+
+std::string ms_since(Clock::time_point start) {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+  const long long tenths = (us.count() + 50) / 100;
+  return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " ms";
+}
+
+/// One local source: its datagrams waiting for the chain, and its counters.
+struct Session {
+  Session(const asio::any_io_executor& ex, Endpoint from, std::string name)
+      : client(from), who(std::move(name)), wake(ex, Clock::time_point::max()) {}
+  Endpoint client;
+  std::string who;  // "udp 5353 from 127.0.0.1:40000", for logs
+  std::deque<std::vector<std::uint8_t>> queue;
+  asio::steady_timer wake;  // cancelled when a datagram is queued
+  Clock::time_point last_activity = Clock::now();
+  Counters counters;
+};
+
+/// One listening port and the sessions of its sources.
+struct Forward {
+  Forward(asio::ip::udp::socket socket, proto::HostPort to, std::vector<proto::HopSpec> chain,
+          chain::Services& s, ForwardOptions o, Counters& t)
+      : listener(std::move(socket)),
+        target(std::move(to)),
+        hops(std::move(chain)),
+        services(s),
+        options(o),
+        totals(t) {}
+  asio::ip::udp::socket listener;
+  proto::HostPort target;
+  std::vector<proto::HopSpec> hops;
+  chain::Services& services;
+  ForwardOptions options;
+  Counters& totals;
+  std::string port_text;
+  std::map<Endpoint, std::shared_ptr<Session>> sessions;
+};
+
+void count_drop(Forward& f, Session& s, const std::string& why, std::uint64_t count = 1) {
+  if (count == 0) {
+    return;
+  }
+  s.counters.dropped += count;
+  f.totals.dropped += count;
+  log::verbose(s.who + ": " +
+               (count == 1 ? std::string("datagram") : std::to_string(count) + " datagrams") +
+               " dropped: " + why);
+}
+
+/// Returns once a datagram is queued (or when cancelled).
+awaitable<void> wait_datagram(Session& s) {
+  while (s.queue.empty()) {
+    s.wake.expires_at(Clock::time_point::max());
+    co_await s.wake.async_wait(nothrow);
+    // Only a push (which queues first) or a cancellation ends the wait.
+    if (s.queue.empty()) {
+      co_return;
+    }
+  }
+}
+
+/// Returns once nothing went either way for `timeout` (or when cancelled).
+awaitable<void> idle(Session& s, std::chrono::milliseconds timeout) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    const auto deadline = s.last_activity + timeout;
+    if (Clock::now() >= deadline) {
+      co_return;
+    }
+    timer.expires_at(deadline);
+    auto [ec] = co_await timer.async_wait(nothrow);
+    if (ec) {
+      co_return;
+    }
+    if (co_await is_cancelled()) {
+      co_return;
+    }
+  }
+}
+
+/// Local source -> chain. Returns when the association fails or on cancellation.
+awaitable<void> pump_up(Forward& f, Session& s, Association& a, const Target& t) {
+  for (;;) {
+    if (s.queue.empty()) {
+      co_await wait_datagram(s);
+    } else {
+      const std::vector<std::uint8_t> datagram = std::move(s.queue.front());
+      s.queue.pop_front();
+      const SendResult r = co_await a.send(t, datagram);
+      if (r.status == SendStatus::sent) {
+        ++s.counters.sent;
+        ++f.totals.sent;
+      } else if (r.status == SendStatus::too_large) {
+        count_drop(f, s,
+                   std::to_string(datagram.size()) + " bytes are " + std::to_string(r.size) +
+                       " with the chain's headers, over the " +
+                       std::to_string(max_datagram(a.hops() ? a.first_relay() : t.endpoint)) +
+                       "-byte UDP limit");
+      } else {
+        count_drop(f, s, "send failed: " + r.ec.message());
+        if (r.ec != asio::error::operation_aborted) {
+          log::error(s.who + ": sending to the chain failed: " + r.ec.message());
+        }
+        co_return;
+      }
+    }
+    if (co_await is_cancelled()) {
+      co_return;
+    }
+  }
+}
+
+/// Chain -> local source. Returns when the association's socket fails or on cancellation.
+awaitable<void> pump_down(Forward& f, Session& s, Association& a, const Target& t) {
+  std::vector<std::uint8_t> buffer(kBufferSize);
+  for (;;) {
+    const Received r = co_await a.receive(buffer);
+    if (r.ec) {
+      if (r.ec != asio::error::operation_aborted) {
+        log::error(s.who + ": receiving from the chain failed: " + r.ec.message());
+      }
+      co_return;
+    }
+    if (r.wrong_source) {
+      count_drop(f, s, "it came from " + endpoint_text(r.from) + ", not from the relay");
+    } else if (r.drop != proto::socks5::UdpDrop::none) {
+      count_drop(f, s,
+                 "reply header " + std::to_string(r.layer + 1) + ": " +
+                     std::string(proto::socks5::to_string(r.drop)));
+    } else if (!proto::socks5::udp_address_matches(t.header, r.origin)) {
+      count_drop(f, s,
+                 "it came from " + r.origin.to_string() + ", not from " + t.header.to_string());
+    } else {
+      auto [ec, n] = co_await f.listener.async_send_to(
+          asio::buffer(r.payload.data(), r.payload.size()), s.client, nothrow);
+      if (ec) {
+        count_drop(f, s, "cannot deliver it locally: " + ec.message());
+      } else {
+        ++s.counters.received;
+        ++f.totals.received;
+        s.last_activity = Clock::now();
+      }
+    }
+    if (co_await is_cancelled()) {
+      co_return;
+    }
+  }
+}
+
+awaitable<void> pause_until(Clock::time_point when) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, when);
+  co_await timer.async_wait(nothrow);
+}
+
+/// One local source's life: open an association when there is something to send, pump both ways
+/// until the association is lost or the source goes idle.
+awaitable<void> run_session(std::shared_ptr<Forward> f, std::shared_ptr<Session> s) {
+  using namespace asio::experimental::awaitable_operators;
+  const auto timeout = f->options.idle_timeout;
+  Clock::time_point last_open{};
+  for (;;) {
+    if (s->queue.empty()) {
+      auto woke = co_await (wait_datagram(*s) || idle(*s, timeout));
+      if (woke.index() == 1) {
+        break;
+      }
+    }
+    if (Clock::now() < last_open + kMinReopenInterval) {
+      co_await pause_until(last_open + kMinReopenInterval);
+    }
+    last_open = Clock::now();
+    auto opened = co_await Association::open(f->hops, f->services);
+    if (opened.error) {
+      log::error(s->who + ": " + opened.error->message());
+      count_drop(*f, *s, "no association", s->queue.size());
+      s->queue.clear();
+      continue;
+    }
+    Association& a = *opened.association;
+    const Target t = co_await a.prepare(f->target);
+    if (t.ec) {
+      log::error(s->who + ": target " + f->target.to_string() + ": " + t.ec.message());
+      count_drop(*f, *s, "target not resolved", s->queue.size());
+      s->queue.clear();
+      continue;
+    }
+    log::verbose(s->who + ": association open in " + ms_since(last_open) + ": " + a.describe());
+    auto ended = co_await (pump_up(*f, *s, a, t) || pump_down(*f, *s, a, t) || a.wait_closed() ||
+                           idle(*s, timeout));
+    a.close();
+    if (ended.index() == 3) {
+      break;
+    }
+    if (ended.index() == 2) {
+      log::info(s->who + ": association lost (a control connection closed); the next datagram " +
+                "opens a new one");
+    }
+  }
+  log::verbose(s->who + ": idle for " + std::to_string(timeout.count()) +
+               " ms, closed: " + s->counters.text());
+  const auto it = f->sessions.find(s->client);
+  if (it != f->sessions.end() && it->second == s) {
+    f->sessions.erase(it);
+  }
+}
+
+void log_session_end(std::exception_ptr e) {
+  if (!e) {
+    return;
+  }
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    log::error(std::string("UDP session ended by an internal error: ") + ex.what());
+  }
+}
+
+}  // namespace
+
+std::string Counters::text() const {
+  return std::to_string(sent) + " sent, " + std::to_string(received) + " received, " +
+         std::to_string(dropped) + " dropped";
+}
+
+asio::ip::udp::socket open_udp_listener(const asio::any_io_executor& ex,
+                                        const proto::HostPort& listen, std::error_code& ec) {
+  asio::ip::udp::socket socket(ex);
+  ec.clear();
+  asio::ip::address address = asio::ip::address_v6::any();
+  if (!listen.host.empty()) {
+    address = asio::ip::make_address(listen.host, ec);
+    if (ec) {
+      return socket;
+    }
+  }
+  const Endpoint endpoint(address, listen.port);
+  socket.open(endpoint.protocol(), ec);
+  if (!ec && listen.host.empty()) {
+    // `*` means IPv4 too: one dual-stack socket.
+    socket.set_option(asio::ip::v6_only(false), ec);
+  }
+  // No SO_REUSEADDR: on UDP it would let a second process share the port and split the traffic.
+  if (!ec) {
+    socket.bind(endpoint, ec);
+  }
+  if (ec) {
+    std::error_code ignored;
+    socket.close(ignored);
+    return socket;
+  }
+  std::error_code ignored;
+  socket.set_option(asio::socket_base::receive_buffer_size(1 << 20), ignored);
+  return socket;
+}
+
+awaitable<void> serve_forward(asio::ip::udp::socket listener, proto::HostPort target,
+                              std::vector<proto::HopSpec> hops, chain::Services& services,
+                              ForwardOptions options, Counters& totals) {
+  const auto ex = co_await asio::this_coro::executor;
+  auto f = std::make_shared<Forward>(std::move(listener), std::move(target), std::move(hops),
+                                     services, options, totals);
+  std::error_code ec;
+  f->port_text = std::to_string(f->listener.local_endpoint(ec).port());
+  std::vector<std::uint8_t> buffer(kBufferSize);
+  for (;;) {
+    Endpoint from;
+    auto [rec, n] = co_await f->listener.async_receive_from(asio::buffer(buffer), from, nothrow);
+    if (rec == asio::error::operation_aborted || !f->listener.is_open()) {
+      co_return;
+    }
+    if (rec) {
+      // A transient error (out of memory, say): keep serving, but do not spin.
+      log::error("udp " + f->port_text + ": receive: " + rec.message());
+      co_await pause_until(Clock::now() + std::chrono::milliseconds(100));
+      continue;
+    }
+    auto it = f->sessions.find(from);
+    if (it == f->sessions.end()) {
+      if (f->sessions.size() >= kMaxSessions) {
+        ++totals.dropped;
+        log::verbose("udp " + f->port_text + ": datagram from " + endpoint_text(from) +
+                     " dropped: already serving " + std::to_string(kMaxSessions) + " sources");
+        continue;
+      }
+      auto session = std::make_shared<Session>(
+          ex, from, "udp " + f->port_text + " from " + endpoint_text(from));
+      it = f->sessions.emplace(from, session).first;
+      asio::co_spawn(ex, run_session(f, std::move(session)), log_session_end);
+    }
+    Session& s = *it->second;
+    s.last_activity = Clock::now();
+    if (s.queue.size() >= f->options.queue_limit) {
+      count_drop(*f, s, "queue full while the association opens");
+      continue;
+    }
+    s.queue.emplace_back(buffer.begin(), buffer.begin() + static_cast<long>(n));
+    s.wake.cancel();
+  }
+}
+
+}  // namespace hc::udp

@@ -1,0 +1,49 @@
+/// The `udp` front end's engine: a local UDP port whose datagrams are carried to one target
+/// through the chain, and whose replies return to the local source that sent the request.
+///
+/// Each local source address gets its own session: its own association (its own control
+/// connections and relays), opened on its first datagram, rebuilt on the next datagram after a
+/// control connection closed, and ended after `idle_timeout` without a datagram either way.
+/// Datagrams that arrive while an association opens wait in a bounded queue. Replies must come
+/// from the target (see udp/association.hpp for the relay checks); everything else is dropped.
+/// Nothing is truncated: a datagram too large once every header is added is dropped.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "chain/open_chain.hpp"
+#include "proto/proxy_url.hpp"
+#include "proto/types.hpp"
+#include "transport/asio.hpp"
+
+namespace hc::udp {
+
+/// Datagrams counted once each: sent into the chain, received back and delivered, or dropped.
+struct Counters {
+  std::uint64_t sent = 0;
+  std::uint64_t received = 0;
+  std::uint64_t dropped = 0;
+  /// "3 sent, 2 received, 1 dropped"
+  std::string text() const;
+};
+
+struct ForwardOptions {
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::size_t queue_limit = 512;  ///< datagrams waiting per source while its association opens
+};
+
+/// Opens a UDP socket on `listen` (an IP literal, or host "" for every address, IPv6 and IPv4).
+asio::ip::udp::socket open_udp_listener(const asio::any_io_executor& ex,
+                                        const proto::HostPort& listen, std::error_code& ec);
+
+/// Serves `listener` until it fails or the io_context stops. `totals` and `services` must
+/// outlive every session, which they do when they live as long as the io_context runs.
+awaitable<void> serve_forward(asio::ip::udp::socket listener, proto::HostPort target,
+                              std::vector<proto::HopSpec> hops, chain::Services& services,
+                              ForwardOptions options, Counters& totals);
+
+}  // namespace hc::udp
