@@ -1,7 +1,10 @@
 #include "cli.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
+#include <map>
 #include <ostream>
 #include <sstream>
 #include <string>
@@ -9,6 +12,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "app/credentials.hpp"
 #include "app/endpoint_syntax.hpp"
 #include "app/listener.hpp"
 #include "app/users_file.hpp"
@@ -38,13 +42,30 @@ Examples:
       then: curl --socks5-hostname 127.0.0.1:1080 https://example.org/
   hopchain -x socks5://127.0.0.1:1080 -x socks5h://relay:1080 udp 5353:dns.example:53
       then: dig -p 5353 @127.0.0.1 example.org   (UDP needs SOCKS5 at every hop)
+  hopchain -c work --strategy dynamic stdio git.example 22
+      (~/.config/hopchain/chains/work: one URL per line, optional 'strategy X', 'chain-len N')
+  hopchain -f hops.txt --strategy random --chain-len 2 socks 1080
+  hopchain -c work check example.org 443     (per-hop timing table; --json for JSON)
+
+Passwords: a URL with a user but no password takes it from ~/.config/hopchain/credentials
+(lines 'machine HOST port PORT login USER password PASS'; $XDG_CONFIG_HOME is honoured),
+else from $HOPCHAIN_PASSWORD.
 
 Exit status: 0 success, 1 chain or network failure, 2 usage error.)";
 
 struct RawOptions {
   std::vector<std::string> via;
   std::string chain_file;
+  std::string chain_name;
+  std::string strategy;
+  std::size_t chain_len = 0;  ///< 0 = not given
+  int max_fails = 1;
+  double fail_timeout = 30.0;
+  std::string check_host;
+  std::string check_port;
+  bool check_json = false;
   double connect_timeout = 10.0;
+  std::string pipeline = "auto";
   std::vector<std::string> dns_servers;
   std::string cafile;
   int verbose = 0;
@@ -71,8 +92,8 @@ bool add_hop(const std::string& url, const std::string& origin, std::vector<prot
   return true;
 }
 
-bool read_chain_file(const std::string& path, std::vector<proto::HopSpec>& hops,
-                     std::ostream& err) {
+/// Reads a chain file (-f, or -c's named chain) with its optional strategy/chain-len lines.
+bool read_chain_file(const std::string& path, app::ChainFile& file, bool quiet, std::ostream& err) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     err << "hopchain: cannot read chain file " << path << "\n";
@@ -80,14 +101,16 @@ bool read_chain_file(const std::string& path, std::vector<proto::HopSpec>& hops,
   }
   std::ostringstream text;
   text << in.rdbuf();
-  auto result = proto::parse_chain_file(text.str());
-  if (result.ec) {
-    err << "hopchain: " << path << ":" << result.error_line << ": bad proxy URL: "
-        << result.ec.message() << "\n";
+  file = app::parse_chain_text(text.str());
+  if (!file.error.empty()) {
+    err << "hopchain: " << path << ":" << file.error << "\n";
     return false;
   }
-  for (auto& hop : result.hops) {
-    hops.push_back(std::move(hop));
+  const bool has_password =
+      std::any_of(file.hops.begin(), file.hops.end(), [](const auto& h) { return h.password; });
+  if (has_password && !quiet && app::readable_by_others(path)) {
+    err << "hopchain: warning: " << path
+        << " holds a password and is readable by group or others (chmod 600 it)\n";
   }
   return true;
 }
@@ -109,6 +132,28 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
   app.add_option("-f,--chain-file", raw.chain_file,
                  "Read hops from FILE, one URL per line, # comments (before any -x hops)")
       ->type_name("FILE");
+  app.add_option("-c,--chain", raw.chain_name,
+                 "Read hops from the named chain $XDG_CONFIG_HOME/hopchain/chains/NAME "
+                 "(~/.config/hopchain/chains/NAME; -f syntax plus 'strategy' and 'chain-len' "
+                 "lines), before -f and -x hops")
+      ->type_name("NAME");
+  app.add_option("--strategy", raw.strategy,
+                 "How hops are used: strict (all, in order; default), dynamic (in order, dead "
+                 "hops skipped), random or round-robin (--chain-len hops from the list)")
+      ->type_name("strict|dynamic|random|round-robin")
+      ->check(CLI::IsMember({"strict", "dynamic", "random", "round-robin"}));
+  app.add_option("--chain-len", raw.chain_len,
+                 "Hops per chain for random and round-robin (default 1)")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-fails", raw.max_fails,
+                 "Failures after which a hop is skipped for --fail-timeout (default 1)")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--fail-timeout", raw.fail_timeout,
+                 "Seconds a failed hop is skipped by dynamic, random and round-robin (default 30)")
+      ->type_name("SECONDS")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--connect-timeout", raw.connect_timeout,
                  "Seconds allowed for each hop's connect and for each handshake (default 10)")
       ->type_name("SECONDS")
@@ -120,6 +165,11 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
                  "Verify TLS hops against the CA certificates in FILE (PEM) instead of the "
                  "system store; a hop's ?cafile= takes precedence")
       ->type_name("FILE");
+  app.add_option("--pipeline", raw.pipeline,
+                 "Send consecutive hops' handshakes without waiting for replies: auto (hops "
+                 "seen to accept it; learnt per hop and cached), always, never (default auto)")
+      ->type_name("auto|always|never")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
   app.add_flag("-v,--verbose", raw.verbose, "Log chain steps with per-hop timing (-vv: more)");
   app.add_flag("-q,--quiet", raw.quiet, "Print nothing but errors");
 
@@ -127,9 +177,11 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
   stdio->add_option("HOST", raw.host, "Target host (name or address)")->required();
   stdio->add_option("PORT", raw.port, "Target port")->required();
 
-  auto* forward =
-      app.add_subcommand("forward", "Forward local ports through the chain, a fresh chain per connection");
-  forward->add_option("SPEC", raw.forwards, "[BIND:]LPORT:HOST:PORT; BIND defaults to 127.0.0.1, * = all")
+  auto* forward = app.add_subcommand(
+      "forward", "Forward local ports through the chain, a fresh chain per connection");
+  forward
+      ->add_option("SPEC", raw.forwards,
+                   "[BIND:]LPORT:HOST:PORT; BIND defaults to 127.0.0.1, * = all")
       ->required();
 
   auto* socks = app.add_subcommand(
@@ -156,6 +208,12 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
       ->type_name("SECONDS")
       ->check(CLI::PositiveNumber);
 
+  auto* check = app.add_subcommand(
+      "check", "Test the chain hop by hop and print per-hop timing; exit 1 if anything failed");
+  check->add_option("HOST", raw.check_host, "Finish with a connect to HOST PORT through the chain");
+  check->add_option("PORT", raw.check_port, "Target port (with HOST)");
+  check->add_flag("--json", raw.check_json, "Print the result as JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -164,17 +222,88 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
   }
 
   app::Config config;
-  if (!raw.chain_file.empty() && !read_chain_file(raw.chain_file, config.hops, err)) {
-    return {std::nullopt, kUsageError};
+  std::optional<chain::Strategy> file_strategy;
+  std::optional<std::size_t> file_chain_len;
+  const std::string config_dir =
+      app::config_dir(std::getenv("XDG_CONFIG_HOME"), std::getenv("HOME"));
+  for (const bool named : {true, false}) {
+    const std::string& given = named ? raw.chain_name : raw.chain_file;
+    if (given.empty()) {
+      continue;
+    }
+    if (named && (config_dir.empty() || given.find('/') != std::string::npos || given[0] == '.')) {
+      err << "hopchain: -c: bad chain name '" << given
+          << "' (a file name under $XDG_CONFIG_HOME/hopchain/chains; use -f for a path)\n";
+      return {std::nullopt, kUsageError};
+    }
+    app::ChainFile file;
+    if (!read_chain_file(named ? config_dir + "/chains/" + given : given, file, raw.quiet, err)) {
+      return {std::nullopt, kUsageError};
+    }
+    for (auto& hop : file.hops) {
+      config.hops.push_back(std::move(hop));
+    }
+    file_strategy = file.strategy ? file.strategy : file_strategy;
+    file_chain_len = file.chain_len ? file.chain_len : file_chain_len;
   }
   for (std::size_t i = 0; i < raw.via.size(); ++i) {
     if (!add_hop(raw.via[i], "--via #" + std::to_string(i + 1), config.hops, err)) {
       return {std::nullopt, kUsageError};
     }
   }
+  if (std::any_of(config.hops.begin(), config.hops.end(), app::needs_password)) {
+    const std::string path = config_dir.empty() ? std::string() : config_dir + "/credentials";
+    std::vector<app::CredentialEntry> entries;
+    std::ifstream in(path, std::ios::binary);
+    if (!path.empty() && in) {
+      std::ostringstream text;
+      text << in.rdbuf();
+      const std::string error = app::parse_credentials(text.str(), entries);
+      if (!error.empty()) {
+        err << "hopchain: " << path << ": " << error << "\n";
+        return {std::nullopt, kUsageError};
+      }
+      if (!raw.quiet && app::readable_by_others(path)) {
+        err << "hopchain: warning: " << path
+            << " holds passwords and is readable by group or others (chmod 600 it)\n";
+      }
+    }
+    const std::string error =
+        app::fill_passwords(config.hops, entries, std::getenv("HOPCHAIN_PASSWORD"), path);
+    if (!error.empty()) {
+      err << "hopchain: " << error << "\n";
+      return {std::nullopt, kUsageError};
+    }
+  }
+  // --strategy beats the named chain's line; chain-len likewise.
+  auto& strategy = config.strategy;
+  strategy.strategy = raw.strategy.empty() ? file_strategy.value_or(chain::Strategy::strict)
+                                           : *chain::parse_strategy(raw.strategy);
+  const bool picks = strategy.strategy == chain::Strategy::random ||
+                     strategy.strategy == chain::Strategy::round_robin;
+  if (raw.chain_len != 0 && !picks) {
+    err << "hopchain: --chain-len applies to --strategy random and round-robin only\n";
+    return {std::nullopt, kUsageError};
+  }
+  strategy.chain_len = raw.chain_len != 0 ? raw.chain_len : file_chain_len.value_or(1);
+  if (strategy.strategy != chain::Strategy::strict && config.hops.empty()) {
+    err << "hopchain: --strategy " << chain::to_string(strategy.strategy) << " needs hops\n";
+    return {std::nullopt, kUsageError};
+  }
+  if (picks && strategy.chain_len > config.hops.size()) {
+    err << "hopchain: chain length " << strategy.chain_len << " is more than the "
+        << config.hops.size() << " hop(s) given\n";
+    return {std::nullopt, kUsageError};
+  }
+  strategy.max_fails = raw.max_fails;
+  strategy.fail_timeout =
+      std::chrono::milliseconds(static_cast<long long>(std::ceil(raw.fail_timeout * 1000)));
   config.connect_timeout =
       std::chrono::milliseconds(static_cast<long long>(std::ceil(raw.connect_timeout * 1000)));
   config.dns_servers = raw.dns_servers;
+  config.pipeline = raw.pipeline == "always"  ? chain::PipelineMode::always
+                    : raw.pipeline == "never" ? chain::PipelineMode::never
+                                              : chain::PipelineMode::automatic;
   config.cafile = raw.cafile;
   config.verbosity = raw.quiet ? -1 : raw.verbose;
 
@@ -208,6 +337,22 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
         err << "hopchain: warning: the SOCKS server on " << where
             << " is open to anyone who can reach it (--open)\n";
       }
+    }
+  } else if (check->parsed()) {
+    config.mode = app::Mode::check;
+    config.check_json = raw.check_json;
+    if (raw.check_host.empty() != raw.check_port.empty()) {
+      err << "hopchain: check: give both HOST and PORT, or neither\n";
+      return {std::nullopt, kUsageError};
+    }
+    if (!raw.check_host.empty()) {
+      proto::HostPort target;
+      const std::string error = app::parse_host_port(raw.check_host, raw.check_port, target);
+      if (!error.empty()) {
+        err << "hopchain: check: " << error << "\n";
+        return {std::nullopt, kUsageError};
+      }
+      config.check_target = target;
     }
   } else if (udp->parsed()) {
     config.mode = app::Mode::udp;

@@ -3,9 +3,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "chain/pipeline_memory.hpp"
+#include "chain/strategy.hpp"
 #include "proto/proxy_url.hpp"
 #include "proto/types.hpp"
 
@@ -17,18 +20,22 @@ struct ForwardSpec {
   proto::HostPort target;
 };
 
-enum class Mode : std::uint8_t { stdio, forward, socks, udp };
+enum class Mode : std::uint8_t { stdio, forward, socks, udp, check };
 
 struct Config {
   std::vector<proto::HopSpec> hops;  ///< path order: first = nearest
   Mode mode = Mode::stdio;
-  proto::HostPort target;             ///< stdio mode
-  std::vector<ForwardSpec> forwards;  ///< forward mode
-  proto::HostPort socks_listen;       ///< socks mode; host "" for all addresses
-  std::vector<proto::Credentials> socks_users;  ///< socks mode: RFC 1929 accounts; empty = none
-  std::vector<ForwardSpec> udp_forwards;        ///< udp mode: local UDP port -> target
+  proto::HostPort target;                         ///< stdio mode
+  std::vector<ForwardSpec> forwards;              ///< forward mode
+  proto::HostPort socks_listen;                   ///< socks mode; host "" for all addresses
+  std::vector<proto::Credentials> socks_users;    ///< socks mode: RFC 1929 accounts; empty = none
+  std::vector<ForwardSpec> udp_forwards;          ///< udp mode: local UDP port -> target
   std::chrono::milliseconds udp_timeout{60'000};  ///< udp mode: a local source's idle timeout
+  std::optional<proto::HostPort> check_target;    ///< check mode: HOST PORT, if given
+  bool check_json = false;                        ///< check mode: --json
+  chain::StrategyOptions strategy;  ///< --strategy, --chain-len, --max-fails, --fail-timeout
   std::chrono::milliseconds connect_timeout{10'000};
+  chain::PipelineMode pipeline = chain::PipelineMode::automatic;  ///< --pipeline
   std::vector<std::string> dns_servers;  ///< "IP" or "IP:PORT" / "[v6]:PORT"; empty = system
   int verbosity = 0;                     ///< -1 quiet, 0 default, 1 -v, 2 -vv
   /// --cafile: CA certificates for TLS hops without ?cafile=; empty = the system store.

@@ -3,6 +3,7 @@
 
 #include "app/listener.hpp"
 #include "app/modes.hpp"
+#include "chain/strategy.hpp"
 #include "log/log.hpp"
 #include "relay/relay.hpp"
 
@@ -15,7 +16,7 @@ awaitable<void> serve_connection(tcp::socket accepted, const Config& config,
   std::error_code ignored;
   const auto peer = accepted.remote_endpoint(ignored);
   const std::string who = peer.address().to_string() + ":" + std::to_string(peer.port());
-  auto chain = co_await chain::open_chain(config.hops, spec.target, services);
+  auto chain = co_await chain::open_chain_with_strategy(config.hops, spec.target, services);
   if (chain.error) {
     log::error("forward " + std::to_string(spec.listen.port) + " from " + who + ": " +
                chain.error->message());

@@ -22,6 +22,10 @@ awaitable<int> run_socks(const Config& config, chain::Services& services);
 /// (nested SOCKS5 UDP ASSOCIATE). Returns only when it cannot start (exit status 1): a port that
 /// cannot be bound, or a chain that cannot carry UDP; otherwise runs until the io_context stops.
 awaitable<int> run_udp(const Config& config, chain::Services& services);
+/// Walks the chain hop by hop (each hop on its own under a non-strict strategy), prints a table
+/// or JSON on stdout. Returns 0 when every check passed, else 1.
+awaitable<int> run_check(const Config& config, chain::Services& services);
+
 /// Prints udp mode's datagram totals, if it got as far as serving; run() calls it on the way out.
 void report_udp_totals();
 

@@ -1,9 +1,11 @@
 #include <csignal>
 #include <exception>
 #include <optional>
+#include <sys/resource.h>
 
 #include "app/config.hpp"
 #include "app/modes.hpp"
+#include "chain/strategy.hpp"
 #include "chain/tls_contexts.hpp"
 #include "dns/resolver.hpp"
 #include "log/log.hpp"
@@ -21,7 +23,20 @@ awaitable<int> run_mode(const Config& config, chain::Services& services) {
   if (config.mode == Mode::udp) {
     co_return co_await run_udp(config, services);
   }
-  co_return co_await run_stdio(config, services);
+  if (config.mode == Mode::check) {
+    co_return co_await run_check(config, services);
+  }
+  const int code = co_await run_stdio(config, services);
+  // A stdio run is often over before a pipelining probe of a new hop has its answer; give it a
+  // moment, so the next run can pipeline that hop.
+  if (services.pipeline_memory != nullptr) {
+    asio::steady_timer pause(co_await asio::this_coro::executor);
+    for (int i = 0; i < 60 && services.pipeline_memory->probes_in_flight() > 0; ++i) {
+      pause.expires_after(std::chrono::milliseconds(50));
+      co_await pause.async_wait(nothrow);
+    }
+  }
+  co_return code;
 }
 
 }  // namespace
@@ -29,6 +44,12 @@ awaitable<int> run_mode(const Config& config, chain::Services& services) {
 int run(const Config& config) {
   // Writes to a closed stdout pipe must fail with EPIPE, not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
+  // Each tunnel takes two sockets (and a pipe per busy direction); servers with thousands of
+  // tunnels need more than the usual soft limit of 1024 descriptors.
+  if (rlimit limit{}; ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
   log::set_verbosity(config.verbosity);
 
   asio::io_context io(1);
@@ -49,6 +70,14 @@ int run(const Config& config) {
     return 2;
   }
   chain::Services services{*resolver, config.connect_timeout, &tls};
+  // Verdicts are remembered across runs only where they are learnt: in automatic mode.
+  chain::PipelineMemory pipeline_memory(config.pipeline == chain::PipelineMode::automatic
+                                            ? chain::PipelineMemory::default_path()
+                                            : std::string());
+  services.pipeline_mode = config.pipeline;
+  services.pipeline_memory = &pipeline_memory;
+  chain::Planner planner(config.hops, config.strategy);
+  services.planner = &planner;
 
   int exit_code = 1;
   asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -58,10 +87,10 @@ int run(const Config& config) {
     }
     // A forward, socks or udp server is a service being stopped; an interrupted pipe is a
     // failed transfer.
-    exit_code = config.mode == Mode::forward || config.mode == Mode::socks ||
-                        config.mode == Mode::udp
-                    ? 0
-                    : 128 + signo;
+    exit_code =
+        config.mode == Mode::forward || config.mode == Mode::socks || config.mode == Mode::udp
+            ? 0
+            : 128 + signo;
     io.stop();
   });
   asio::co_spawn(io, run_mode(config, services), [&](std::exception_ptr e, int code) {

@@ -14,6 +14,7 @@
 #include "app/socks_udp.hpp"
 #include "app/users_file.hpp"
 #include "chain/handshake.hpp"
+#include "chain/strategy.hpp"
 #include "log/log.hpp"
 #include "proto/socks_server.hpp"
 #include "relay/relay.hpp"
@@ -148,7 +149,7 @@ awaitable<void> serve_client(tcp::socket accepted, const Config& config,
   }
   const std::string what = who + ": " + describe(request);
   log::verbose(what);
-  auto chain = co_await chain::open_chain(config.hops, request.target, services);
+  auto chain = co_await chain::open_chain_with_strategy(config.hops, request.target, services);
   if (chain.error) {
     const std::uint8_t rep = socks5_reply_for(*chain.error);
     const std::vector<std::uint8_t> refusal = codec.reply(rep);

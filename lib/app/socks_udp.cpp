@@ -64,7 +64,10 @@ awaitable<void> serve_udp_associate(transport::Stream& client,
   if (opened.error) {
     const std::uint8_t rep = refusal_for(*opened.error);
     log::error(what + ": " + opened.error->message() + "; answered REP " + hex_byte(rep));
-    co_await answer_and_close(client, codec.reply(rep));
+    // Never a temporary inside a co_await expression: GCC 12 frees it wrongly (reply()'s default
+    // HostPort argument did, under ASan).
+    std::vector<std::uint8_t> refusal = codec.reply(rep);
+    co_await answer_and_close(client, std::move(refusal));
     co_return;
   }
 
@@ -85,7 +88,8 @@ awaitable<void> serve_udp_associate(transport::Stream& client,
   }
   if (ec) {
     log::error(what + ": cannot open a UDP socket on " + here.to_string() + ": " + ec.message());
-    co_await answer_and_close(client, codec.reply(proto::kRepGeneralFailure));
+    std::vector<std::uint8_t> refusal = codec.reply(proto::kRepGeneralFailure);
+    co_await answer_and_close(client, std::move(refusal));
     co_return;
   }
   std::error_code ignored;
@@ -101,7 +105,8 @@ awaitable<void> serve_udp_associate(transport::Stream& client,
   const proto::HostPort bnd{bound.address().to_string(), bound.port()};
 
   // 3. The grant, then datagrams until the client closes its TCP connection.
-  auto [wec, n] = co_await client.write_all(codec.reply(proto::kRepSucceeded, bnd));
+  const std::vector<std::uint8_t> grant = codec.reply(proto::kRepSucceeded, bnd);
+  auto [wec, n] = co_await client.write_all(grant);
   if (wec) {
     log::verbose(what + ": client went away before the grant: " + wec.message());
     co_return;

@@ -1,4 +1,5 @@
 #include "app/modes.hpp"
+#include "chain/strategy.hpp"
 #include "log/log.hpp"
 #include "relay/relay.hpp"
 #include "transport/stdio_stream.hpp"
@@ -6,7 +7,7 @@
 namespace hc::app {
 
 awaitable<int> run_stdio(const Config& config, chain::Services& services) {
-  auto chain = co_await chain::open_chain(config.hops, config.target, services);
+  auto chain = co_await chain::open_chain_with_strategy(config.hops, config.target, services);
   if (chain.error) {
     log::error(chain.error->message());
     co_return 1;

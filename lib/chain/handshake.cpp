@@ -18,10 +18,10 @@ std::error_code mid_reply(std::error_code ec) {
 }  // namespace
 
 awaitable<std::error_code> run_handshake(transport::Stream& stream, proto::Handshake& codec,
-                                         proto::Stage& stage) {
+                                         proto::Stage& stage, bool first_send_done) {
   using Kind = proto::Step::Kind;
   std::vector<std::uint8_t> buffer;
-  proto::Step step = codec.start();
+  proto::Step step = first_send_done ? codec.resume({}) : codec.start();
   for (;;) {
     stage = step.stage;
     if (step.kind == Kind::done) {

@@ -10,8 +10,9 @@ namespace hc::chain {
 
 /// Runs `codec` over `stream` until done or failed. `stage` tracks the step in progress, so a
 /// caller whose deadline fired can still say which stage timed out. EOF mid-reply becomes
-/// ChainErrc::closed_during_handshake.
+/// ChainErrc::closed_during_handshake. `first_send_done`: the caller already called start() and
+/// wrote its bytes as part of a pipelined batch, so only the replies are read here.
 awaitable<std::error_code> run_handshake(transport::Stream& stream, proto::Handshake& codec,
-                                         proto::Stage& stage);
+                                         proto::Stage& stage, bool first_send_done = false);
 
 }  // namespace hc::chain

@@ -7,6 +7,7 @@
 #include "chain/tls_contexts.hpp"
 #include "dns/resolver.hpp"
 #include "log/log.hpp"
+#include "proto/errors.hpp"
 #include "proto/http_connect.hpp"
 #include "proto/socks4.hpp"
 #include "proto/socks5.hpp"
@@ -122,20 +123,25 @@ awaitable<std::error_code> tls_reason(transport::Stream& stream, std::error_code
 }  // namespace
 
 std::unique_ptr<proto::Handshake> make_handshake(const proto::HopSpec& hop,
-                                                 const proto::HostPort& next) {
+                                                 const proto::HostPort& next, bool pipelined) {
   switch (hop.protocol) {
     case proto::Protocol::socks4:
       return std::make_unique<proto::Socks4Connect>(next, hop.user.value_or(""), hop.remote_dns);
     case proto::Protocol::socks5:
-      return std::make_unique<proto::Socks5Connect>(next, hop.credentials());
+      return std::make_unique<proto::Socks5Connect>(
+          next, hop.credentials(), proto::Socks5Options{proto::Socks5Command::connect, pipelined});
     case proto::Protocol::http:
       return std::make_unique<proto::HttpConnect>(next, hop.credentials());
   }
   return nullptr;
 }
 
-awaitable<ChainResult> open_chain(std::vector<proto::HopSpec> hops, proto::HostPort target,
-                                  Services& services) {
+namespace {
+
+/// One attempt at the chain. Sets `pipelining_failed` when a pipelined hop went silent or hung
+/// up mid-handshake: that hop is then marked as refusing, and a sequential attempt may follow.
+awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::HostPort target,
+                                       Services& services, bool& pipelining_failed) {
   const std::size_t count = hops.size();
   auto fail = [&](std::size_t hop, proto::Stage stage, std::error_code ec, std::string detail) {
     ChainError e;
@@ -191,10 +197,18 @@ awaitable<ChainResult> open_chain(std::vector<proto::HopSpec> hops, proto::HostP
     tls = own_tls.get();
   }
 
-  // 2. Each hop's handshake runs through the tunnel built so far.
-  for (std::size_t i = 0; i < count; ++i) {
+  // 2. Each hop's handshake runs through the tunnel built so far. Hops that accept it get their
+  // handshakes pipelined: a batch of consecutive hops is written at once, then each hop's replies
+  // are read in order, so a chain costs one round trip per link instead of two or three per hop.
+  PipelineMemory* memory = services.pipeline_memory;
+  auto pipelines = [&](const proto::HopSpec& h) {
+    if (memory != nullptr) {
+      return memory->pipelines(h, services.pipeline_mode);
+    }
+    return services.pipeline_mode == PipelineMode::always;
+  };
+  for (std::size_t i = 0; i < count;) {
     const proto::HopSpec& hop = hops[i];
-    proto::HostPort next = i + 1 < count ? hops[i + 1].server : target;
     if (hop.tls) {
       auto tls_outcome =
           co_await start_tls(stream, hop, tls->for_hop(i), services.connect_timeout, label(i + 1));
@@ -203,44 +217,179 @@ awaitable<ChainResult> open_chain(std::vector<proto::HopSpec> hops, proto::HostP
       }
     }
     started = Clock::now();
-    if (!hop.remote_dns && !proto::is_ipv4_literal(next.host) &&
-        !proto::is_ipv6_literal(next.host)) {
-      Resolved r = co_await resolve_for_hop(services.resolver, hop, next.host);
-      if (r.ec) {
-        co_return fail(i + 1, proto::Stage::resolve, r.ec, next.host);
-      }
-      log::verbose(label(i + 1) + ": resolved " + next.host + " to " +
-                   r.addresses.front().to_string() + " here (the scheme takes addresses)");
-      next.host = r.addresses.front().to_string();
+    const bool pipelined = pipelines(hop);
+    std::size_t end = i + 1;
+    // A TLS hop needs its own round trips first, so it starts a new batch.
+    while (pipelined && end < count && !hops[end].tls && pipelines(hops[end])) {
+      ++end;
     }
-    auto codec = make_handshake(hop, next);
-    proto::Stage stage = proto::Stage::auth;
-    auto outcome = co_await transport::with_deadline(*stream->bottom(), services.connect_timeout,
-                                                     run_handshake(*stream, *codec, stage));
-    if (!outcome) {
-      co_return fail(i + 1, stage, ChainErrc::timed_out,
-                     "no answer within " + seconds_text(services.connect_timeout));
-    }
-    if (*outcome) {
-      std::error_code reason = *outcome;
-      if (hop.tls) {
-        reason = co_await tls_reason(*stream, reason, services.connect_timeout);
-        if (transport::is_tls_error(reason)) {
-          stage = proto::Stage::tls;
+    std::vector<std::unique_ptr<proto::Handshake>> codecs;
+    std::vector<proto::HostPort> nexts;
+    std::vector<std::uint8_t> batch;
+    for (std::size_t k = i; k < end; ++k) {
+      proto::HostPort next = k + 1 < count ? hops[k + 1].server : target;
+      if (!hops[k].remote_dns && !proto::is_ipv4_literal(next.host) &&
+          !proto::is_ipv6_literal(next.host)) {
+        Resolved r = co_await resolve_for_hop(services.resolver, hops[k], next.host);
+        if (r.ec) {
+          co_return fail(k + 1, proto::Stage::resolve, r.ec, next.host);
         }
+        log::verbose(label(k + 1) + ": resolved " + next.host + " to " +
+                     r.addresses.front().to_string() + " here (the scheme takes addresses)");
+        next.host = r.addresses.front().to_string();
       }
-      co_return fail(i + 1, stage, reason, codec->detail());
+      auto codec = make_handshake(hops[k], next, pipelined);
+      if (pipelined) {
+        proto::Step first_step = codec->start();
+        if (first_step.kind == proto::Step::Kind::fail) {
+          co_return fail(k + 1, first_step.stage, first_step.ec, codec->detail());
+        }
+        batch.insert(batch.end(), first_step.bytes.begin(), first_step.bytes.end());
+      }
+      codecs.push_back(std::move(codec));
+      nexts.push_back(std::move(next));
     }
-    log::verbose(label(i + 1) + ": tunnel to " + next.to_string() + " open in " +
-                 ms_since(started));
-    const auto leftover = codec->leftover();
-    if (!leftover.empty()) {
-      // Payload that came glued to the reply (an SSH banner, say): it belongs to the user.
-      stream = std::make_unique<transport::PrefixedStream>(
-          std::move(stream), std::vector<std::uint8_t>(leftover.begin(), leftover.end()));
+    if (pipelined) {
+      log::debug(label(i + 1) + ": writing the handshakes of hops " + std::to_string(i + 1) + "-" +
+                 std::to_string(end) + " in one go (" + std::to_string(batch.size()) + " bytes)");
+      auto written = co_await transport::with_deadline(*stream->bottom(), services.connect_timeout,
+                                                       stream->write_all(batch));
+      const std::error_code write_ec = written ? std::get<0>(*written) : ChainErrc::timed_out;
+      if (write_ec) {
+        co_return fail(i + 1, proto::Stage::auth, write_ec, "");
+      }
     }
+    for (std::size_t k = i; k < end; ++k) {
+      proto::Handshake& codec = *codecs[k - i];
+      proto::Stage stage = proto::Stage::auth;
+      auto outcome =
+          co_await transport::with_deadline(*stream->bottom(), services.connect_timeout,
+                                            run_handshake(*stream, codec, stage, pipelined));
+      const std::error_code failure = outcome ? *outcome : ChainErrc::timed_out;
+      if (failure) {
+        std::string detail =
+            outcome ? codec.detail() : "no answer within " + seconds_text(services.connect_timeout);
+        if (pipelined && services.pipeline_mode == PipelineMode::automatic &&
+            (failure == ChainErrc::timed_out || failure == ChainErrc::closed_during_handshake)) {
+          // It used to accept pipelining and now drops it: stop pipelining it.
+          if (memory != nullptr) {
+            memory->record(hops[k], PipelineVerdict::refuses);
+          }
+          pipelining_failed = true;
+        }
+        std::error_code reason = failure;
+        if (hops[k].tls && outcome) {
+          reason = co_await tls_reason(*stream, reason, services.connect_timeout);
+          if (transport::is_tls_error(reason)) {
+            stage = proto::Stage::tls;
+          }
+        }
+        co_return fail(k + 1, stage, reason, std::move(detail));
+      }
+      log::verbose(label(k + 1) + ": tunnel to " + nexts[k - i].to_string() + " open in " +
+                   ms_since(started) + (pipelined ? " (pipelined)" : ""));
+      const auto leftover = codec.leftover();
+      if (!leftover.empty()) {
+        // Payload that came glued to the reply (an SSH banner, or with pipelining the next hop's
+        // replies): it belongs to whatever reads next.
+        stream = std::make_unique<transport::PrefixedStream>(
+            std::move(stream), std::vector<std::uint8_t>(leftover.begin(), leftover.end()));
+      }
+    }
+    if (pipelined && memory != nullptr) {
+      for (std::size_t k = i; k < end; ++k) {
+        memory->record(hops[k], PipelineVerdict::accepts);
+      }
+    }
+    i = end;
   }
   co_return ChainResult{std::move(stream), std::nullopt};
+}
+
+awaitable<void> learn_pipelining(std::vector<proto::HopSpec> hops, Services& services) {
+  const PipelineVerdict verdict = co_await probe_pipelining(hops, services);
+  log::debug(hops.back().redacted() +
+             ": pipelined handshake probe: " + std::string(to_string(verdict)));
+  if (services.pipeline_memory != nullptr) {
+    if (verdict != PipelineVerdict::unknown) {
+      services.pipeline_memory->record(hops.back(), verdict);
+    }
+    services.pipeline_memory->probe_finished();
+  }
+}
+
+void log_probe_end(std::exception_ptr e) {
+  if (e) {
+    log::debug("pipelining probe ended by an internal error");
+  }
+}
+
+}  // namespace
+
+awaitable<ChainResult> open_chain(std::vector<proto::HopSpec> hops, proto::HostPort target,
+                                  Services& services) {
+  bool pipelining_failed = false;
+  ChainResult result = co_await open_chain_once(hops, target, services, pipelining_failed);
+  if (result.error && pipelining_failed) {
+    // Nothing has reached the user yet: one sequential attempt with the hop now marked.
+    log::verbose(result.error->message() + "; retrying without pipelining that hop");
+    bool again = false;
+    result = co_await open_chain_once(hops, target, services, again);
+  }
+  if (!result.error && services.pipeline_mode == PipelineMode::automatic &&
+      services.pipeline_memory != nullptr) {
+    // Learn, off the user's path, whether the SOCKS5 hops we know nothing about would take a
+    // pipelined handshake next time.
+    const auto executor = co_await asio::this_coro::executor;
+    for (std::size_t k = 0; k < hops.size(); ++k) {
+      if (hops[k].protocol == proto::Protocol::socks5 && !hops[k].tls &&
+          services.pipeline_memory->claim_probe(hops[k])) {
+        std::vector<proto::HopSpec> prefix(hops.begin(), hops.begin() + static_cast<long>(k + 1));
+        asio::co_spawn(executor, learn_pipelining(std::move(prefix), services), log_probe_end);
+      }
+    }
+  }
+  co_return result;
+}
+
+awaitable<PipelineVerdict> probe_pipelining(std::vector<proto::HopSpec> hops, Services& services) {
+  const proto::HopSpec hop = hops.back();
+  hops.pop_back();
+  bool ignored = false;
+  ChainResult path = co_await open_chain_once(hops, hop.server, services, ignored);
+  if (path.error) {
+    co_return PipelineVerdict::unknown;
+  }
+  proto::Socks5Connect codec({"127.0.0.1", 1}, hop.credentials(),
+                             proto::Socks5Options{proto::Socks5Command::connect, true});
+  proto::Step first_step = codec.start();
+  if (first_step.kind != proto::Step::Kind::send) {
+    co_return PipelineVerdict::unknown;
+  }
+  // A server that parsed everything answers within a round trip; one that dropped the rest
+  // answers the greeting and then waits forever.
+  const auto patience = std::min(services.connect_timeout, std::chrono::milliseconds(3000));
+  auto written = co_await transport::with_deadline(*path.stream->bottom(), patience,
+                                                   path.stream->write_all(first_step.bytes));
+  if (!written || std::get<0>(*written)) {
+    co_return PipelineVerdict::unknown;
+  }
+  proto::Stage stage = proto::Stage::auth;
+  auto outcome = co_await transport::with_deadline(*path.stream->bottom(), patience,
+                                                   run_handshake(*path.stream, codec, stage, true));
+  path.stream->close();
+  if (!outcome) {
+    // Silence is what a server that dropped our bytes looks like; a false "refuses" only costs
+    // the sequential handshake every other client uses anyway.
+    co_return PipelineVerdict::refuses;
+  }
+  const std::error_code ec = *outcome;
+  log::debug(hop.redacted() + ": probe ended at " + std::string(proto::to_string(stage)) + ": " +
+             (ec ? ec.message() : "success"));
+  const bool request_parsed =
+      !ec || ec.category() == proto::socks5_reply_category() ||
+      (ec == ChainErrc::closed_during_handshake && stage == proto::Stage::request);
+  co_return request_parsed ? PipelineVerdict::accepts : PipelineVerdict::unknown;
 }
 
 }  // namespace hc::chain

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "chain/chain_error.hpp"
+#include "chain/pipeline_memory.hpp"
 #include "proto/proxy_url.hpp"
 #include "proto/step.hpp"
 #include "proto/types.hpp"
@@ -23,12 +24,18 @@ class Resolver;
 namespace hc::chain {
 
 class TlsContexts;
+class Planner;
 
 struct Services {
   dns::Resolver& resolver;
   std::chrono::milliseconds connect_timeout{10'000};
   /// Built at startup from the same hops; when null, open_chain builds its own for TLS hops.
   const TlsContexts* tls = nullptr;
+  PipelineMode pipeline_mode = PipelineMode::never;
+  /// What is known about hops and pipelining; null = nothing is learnt or remembered.
+  PipelineMemory* pipeline_memory = nullptr;
+  /// Strategy and hop health (chain/strategy.hpp); used by open_chain_with_strategy only.
+  Planner* planner = nullptr;
 };
 
 struct ChainResult {
@@ -41,8 +48,15 @@ awaitable<ChainResult> open_chain(std::vector<proto::HopSpec> hops, proto::HostP
                                   Services& services);
 
 /// The codec that asks `hop` for `next`. `next.host` must already be an address for hops that
-/// do not take names (socks4, socks5).
+/// do not take names (socks4, socks5). `pipelined`: the whole request sequence in one write.
 std::unique_ptr<proto::Handshake> make_handshake(const proto::HopSpec& hop,
-                                                 const proto::HostPort& next);
+                                                 const proto::HostPort& next,
+                                                 bool pipelined = false);
+
+/// Checks whether the last of `hops` parses a pipelined handshake (greeting, auth and request in
+/// one write), reaching it through the ones before it. Asks it for 127.0.0.1:1, which fails fast
+/// everywhere: any complete reply means it parsed everything; only the method reply and then
+/// silence means it dropped the rest (microsocks).
+awaitable<PipelineVerdict> probe_pipelining(std::vector<proto::HopSpec> hops, Services& services);
 
 }  // namespace hc::chain

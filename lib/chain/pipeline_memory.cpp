@@ -1,13 +1,12 @@
 #include "chain/pipeline_memory.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
+#include <fcntl.h>
 #include <fstream>
 #include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace hc::chain {
 namespace {
@@ -39,7 +38,9 @@ std::string_view to_string(PipelineVerdict verdict) {
   return "unknown";
 }
 
-PipelineMemory::PipelineMemory(std::string path) : path_(std::move(path)) { load(); }
+PipelineMemory::PipelineMemory(std::string path) : path_(std::move(path)) {
+  load();
+}
 
 std::string PipelineMemory::default_path() {
   if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && xdg[0] == '/') {
@@ -71,6 +72,14 @@ bool PipelineMemory::pipelines(const proto::HopSpec& hop, PipelineMode mode) con
       break;
   }
   return verdict(hop) == PipelineVerdict::accepts;
+}
+
+bool PipelineMemory::claim_probe(const proto::HopSpec& hop) {
+  if (verdict(hop) != PipelineVerdict::unknown || !probed_.insert(key(hop)).second) {
+    return false;
+  }
+  ++probes_in_flight_;
+  return true;
 }
 
 void PipelineMemory::record(const proto::HopSpec& hop, PipelineVerdict verdict) {

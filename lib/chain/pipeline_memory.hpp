@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -39,6 +40,13 @@ class PipelineMemory {
   /// Whether `hop` should get its handshake pipelined under `mode`.
   bool pipelines(const proto::HopSpec& hop, PipelineMode mode) const;
 
+  /// True the first time it is asked about a hop whose verdict is unknown: one probe per hop
+  /// and process is enough.
+  bool claim_probe(const proto::HopSpec& hop);
+  /// Probes started and not yet finished, so a short run can wait for their verdicts.
+  void probe_finished() { --probes_in_flight_; }
+  int probes_in_flight() const { return probes_in_flight_; }
+
  private:
   static std::string key(const proto::HopSpec& hop);
   void load();
@@ -46,6 +54,8 @@ class PipelineMemory {
 
   std::string path_;
   std::map<std::string, PipelineVerdict> verdicts_;
+  std::set<std::string> probed_;
+  int probes_in_flight_ = 0;
 };
 
 }  // namespace hc::chain

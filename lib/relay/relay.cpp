@@ -45,7 +45,7 @@ awaitable<DirectionStats> pump(transport::Stream& from, transport::Stream& to,
   // Bytes a handshake read ahead (an SSH banner behind an HTTP 200) go first, by copy.
   if (from.buffered() > 0) {
     buffer_size = from.buffered();
-    buffer = std::make_unique<std::uint8_t[]>(buffer_size);
+    buffer = std::make_unique_for_overwrite<std::uint8_t[]>(buffer_size);
     while (from.buffered() > 0) {
       auto [read_ec, n] = co_await from.read_some({buffer.get(), buffer_size});
       if (read_ec) {
@@ -70,9 +70,10 @@ awaitable<DirectionStats> pump(transport::Stream& from, transport::Stream& to,
     }
   }
   if (buffer_size < kBufferSize) {
-    // Allocated only now: idle spliced tunnels should not carry a copy buffer.
+    // Allocated only now, and not zero-filled: the pages of an idle tunnel's buffer are never
+    // touched, so they cost address space, not resident memory.
     buffer_size = kBufferSize;
-    buffer = std::make_unique<std::uint8_t[]>(buffer_size);
+    buffer = std::make_unique_for_overwrite<std::uint8_t[]>(buffer_size);
   }
   for (;;) {
     auto [read_ec, n] = co_await from.read_some({buffer.get(), buffer_size});

@@ -1,5 +1,6 @@
 #include <cerrno>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "relay/splice.hpp"
@@ -45,10 +46,24 @@ class Pipe {
   int fds_[2];
 };
 
+bool is_socket(int fd) {
+  struct stat st {};
+  return ::fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
 }  // namespace
 
 awaitable<SpliceResult> splice_until_eof(transport::RawIo& from, transport::RawIo& to) {
   SpliceResult result;
+  if (is_socket(from.read_fd())) {
+    // An idle tunnel should not hold two descriptors per direction: the pipe is made when the
+    // first bytes are there to move.
+    if (auto ec = co_await from.wait_readable()) {
+      result.outcome = SpliceOutcome::error;
+      result.error = ec;
+      co_return result;
+    }
+  }
   Pipe pipe;
   if (!pipe.ok()) {
     co_return result;  // out of descriptors: copying still works

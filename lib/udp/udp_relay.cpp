@@ -198,7 +198,8 @@ awaitable<void> run_session(std::shared_ptr<Forward> f, std::shared_ptr<Session>
   for (;;) {
     if (s->queue.empty()) {
       auto woke = co_await (wait_datagram(*s) || idle(*s, timeout));
-      if (woke.index() == 1) {
+      // A datagram queued just as the timer fired still counts.
+      if (woke.index() == 1 && s->queue.empty()) {
         break;
       }
     }
@@ -225,7 +226,7 @@ awaitable<void> run_session(std::shared_ptr<Forward> f, std::shared_ptr<Session>
     auto ended = co_await (pump_up(*f, *s, a, t) || pump_down(*f, *s, a, t) || a.wait_closed() ||
                            idle(*s, timeout));
     a.close();
-    if (ended.index() == 3) {
+    if (ended.index() == 3 && s->queue.empty()) {
       break;
     }
     if (ended.index() == 2) {

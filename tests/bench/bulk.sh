@@ -64,7 +64,8 @@ socat_chain() {
   SOCAT_LAST=$prev
 }
 
-# client_cmd TOOL HOPS TARGET_PORT: sets CMD (stdio client) and ENVV (environment to add)
+# stdio_cmd TOOL HOPS TARGET_PORT: sets CMD (stdio client) and ENVV (environment to add)
+# shellcheck disable=SC2054  # commas belong to socat's address options
 stdio_cmd() {
   local tool=$1 n=$2 t=$3 k ports=()
   for ((k = 1; k <= n; k++)); do ports+=("${H[k]}"); done
@@ -84,6 +85,7 @@ stdio_cmd() {
 }
 
 # forward_start TOOL HOPS TARGET_PORT LPORT: start the forwarder in $BENCH_CG, wait for LPORT
+# shellcheck disable=SC2054  # commas belong to socat's address options
 forward_start() {
   local tool=$1 n=$2 t=$3 l=$4 k ports=() cmd=() env=()
   for ((k = 1; k <= n; k++)); do ports+=("${H[k]}"); done

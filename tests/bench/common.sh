@@ -31,7 +31,10 @@ bench_init() {
   lab_require g++ timeout awk
   _bench_find_hopchain
   _bench_build_helper
-  if "$HOPCHAIN" --help 2>&1 | grep -q -- '--pipeline'; then HC_PIPELINE=1; else HC_PIPELINE=0; fi
+  # Capture first: grep -q exiting early would kill hopchain with SIGPIPE under pipefail.
+  local help_text
+  help_text=$("$HOPCHAIN" --help 2>&1)
+  if grep -q -- "--pipeline" <<<"$help_text"; then HC_PIPELINE=1; else HC_PIPELINE=0; fi
   # hopchain may learn per-hop facts in the XDG cache: keep the bench's own, apart from the user's
   export XDG_CACHE_HOME="$LAB/xdg-cache"
   mkdir -p "$XDG_CACHE_HOME"
@@ -96,7 +99,7 @@ bench_cgroup_kill() {
   local cg=$1 i pids
   [[ -n $cg && -d $cg ]] || return 0
   for ((i = 0; i < 30; i++)); do
-    pids=$(cat "$cg/cgroup.procs" 2>/dev/null | tr '\n' ' ')
+    pids=$(tr '\n' ' ' <"$cg/cgroup.procs" 2>/dev/null)
     [[ -z ${pids// /} ]] && return 0
     # shellcheck disable=SC2086
     if ((i < 20)); then kill -TERM $pids 2>/dev/null; else kill -KILL $pids 2>/dev/null; fi

@@ -19,7 +19,7 @@
 # ssh -D multiplexes everything over one SSH connection, both far slower to reach 10k. The target
 # is hcbench's echo server (a thread per connection). ulimit -n is raised for every process.
 #
-# Environment: CONC_N, CONC_HOP, CONC_RELAYS (default: "" copy; "" = splice), CONC_CPS_SECONDS,
+# Environment: CONC_N, CONC_HOP, CONC_RELAYS (default "splice copy"), CONC_CPS_SECONDS,
 #   CONC_CPS_THREADS, HOPCHAIN.
 set -euo pipefail
 # shellcheck source=common.sh
@@ -61,13 +61,14 @@ wait_result() {
   echo "$res"
 }
 
-# rss_bench RELAY: hopchain forward with HOPCHAIN_RELAY=RELAY ("" = default, splice), warm-up,
-# then as many idle tunnels as the descriptor limit allows (up to N). Fills R_* for RELAY.
+# rss_bench splice|copy: hopchain forward with the default relay (splice) or HOPCHAIN_RELAY=copy,
+# warm-up, then as many idle tunnels as the descriptor limit allows (up to N). Fills R[TAG,...].
 declare -A R
 rss_bench() {
-  local relay=$1 tag=${1:-splice} l hc out res hold fds0 fdsw per_fd n_eff
+  local tag=$1 l hc res hold fds0 fdsw per_fd n_eff env=()
+  [[ $tag == copy ]] && env=(HOPCHAIN_RELAY=copy)
   l=$(free_port)
-  lab_bg "hc-forward-$tag" env ${relay:+HOPCHAIN_RELAY=$relay} "$HOPCHAIN" -q -x "socks5://127.0.0.1:$H" \
+  lab_bg "hc-forward-$tag" env "${env[@]}" "$HOPCHAIN" -q -x "socks5://127.0.0.1:$H" \
     forward "127.0.0.1:$l:127.0.0.1:$E"
   hc=$LAB_LAST_PID
   _lab_wait_up "hc-forward-$tag" "$hc" "$l" 127.0.0.1
@@ -82,7 +83,7 @@ rss_bench() {
   sleep 3
   R[$tag,rss0]=$(rss_kib "$hc")
   # every process on the path needs descriptors: hopchain per_fd, the hop 2, echo and client 1
-  n_eff=$(((($(ulimit -n) - 200) / per_fd)))
+  n_eff=$((($(ulimit -n) - 200) / per_fd))
   ((n_eff > (($(ulimit -n) - 200) / 2))) && n_eff=$((($(ulimit -n) - 200) / 2))
   ((n_eff > N)) && n_eff=$N
   R[$tag,fdper]=$per_fd
@@ -121,8 +122,11 @@ rss_bench() {
 }
 
 note "echo $E, $HOP hop $H; load average $(cut -d' ' -f1-3 /proc/loadavg)"
-RELAYS=(${CONC_RELAYS:-"" copy})
-for relay in "${RELAYS[@]}"; do rss_bench "$relay"; done
+read -r -a RELAYS <<<"${CONC_RELAYS:-splice copy}"
+for relay in "${RELAYS[@]}"; do
+  [[ $relay == splice || $relay == copy ]] || fail "CONC_RELAYS: splice and/or copy, not '$relay'"
+  rss_bench "$relay"
+done
 
 L=$(free_port)
 lab_bg hc-forward "$HOPCHAIN" -q -x "socks5://127.0.0.1:$H" forward "127.0.0.1:$L:127.0.0.1:$E"
@@ -156,8 +160,7 @@ fi
 
 bench_header "Concurrency: 1-hop chain ($HOP), hopchain forward, idle tunnels (goal: $N tunnels, <= 24 KiB each)"
 printf '%-8s %9s %9s %10s %10s %10s %10s %9s %12s\n' relay tunnels "fds/tun" "RSS0 KiB" "RSS@N KiB" "after KiB" "KiB/tun" "open/s" "hop RSS KiB"
-for relay in "${RELAYS[@]}"; do
-  t=${relay:-splice}
+for t in "${RELAYS[@]}"; do
   printf '%-8s %9s %9s %10s %10s %10s %10s %9s %12s\n' "$t" "${R[$t,opened]}/${R[$t,n]}" "${R[$t,fdper]}" "${R[$t,rss0]}" \
     "${R[$t,rss1]}" "${R[$t,rss2]}" "${R[$t,per]}" "${R[$t,rate]}" "${R[$t,hoprss]}"
 done

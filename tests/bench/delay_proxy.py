@@ -131,13 +131,8 @@ class Conn:
             self.up._arm()
 
     def side_lost(self, side, exc):
-        other = self.other(side)
-        if exc is not None:
-            # a reset or error: abort the other side too (after the delay would be nicer, but
-            # errors do not matter for the benchmarks)
-            if other.transport:
-                other.transport.abort()
-            return
+        # A reset (a server that closes with our bytes unread) still lets the replies it sent
+        # before arrive: forward it as a delayed EOF, like a close, rather than dropping the queue.
         if not side.eof_in:
             # closed without a half-close first: forward it as EOF, then close
             side.eof_in = True

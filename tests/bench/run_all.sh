@@ -23,6 +23,7 @@ done
 
 # shellcheck source=../deps.sh
 . "$HC_ROOT/tests/deps.sh"
+# shellcheck disable=SC2086  # a list of package names
 hc_install_packages $HC_BUILD_PACKAGES dante-server microsocks proxychains4 socat ncat tcpdump \
   python3 procps iproute2 passwd openssh-server openssh-client
 

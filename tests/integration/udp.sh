@@ -11,7 +11,11 @@
 #   - a control connection killed mid-stream (ss -K): the association is rebuilt and the
 #     stream goes on; the idle timeout closes an association and its control connections;
 #   - refusal, naming the hop, of microsocks (REP 0x07), ssh -D (closes), SOCKS4, HTTP and TLS
-#     hops; counters printed on SIGTERM with exit status 0.
+#     hops; counters printed on SIGTERM with exit status 0;
+#   - `hopchain socks` answers UDP ASSOCIATE: a raw SOCKS5 client (several targets, a name, a
+#     stranger's datagram dropped, the relay gone with the TCP connection), Dante's socksify
+#     running dig, hopchain udp through hopchain socks, no hop at all, and REP 0x07 when the
+#     chain cannot carry UDP.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../support/lab.sh
 source "${HC_SUPPORT:?HC_SUPPORT must point to tests/support}/lab.sh"
@@ -19,11 +23,11 @@ source "${HC_SUPPORT:?HC_SUPPORT must point to tests/support}/lab.sh"
 source "$HC_SUPPORT/lab_udp.sh"
 lab_init
 require_hopchain
-lab_require ss-server ss-local dig danted microsocks
+lab_require ss-server ss-local dig danted microsocks socksify
 
 E=$(free_port); start_udp_echo "$E" 127.0.0.1
 E6=$(free_port); start_udp_echo "$E6" ::1
-DNS=$(free_port); start_dnsmasq "$DNS" hc-udp.test=192.0.2.53
+DNS=$(free_port); start_dnsmasq "$DNS" hc-udp.test=192.0.2.53 echo.hc-udp.test=127.0.0.1
 DA=$(free_port); start_danted dante-a "$DA"
 DB=$(free_port); start_danted dante-b "$DB"
 DC=$(free_port); start_danted dante-c "$DC"
@@ -193,3 +197,59 @@ expect_fail_with "hop 2/2 socks5+tls://127.0.0.1:$DB: request: cannot carry UDP:
 assert_rc 1
 note "ok: HTTP and TLS hops refused before connecting"
 if _lab_udp_is_bound "$L" 127.0.0.1; then fail "a refused chain left UDP port $L bound"; fi
+
+# --- UDP ASSOCIATE in the local SOCKS server ----------------------------------------------------
+P=$(free_port)
+lab_bg hc-socks "$HOPCHAIN" -v --dns-server "127.0.0.1:$DNS" "${A[@]}" "${B[@]}" socks "$P"
+_lab_wait_up hc-socks "$LAB_LAST_PID" "$P" 127.0.0.1
+SOCKS_PID=$LAB_LAST_PID
+socks_udp() { # DESC PORT UDP_CHECK-ARGS...
+  local desc=$1 port=$2 out
+  shift 2
+  out=$(timeout 60 python3 "$HC_SUPPORT/udp_check.py" socks 127.0.0.1 "$port" "$@" 2>&1) ||
+    { echo "$out" >&2; fail "$desc"; }
+  note "ok: $desc: $out"
+}
+# the last hop takes addresses (socks5://): hopchain resolves the name (dnsmasq), the hops see IPs
+socks_udp "socks server over 2 danted hops, 3 targets (IPv4, IPv6, a name)" "$P" \
+  --target "127.0.0.1:$E" --target "[::1]:$E6" --target "echo.hc-udp.test:$E" --count 30
+wait_log "$LAB/hc-socks.log" "UDP: datagram dropped: it came from 127\.0\.0\.1:[0-9]+, not from the client" 5
+wait_log "$LAB/hc-socks.log" "SOCKS5 UDP ASSOCIATE: closed: 90 sent, 90 received, 1 dropped" 5
+
+# a real client: Dante's socksify sends dig's query through UDP ASSOCIATE
+cat >"$LAB/socks.conf" <<EOF
+route {
+  from: 0.0.0.0/0 to: 0.0.0.0/0 via: 127.0.0.1 port = $P
+  proxyprotocol: socks_v5
+  method: none
+  command: udpassociate connect
+}
+EOF
+answer=$(SOCKS_CONF=$LAB/socks.conf timeout 30 socksify dig +short +tries=1 +time=5 -p "$DNS" \
+  @127.0.0.1 hc-udp.test A 2>&1) || fail "socksify dig through hopchain socks: $answer"
+[[ $answer == 192.0.2.53 ]] || fail "socksify dig answered '$answer', expected 192.0.2.53"
+wait_log "$LAB/hc-socks.log" "SOCKS5 UDP ASSOCIATE from" 5
+note "ok: socksify dig through hopchain socks (UDP ASSOCIATE over 2 hops) -> $answer"
+
+# hopchain udp, whose only hop is hopchain socks: the association runs through our own SOCKS
+# server, which nests it again over the two danted hops
+L=$(free_port)
+start_hopchain_udp hc-over-socks -v -x "socks5h://127.0.0.1:$P" udp "$L:127.0.0.1:$E" -- "$L"
+udp_echo_check "hopchain udp -> hopchain socks -> 2 danted hops: 2,000 datagrams" 127.0.0.1 "$L" \
+  --count 2000 --rate 2000 --window 32 --max-size 1200
+lab_kill "$LAB_LAST_PID"
+lab_kill "$SOCKS_PID"
+
+P=$(free_port)
+lab_bg hc-socks-direct "$HOPCHAIN" -v socks "$P"
+_lab_wait_up hc-socks-direct "$LAB_LAST_PID" "$P" 127.0.0.1
+socks_udp "socks server with no hop, 2 targets" "$P" --target "127.0.0.1:$E" --target "[::1]:$E6"
+lab_kill "$LAB_LAST_PID"
+
+P=$(free_port)
+lab_bg hc-socks-ms "$HOPCHAIN" "${A[@]}" -x "socks5://127.0.0.1:$MS" socks "$P"
+_lab_wait_up hc-socks-ms "$LAB_LAST_PID" "$P" 127.0.0.1
+socks_udp "socks server whose hop 2 is microsocks refuses UDP ASSOCIATE" "$P" \
+  --target "127.0.0.1:$E" --expect-rep 0x07
+wait_log "$LAB/hc-socks-ms.log" "SOCKS5 UDP ASSOCIATE: hop 2/2 socks5://127\.0\.0\.1:$MS: request: command not supported .*answered REP 0x07" 5
+lab_kill "$LAB_LAST_PID"

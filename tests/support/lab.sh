@@ -91,6 +91,9 @@ lab_init() {
   LAB=$(mktemp -d "${TMPDIR:-/tmp}/hclab.XXXXXX") || fail "mktemp failed"
   chmod 755 "$LAB"   # servers that drop privileges (tinyproxy, danted) must reach their files
   export LAB
+  # hopchain remembers per host:port which hops take pipelined handshakes; ports are reused
+  # between scripts by different servers, so every script starts with nothing learnt.
+  export XDG_CACHE_HOME="$LAB/cache"
   : >"$LAB/pids"
   : >"$LAB/ports"
   LAB_T0=$(date +%s.%N)

@@ -25,7 +25,19 @@ HOSTILE_MAX_SECS=${HOSTILE_MAX_SECS:-5}   # bound for a failure that needs no ti
 # shellcheck disable=SC2034 # used by the scripts that source this file
 HOSTILE_GLUE="GLUED-PAYLOAD-0123456789"$'\n'   # what the *_glued cases send with their reply
 
+# A scripted server plays one case per connection and captures what arrives, so hopchain's
+# background probe of a new hop (does it take pipelined handshakes?) would be a stray connection
+# here: the hostile tests run hopchain with --pipeline=never.
+_hostile_no_probes() {
+  [[ -n ${HOSTILE_NO_PROBES:-} ]] && return
+  printf '#!/bin/sh\nexec "%s" --pipeline=never "$@"\n' "$HOPCHAIN" >"$LAB/hopchain-no-probes"
+  chmod +x "$LAB/hopchain-no-probes"
+  HOPCHAIN="$LAB/hopchain-no-probes"
+  HOSTILE_NO_PROBES=1
+}
+
 start_hostile() { # PORT [CASE]
+  _hostile_no_probes
   local port=$1 case=${2:-}
   local name="hostile-$port"
   local args=(--port "$port" --capture-dir "$LAB/$name.cap")

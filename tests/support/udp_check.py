@@ -27,8 +27,9 @@
       A SOCKS5 client of the server at HOST:PORT: UDP ASSOCIATE (DST 0.0.0.0:0), then N
       datagrams to each --target (an echo server; a name goes as ATYP 3) through the relay it
       names, each with its own payload. Every reply must come from that relay, carry a header
-      naming the target (for a name: its port), and the payload sent. Then the TCP connection is
-      closed, and a datagram to the relay must get no answer. With --expect-rep the ASSOCIATE
+      naming the target (for a name: its port), and the payload sent. A datagram to the relay
+      from another local socket must go nowhere. Then the TCP connection is closed, and a
+      datagram to the relay must get no answer. With --expect-rep the ASSOCIATE
       must be refused with that REP instead.
 
 Every wait is bounded (--timeout, default 60 s for the whole run).
@@ -346,6 +347,14 @@ def cmd_socks(a):
                       f"sent {len(payload)} bytes", file=sys.stderr)
                 return 1
             total += 1
+    # Another source on the same machine: the relay serves the client that asked for it only.
+    stranger = socket.socket(family_of(relay[0]), socket.SOCK_DGRAM)
+    t_host, t_port = a.target[0].rsplit(":", 1)
+    stranger.sendto(encode_header(t_host.strip("[]"), int(t_port)) + b"not-the-client", relay)
+    err = expect_nothing(stranger, 1.0) or expect_nothing(u, 0.2)
+    if err:
+        print(f"error: a datagram from another source was relayed: {err}", file=sys.stderr)
+        return 1
     conn.close()
     time.sleep(0.5)
     u.settimeout(1.5)

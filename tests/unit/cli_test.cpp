@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -240,6 +241,136 @@ BOOST_AUTO_TEST_CASE(udp_help) {
   BOOST_TEST(u.outcome.exit_code == 0);
   BOOST_TEST(u.out.find("--udp-timeout") != std::string::npos);
   BOOST_TEST(u.out.find("SOCKS5") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Strategies, named chains, credentials and `check`. XDG_CONFIG_HOME points at a fresh
+// directory so the user's own files never take part.
+namespace {
+
+struct ConfigHome {
+  std::string dir;
+  ConfigHome() {
+    char tmpl[] = "/tmp/hc_cli_test_XXXXXX";
+    dir = ::mkdtemp(tmpl);
+    ::mkdir((dir + "/hopchain").c_str(), 0700);
+    ::mkdir((dir + "/hopchain/chains").c_str(), 0700);
+    ::setenv("XDG_CONFIG_HOME", dir.c_str(), 1);
+    ::unsetenv("HOPCHAIN_PASSWORD");
+  }
+  ~ConfigHome() {
+    std::string cmd = "rm -rf '" + dir + "'";
+    BOOST_TEST(std::system(cmd.c_str()) == 0);
+    ::unsetenv("XDG_CONFIG_HOME");
+    ::unsetenv("HOPCHAIN_PASSWORD");
+  }
+  void write(const std::string& rel, const std::string& text, mode_t mode = 0600) const {
+    const std::string path = dir + "/hopchain/" + rel;
+    std::ofstream(path) << text;
+    ::chmod(path.c_str(), mode);
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(cli_strategies)
+
+BOOST_AUTO_TEST_CASE(strategy_options) {
+  ConfigHome home;
+  auto p = parse({"-x", "socks5h://a", "-x", "socks5h://b", "--strategy", "random", "--chain-len",
+                  "2", "--max-fails", "3", "--fail-timeout", "1.5", "stdio", "h", "1"});
+  BOOST_REQUIRE(p.outcome.config);
+  const auto& s = p.outcome.config->strategy;
+  BOOST_TEST((s.strategy == hc::chain::Strategy::random));
+  BOOST_TEST(s.chain_len == 2u);
+  BOOST_TEST(s.max_fails == 3);
+  BOOST_TEST(s.fail_timeout.count() == 1500);
+  auto d = parse({"-x", "socks5h://a", "stdio", "h", "1"});
+  BOOST_TEST((d.outcome.config->strategy.strategy == hc::chain::Strategy::strict));
+  BOOST_TEST(d.outcome.config->strategy.max_fails == 1);
+  BOOST_TEST(d.outcome.config->strategy.fail_timeout.count() == 30000);
+}
+
+BOOST_AUTO_TEST_CASE(bad_strategy_usage) {
+  ConfigHome home;
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"-x", "socks5h://a", "--strategy", "sideways", "stdio", "h", "1"},
+           {"-x", "socks5h://a", "--chain-len", "2", "stdio", "h", "1"},
+           {"-x", "socks5h://a", "--strategy", "random", "--chain-len", "2", "stdio", "h", "1"},
+           {"--strategy", "dynamic", "stdio", "h", "1"},
+           {"-x", "socks5h://a", "--max-fails", "0", "stdio", "h", "1"}}) {
+    auto p = parse(args);
+    BOOST_TEST(!p.outcome.config);
+    BOOST_TEST(p.outcome.exit_code == 2);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(named_chain_with_strategy_lines) {
+  ConfigHome home;
+  home.write("chains/work", "strategy round-robin\nchain-len 2\nsocks5h://a\nsocks5h://b\n");
+  auto p = parse({"-c", "work", "-x", "http://c", "stdio", "h", "1"});
+  BOOST_REQUIRE(p.outcome.config);
+  const auto& c = *p.outcome.config;
+  BOOST_TEST(c.hops.size() == 3u);
+  BOOST_TEST(c.hops[2].server.host == "c");
+  BOOST_TEST((c.strategy.strategy == hc::chain::Strategy::round_robin));
+  BOOST_TEST(c.strategy.chain_len == 2u);
+  auto o = parse({"-c", "work", "--strategy", "dynamic", "stdio", "h", "1"});
+  BOOST_TEST((o.outcome.config->strategy.strategy == hc::chain::Strategy::dynamic));
+  auto m = parse({"-c", "missing", "stdio", "h", "1"});
+  BOOST_TEST(m.outcome.exit_code == 2);
+  auto b = parse({"-c", "../work", "stdio", "h", "1"});
+  BOOST_TEST(b.outcome.exit_code == 2);
+}
+
+BOOST_AUTO_TEST_CASE(password_in_readable_chain_file_warns) {
+  ConfigHome home;
+  home.write("chains/open", "socks5h://u:sekrit@a\n", 0644);
+  auto p = parse({"-c", "open", "stdio", "h", "1"});
+  BOOST_REQUIRE(p.outcome.config);
+  BOOST_TEST(p.err.find("warning") != std::string::npos, p.err);
+  BOOST_TEST(p.err.find("sekrit") == std::string::npos);
+  home.write("chains/closed", "socks5h://u:sekrit@a\n", 0600);
+  BOOST_TEST(parse({"-c", "closed", "stdio", "h", "1"}).err.empty());
+}
+
+BOOST_AUTO_TEST_CASE(credentials_file_then_env_then_usage_error) {
+  ConfigHome home;
+  auto none = parse({"-x", "socks5h://u@a:1080", "stdio", "h", "1"});
+  BOOST_TEST(none.outcome.exit_code == 2);
+  BOOST_TEST(none.err.find("HOPCHAIN_PASSWORD") != std::string::npos, none.err);
+  ::setenv("HOPCHAIN_PASSWORD", "fromenv", 1);
+  auto env = parse({"-x", "socks5h://u@a:1080", "stdio", "h", "1"});
+  BOOST_REQUIRE(env.outcome.config);
+  BOOST_TEST(*env.outcome.config->hops[0].password == "fromenv");
+  home.write("credentials", "machine a port 1080 login u password fromfile\n");
+  auto file = parse({"-x", "socks5h://u@a:1080", "stdio", "h", "1"});
+  BOOST_REQUIRE(file.outcome.config);
+  BOOST_TEST(*file.outcome.config->hops[0].password == "fromfile");
+  BOOST_TEST(file.err.empty());
+  home.write("credentials", "machine a port 1080 login u password fromfile\n", 0640);
+  auto loose = parse({"-x", "socks5h://u@a:1080", "stdio", "h", "1"});
+  BOOST_TEST(loose.err.find("warning") != std::string::npos);
+  BOOST_TEST(loose.err.find("fromfile") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(check_subcommand) {
+  ConfigHome home;
+  auto p = parse({"-x", "socks5h://a", "check", "--json", "example.org", "443"});
+  BOOST_REQUIRE(p.outcome.config);
+  BOOST_TEST((p.outcome.config->mode == hc::app::Mode::check));
+  BOOST_TEST(p.outcome.config->check_json);
+  BOOST_TEST(p.outcome.config->check_target->port == 443);
+  auto bare = parse({"-x", "socks5h://a", "check"});
+  BOOST_REQUIRE(bare.outcome.config);
+  BOOST_TEST(!bare.outcome.config->check_target);
+  BOOST_TEST(parse({"check", "onlyhost"}).outcome.exit_code == 2);
+  auto h = parse({"--help"});
+  for (const char* opt :
+       {"--strategy", "--chain-len", "--max-fails", "--fail-timeout", "--chain", "check"}) {
+    BOOST_TEST(h.out.find(opt) != std::string::npos, opt);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

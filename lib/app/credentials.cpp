@@ -1,0 +1,197 @@
+/// Credentials file, password resolution and the named-chain file syntax.
+#include "app/credentials.hpp"
+
+#include <charconv>
+#include <sys/stat.h>
+
+namespace hc::app {
+namespace {
+
+std::vector<std::string_view> split_words(std::string_view line) {
+  std::vector<std::string_view> words;
+  std::size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) {
+      ++i;
+    }
+    const std::size_t start = i;
+    while (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '\r') {
+      ++i;
+    }
+    if (i > start) {
+      words.push_back(line.substr(start, i - start));
+    }
+  }
+  return words;
+}
+
+std::string_view strip_comment(std::string_view line) {
+  const std::size_t hash = line.find('#');
+  return hash == std::string_view::npos ? line : line.substr(0, hash);
+}
+
+template <typename T>
+bool parse_number(std::string_view text, T& out) {
+  const auto* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, out);
+  return ec == std::errc{} && ptr == end;
+}
+
+}  // namespace
+
+std::string config_dir(const char* xdg_config_home, const char* home) {
+  if (xdg_config_home != nullptr && xdg_config_home[0] == '/') {
+    return std::string(xdg_config_home) + "/hopchain";
+  }
+  if (home != nullptr && home[0] != '\0') {
+    return std::string(home) + "/.config/hopchain";
+  }
+  return {};
+}
+
+std::string parse_credentials(std::string_view text, std::vector<CredentialEntry>& out) {
+  // Tokens may span lines, as in .netrc; comments run to the end of their line.
+  std::vector<std::pair<std::string_view, std::size_t>> tokens;  // word, line
+  std::size_t line_no = 0;
+  while (!text.empty()) {
+    ++line_no;
+    const std::size_t nl = text.find('\n');
+    const std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    for (const auto word : split_words(strip_comment(line))) {
+      tokens.emplace_back(word, line_no);
+    }
+  }
+  for (std::size_t i = 0; i < tokens.size();) {
+    const auto [keyword, line] = tokens[i];
+    const std::string where = "line " + std::to_string(line) + ": ";
+    if (keyword != "machine") {
+      return where + "expected 'machine', found '" + std::string(keyword) + "'";
+    }
+    CredentialEntry entry;
+    bool has_login = false, has_password = false;
+    ++i;
+    if (i >= tokens.size()) {
+      return where + "'machine' without a host";
+    }
+    entry.machine = tokens[i++].first;
+    while (i < tokens.size() && tokens[i].first != "machine") {
+      const auto key = tokens[i].first;
+      const std::string at = "line " + std::to_string(tokens[i].second) + ": ";
+      if (i + 1 >= tokens.size()) {
+        return at + "'" + std::string(key) + "' without a value";
+      }
+      const auto value = tokens[i + 1].first;
+      if (key == "port") {
+        std::uint16_t port = 0;
+        if (!parse_number(value, port) || port == 0) {
+          return at + "bad port";
+        }
+        entry.port = port;
+      } else if (key == "login") {
+        entry.login = value;
+        has_login = true;
+      } else if (key == "password") {
+        entry.password = value;
+        has_password = true;
+      } else {
+        return at + "unknown keyword '" + std::string(key) + "'";
+      }
+      i += 2;
+    }
+    if (!has_login || !has_password) {
+      return where + "machine " + entry.machine + " needs both login and password";
+    }
+    out.push_back(std::move(entry));
+  }
+  return {};
+}
+
+bool needs_password(const proto::HopSpec& hop) {
+  return hop.user && !hop.password && hop.protocol != proto::Protocol::socks4;
+}
+
+std::string fill_passwords(std::vector<proto::HopSpec>& hops,
+                           const std::vector<CredentialEntry>& entries, const char* env_password,
+                           const std::string& credentials_path) {
+  for (std::size_t i = 0; i < hops.size(); ++i) {
+    auto& hop = hops[i];
+    if (!needs_password(hop)) {
+      continue;
+    }
+    for (const auto& e : entries) {
+      if (e.machine == hop.server.host && e.login == *hop.user &&
+          (!e.port || *e.port == hop.server.port)) {
+        hop.password = e.password;
+        break;
+      }
+    }
+    if (!hop.password && env_password != nullptr) {
+      hop.password = std::string(env_password);
+    }
+    if (!hop.password) {
+      return "hop " + std::to_string(i + 1) + " " + hop.redacted() +
+             " has a user but no password: add 'machine " + hop.server.host + " port " +
+             std::to_string(hop.server.port) + " login " + *hop.user + " password ...' to " +
+             (credentials_path.empty() ? std::string("the credentials file") : credentials_path) +
+             ", or set HOPCHAIN_PASSWORD";
+    }
+  }
+  return {};
+}
+
+ChainFile parse_chain_text(std::string_view text) {
+  ChainFile result;
+  // Directive lines become blank lines, so parse_chain_file still reports true line numbers.
+  std::string urls;
+  std::size_t line_no = 0;
+  while (!text.empty()) {
+    ++line_no;
+    const std::size_t nl = text.find('\n');
+    const std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    const auto words = split_words(strip_comment(line));
+    const std::string where = std::to_string(line_no) + ": ";
+    if (!words.empty() && (words[0] == "strategy" || words[0] == "chain-len")) {
+      if (words.size() != 2) {
+        result.error = where + std::string(words[0]) + " takes one value";
+        return result;
+      }
+      if (words[0] == "strategy") {
+        result.strategy = chain::parse_strategy(words[1]);
+        if (!result.strategy) {
+          result.error = where + "unknown strategy (strict, dynamic, random, round-robin)";
+          return result;
+        }
+      } else {
+        std::size_t len = 0;
+        if (!parse_number(words[1], len) || len == 0) {
+          result.error = where + "chain-len must be a positive number";
+          return result;
+        }
+        result.chain_len = len;
+      }
+      urls += "\n";
+      continue;
+    }
+    urls.append(line);
+    urls += "\n";
+  }
+  auto parsed = proto::parse_chain_file(urls);
+  if (parsed.ec) {
+    result.error = std::to_string(parsed.error_line) + ": bad proxy URL: " + parsed.ec.message();
+    return result;
+  }
+  result.hops = std::move(parsed.hops);
+  return result;
+}
+
+bool readable_by_others(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return false;
+  }
+  return (st.st_mode & (S_IRGRP | S_IROTH)) != 0;
+}
+
+}  // namespace hc::app

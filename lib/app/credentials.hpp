@@ -1,0 +1,61 @@
+/// Named chains (`-c NAME`), their extra `strategy`/`chain-len` lines, and passwords for hops
+/// given with a user but no password: a netrc-style credentials file, then $HOPCHAIN_PASSWORD.
+///
+/// Credentials file (`$XDG_CONFIG_HOME/hopchain/credentials`, else
+/// `~/.config/hopchain/credentials`): whitespace-separated tokens, `#` comments,
+///   machine HOST port PORT login USER password PASS
+/// `port` may be left out to match any port. Passwords never appear in any message.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chain/strategy.hpp"
+#include "proto/proxy_url.hpp"
+
+namespace hc::app {
+
+/// `$XDG_CONFIG_HOME/hopchain` when that is set and absolute, else `$HOME/.config/hopchain`;
+/// empty when neither is known. Arguments are the environment values (may be null).
+std::string config_dir(const char* xdg_config_home, const char* home);
+
+struct CredentialEntry {
+  std::string machine;
+  std::optional<std::uint16_t> port;  ///< absent: any port
+  std::string login;
+  std::string password;
+};
+
+/// Parses the credentials file's text. Returns an error message (naming the entry's position,
+/// never a password), empty on success.
+std::string parse_credentials(std::string_view text, std::vector<CredentialEntry>& out);
+
+/// True for a hop whose URL has a user but no password and whose protocol carries a password
+/// (a socks4 user id has none).
+bool needs_password(const proto::HopSpec& hop);
+
+/// Fills the password of every hop that needs one: the first matching entry, else
+/// `env_password` (HOPCHAIN_PASSWORD, may be null). Returns an error message naming the hop and
+/// where a password could come from, empty on success. `credentials_path` is for the message.
+std::string fill_passwords(std::vector<proto::HopSpec>& hops,
+                           const std::vector<CredentialEntry>& entries, const char* env_password,
+                           const std::string& credentials_path);
+
+/// A chain file with the named-chain extras: `strategy NAME` and `chain-len N` lines.
+struct ChainFile {
+  std::vector<proto::HopSpec> hops;
+  std::optional<chain::Strategy> strategy;
+  std::optional<std::size_t> chain_len;
+  std::string error;  ///< "LINE: reason", empty on success
+};
+ChainFile parse_chain_text(std::string_view text);
+
+/// True when group or others may read `path` (ssh's test for a private key). False when it
+/// cannot be checked.
+bool readable_by_others(const std::string& path);
+
+}  // namespace hc::app

@@ -1,0 +1,214 @@
+/// Strategy selection, passive health and the retrying open_chain wrapper.
+#include "chain/strategy.hpp"
+
+#include <algorithm>
+#include <numeric>
+#include <string>
+
+#include "log/log.hpp"
+
+namespace hc::chain {
+
+std::optional<Strategy> parse_strategy(std::string_view text) {
+  if (text == "strict") {
+    return Strategy::strict;
+  }
+  if (text == "dynamic") {
+    return Strategy::dynamic;
+  }
+  if (text == "random") {
+    return Strategy::random;
+  }
+  if (text == "round-robin") {
+    return Strategy::round_robin;
+  }
+  return std::nullopt;
+}
+
+std::string_view to_string(Strategy strategy) {
+  switch (strategy) {
+    case Strategy::strict:
+      return "strict";
+    case Strategy::dynamic:
+      return "dynamic";
+    case Strategy::random:
+      return "random";
+    case Strategy::round_robin:
+      return "round-robin";
+  }
+  return "strict";
+}
+
+Planner::Planner(std::vector<proto::HopSpec> hops, StrategyOptions options, std::uint64_t seed)
+    : hops_(std::move(hops)), options_(options), health_(hops_.size()), rng_(seed) {
+  options_.max_fails = std::max(options_.max_fails, 1);
+}
+
+bool Planner::alive(std::size_t index, Clock::time_point now) const {
+  return health_[index].fails < options_.max_fails || now >= health_[index].dead_until;
+}
+
+void Planner::report_failure(std::size_t index, Clock::time_point now) {
+  Health& h = health_[index];
+  // A hop whose dead time ran out gets a fresh count: one more failure marks it dead again.
+  if (h.fails >= options_.max_fails && now >= h.dead_until) {
+    h.fails = options_.max_fails - 1;
+  }
+  if (++h.fails >= options_.max_fails) {
+    h.dead_until = now + options_.fail_timeout;
+  }
+}
+
+void Planner::report_success(const std::vector<std::size_t>& used) {
+  for (const std::size_t i : used) {
+    health_[i] = Health{};
+  }
+}
+
+std::vector<std::size_t> Planner::ranked(Clock::time_point now,
+                                         const std::vector<bool>& tried) const {
+  // Tier 0: alive and untried; 1: dead and untried; 2: already failed for this connection.
+  auto tier = [&](std::size_t i) {
+    if (i < tried.size() && tried[i]) {
+      return 2;
+    }
+    return alive(i, now) ? 0 : 1;
+  };
+  std::vector<std::size_t> order(hops_.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return tier(a) < tier(b); });
+  return order;
+}
+
+std::vector<std::size_t> Planner::select(Clock::time_point now, const std::vector<bool>& tried) {
+  const std::size_t n = hops_.size();
+  std::vector<std::size_t> all(n);
+  std::iota(all.begin(), all.end(), std::size_t{0});
+  const bool any_tried = std::any_of(tried.begin(), tried.end(), [](bool t) { return t; });
+  if (options_.strategy == Strategy::strict || n == 0) {
+    return any_tried ? std::vector<std::size_t>{} : all;
+  }
+  auto is_tried = [&](std::size_t i) { return i < tried.size() && tried[i]; };
+  std::vector<std::size_t> untried;
+  std::copy_if(all.begin(), all.end(), std::back_inserter(untried),
+               [&](std::size_t i) { return !is_tried(i); });
+  if (untried.empty()) {
+    return {};  // every hop already failed for this connection
+  }
+
+  if (options_.strategy == Strategy::dynamic) {
+    std::vector<std::size_t> live;
+    std::copy_if(untried.begin(), untried.end(), std::back_inserter(live),
+                 [&](std::size_t i) { return alive(i, now); });
+    return live.empty() ? untried : live;  // all dead: try them anyway
+  }
+
+  const std::size_t len = std::min(std::max<std::size_t>(options_.chain_len, 1), n);
+  std::vector<std::size_t> order = ranked(now, tried);
+  if (options_.strategy == Strategy::random) {
+    // Shuffle within each tier so preference survives but the pick is random.
+    auto tier_end = [&](auto from) {
+      return std::find_if(from, order.end(), [&](std::size_t i) {
+        const int t = is_tried(i) ? 2 : (alive(i, now) ? 0 : 1);
+        const int t0 = is_tried(*from) ? 2 : (alive(*from, now) ? 0 : 1);
+        return t != t0;
+      });
+    };
+    for (auto it = order.begin(); it != order.end();) {
+      auto end = tier_end(it);
+      std::shuffle(it, end, rng_);
+      it = end;
+    }
+    order.resize(len);
+    return order;
+  }
+
+  // Round-robin: walk the list from the cursor, preferring live untried hops, keeping list
+  // order from the cursor so consecutive connections rotate through the hops.
+  std::vector<std::size_t> rotated(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    rotated[k] = (cursor_ + k) % n;
+  }
+  auto rank = [&](std::size_t i) { return is_tried(i) ? 2 : (alive(i, now) ? 0 : 1); };
+  std::vector<std::size_t> picked;
+  for (int t = 0; t <= 2 && picked.size() < len; ++t) {
+    for (const std::size_t i : rotated) {
+      if (rank(i) == t && picked.size() < len) {
+        picked.push_back(i);
+      }
+    }
+  }
+  // Path order follows the rotation, not the tier the hop came from.
+  std::sort(picked.begin(), picked.end(), [&](std::size_t a, std::size_t b) {
+    return (a + n - cursor_) % n < (b + n - cursor_) % n;
+  });
+  cursor_ = (cursor_ + len) % n;
+  return picked;
+}
+
+std::optional<std::size_t> blamed_hop(const ChainError& error, std::size_t used_count) {
+  if (error.hop == 0 || error.hop > used_count) {
+    return std::nullopt;
+  }
+  const std::size_t k = error.hop - 1;
+  if (error.stage == proto::Stage::request) {
+    // Hop k could not reach what it was asked for: the next hop, or the target itself.
+    if (k + 1 < used_count) {
+      return k + 1;
+    }
+    return std::nullopt;
+  }
+  return k;
+}
+
+awaitable<ChainResult> open_chain_with_strategy(const std::vector<proto::HopSpec>& hops,
+                                                proto::HostPort target, Services& services) {
+  Planner* planner = services.planner;
+  if (planner == nullptr) {
+    co_return co_await open_chain(hops, std::move(target), services);
+  }
+  std::vector<bool> tried(planner->hops().size(), false);
+  ChainResult last;
+  const std::size_t attempts = planner->options().strategy == Strategy::strict
+                                   ? 1
+                                   : std::max<std::size_t>(planner->options().max_attempts, 1);
+  for (std::size_t attempt = 0; attempt < attempts; ++attempt) {
+    const std::vector<std::size_t> used = planner->select(Planner::Clock::now(), tried);
+    if (used.empty() && attempt > 0) {
+      break;
+    }
+    std::vector<proto::HopSpec> chain;
+    chain.reserve(used.size());
+    for (const std::size_t i : used) {
+      chain.push_back(planner->hops()[i]);
+    }
+    // TLS contexts are indexed by position in the full list; another selection builds its own.
+    bool whole_list = used.size() == planner->hops().size();
+    for (std::size_t k = 0; whole_list && k < used.size(); ++k) {
+      whole_list = used[k] == k;
+    }
+    Services subset = services;
+    if (!whole_list) {
+      subset.tls = nullptr;
+    }
+    last = co_await open_chain(std::move(chain), target, whole_list ? services : subset);
+    if (!last.error) {
+      planner->report_success(used);
+      co_return last;
+    }
+    const auto blamed = blamed_hop(*last.error, used.size());
+    if (!blamed) {
+      co_return last;  // the target's fault: other hops would not help
+    }
+    planner->report_failure(used[*blamed], Planner::Clock::now());
+    tried[used[*blamed]] = true;
+    if (attempt + 1 < attempts) {
+      log::verbose(last.error->message() + "; retrying without " +
+                   planner->hops()[used[*blamed]].redacted());
+    }
+  }
+  co_return last;
+}
+
+}  // namespace hc::chain

@@ -1,0 +1,83 @@
+/// Chain strategies (proxychains style) as a layer above open_chain: which hops of the configured
+/// list a connection uses, passive health of each hop, and bounded retries with other hops while
+/// nothing has reached the user yet.
+///   strict       every hop in order; any failure fails, no retry
+///   dynamic      every live hop in order, dead ones skipped
+///   random       chain_len hops picked at random from the live ones
+///   round-robin  chain_len live hops, starting one further along the list on every connection
+/// A hop is dead for fail_timeout after max_fails consecutive failures. When too few hops are
+/// alive, dead ones are used anyway: a possibly-working chain beats a certain refusal.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string_view>
+#include <vector>
+
+#include "chain/open_chain.hpp"
+#include "proto/proxy_url.hpp"
+#include "proto/types.hpp"
+
+namespace hc::chain {
+
+enum class Strategy : std::uint8_t { strict, dynamic, random, round_robin };
+
+std::optional<Strategy> parse_strategy(std::string_view text);
+std::string_view to_string(Strategy strategy);
+
+struct StrategyOptions {
+  Strategy strategy = Strategy::strict;
+  std::size_t chain_len = 1;  ///< random and round-robin only
+  int max_fails = 1;
+  std::chrono::milliseconds fail_timeout{30'000};
+  std::size_t max_attempts = 3;  ///< chains tried per connection (not strict)
+};
+
+/// Selection and health state, shared by every connection of one process (single-threaded).
+class Planner {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  Planner(std::vector<proto::HopSpec> hops, StrategyOptions options,
+          std::uint64_t seed = std::random_device{}());
+
+  /// Indices into hops() for the next attempt. `tried` marks hops that already failed for this
+  /// connection; they are avoided when enough others exist.
+  std::vector<std::size_t> select(Clock::time_point now, const std::vector<bool>& tried);
+
+  void report_failure(std::size_t index, Clock::time_point now);
+  void report_success(const std::vector<std::size_t>& used);
+  bool alive(std::size_t index, Clock::time_point now) const;
+
+  const std::vector<proto::HopSpec>& hops() const { return hops_; }
+  const StrategyOptions& options() const { return options_; }
+
+ private:
+  struct Health {
+    int fails = 0;
+    Clock::time_point dead_until{};
+  };
+  /// Candidates in list order: live and untried first, then the rest by preference.
+  std::vector<std::size_t> ranked(Clock::time_point now, const std::vector<bool>& tried) const;
+
+  std::vector<proto::HopSpec> hops_;
+  StrategyOptions options_;
+  std::vector<Health> health_;
+  std::mt19937_64 rng_;
+  std::size_t cursor_ = 0;  ///< round-robin start
+};
+
+/// Which hop of `used` (an index into it) a failed attempt blames, if any: the hop that could
+/// not be reached or refused its handshake; a refused request blames the hop it asked for, and
+/// a failure reaching the final target blames nobody (other hops would not help).
+std::optional<std::size_t> blamed_hop(const ChainError& error, std::size_t used_count);
+
+/// open_chain through services.planner when set (else straight through `hops`), retrying with
+/// other hops after a hop failure. The error returned is the last attempt's.
+awaitable<ChainResult> open_chain_with_strategy(const std::vector<proto::HopSpec>& hops,
+                                                proto::HostPort target, Services& services);
+
+}  // namespace hc::chain

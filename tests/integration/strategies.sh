@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Chain strategies, named chains, credentials and `check`, against real Dante servers:
+# dynamic skips a dead hop (strict fails on it); random and round-robin build chains of
+# --chain-len hops and retry around a dead one; a named chain (-c) under $XDG_CONFIG_HOME with
+# its own `strategy` line; a hop's password from the credentials file and from
+# HOPCHAIN_PASSWORD (and a usage error without either); `check` text and --json output and exit
+# status. Passwords never appear in any output.
+set -euo pipefail
+# shellcheck source=SCRIPTDIR/../support/lab.sh
+source "${HC_SUPPORT:?HC_SUPPORT must point to tests/support}/lab.sh"
+lab_init
+require_hopchain
+lab_require python3
+
+E=$(free_port); start_echo "$E" 127.0.0.1
+DA=$(free_port); start_danted dante-a "$DA"
+DB=$(free_port); start_danted dante-b "$DB"
+DC=$(free_port); start_danted dante-auth "$DC" auth
+DEAD=$(free_port)   # nothing listens here
+
+A=socks5://127.0.0.1:$DA
+B=socks5://127.0.0.1:$DB
+X=socks5://127.0.0.1:$DEAD
+XDG=$LAB/xdg
+mkdir -p "$XDG/hopchain/chains"
+export XDG_CONFIG_HOME=$XDG
+export XDG_CACHE_HOME=$LAB/cache   # pipelining verdicts stay in the lab
+unset HOPCHAIN_PASSWORD
+
+# echo_ok DESC HOPCHAIN-OPTIONS... : one line through the chain to the echo server comes back.
+echo_ok() {
+  local desc=$1 rc=0
+  shift
+  timeout -k 5 20 "$HOPCHAIN" -v "$@" stdio 127.0.0.1 "$E" <<<"ping-$desc" >"$LAB/echo.out" \
+    2>"$LAB/echo.err" || rc=$?
+  if ((rc != 0)) || [[ $(cat "$LAB/echo.out") != "ping-$desc" ]]; then
+    cat "$LAB/echo.err" >&2
+    fail "$desc: echo through the chain failed (exit $rc)"
+  fi
+  note "$desc: ok"
+}
+
+# --- strategies ------------------------------------------------------------------------------
+expect_fail_with "hop 1/3" "$HOPCHAIN" -x "$A" -x "$X" -x "$B" stdio 127.0.0.1 "$E"
+assert_rc 1
+echo_ok dynamic --strategy dynamic -x "$A" -x "$X" -x "$B"
+grep -q "retrying without" "$LAB/echo.err" || fail "dynamic: no retry logged"
+echo_ok dynamic-dead-first --strategy dynamic -x "$X" -x "$A"
+for i in 1 2 3 4; do
+  echo_ok "random-$i" --strategy random --chain-len 2 -x "$A" -x "$X" -x "$B"
+  # (a "hop 1/1" line may follow: the pipelining probe runs on its own one-hop chain)
+  grep -q "hop 2/2 .*tunnel to 127.0.0.1:$E" "$LAB/echo.err" || fail "random: 2 hops expected"
+  ! grep -q "hop [0-9]/3" "$LAB/echo.err" || fail "random: chain of 3 hops"
+done
+for i in 1 2 3; do
+  echo_ok "round-robin-$i" --strategy round-robin --chain-len 1 -x "$X" -x "$A" -x "$B"
+done
+# All hops dead: tried anyway, then a plain chain failure (exit 1), not a refusal.
+expect_fail_with "hop 1/1" "$HOPCHAIN" --strategy random -x "$X" stdio 127.0.0.1 "$E"
+assert_rc 1
+
+# --- named chains ----------------------------------------------------------------------------
+printf 'strategy dynamic\n%s\n%s  # dead\n%s\n' "$A" "$X" "$B" >"$XDG/hopchain/chains/lab"
+chmod 600 "$XDG/hopchain/chains/lab"
+echo_ok named-chain -c lab
+expect_fail_with "cannot read chain file" "$HOPCHAIN" -c nosuch stdio 127.0.0.1 "$E"
+assert_rc 2
+
+# --- credentials -----------------------------------------------------------------------------
+AUTH=socks5h://$LAB_USER@127.0.0.1:$DC
+expect_fail_with "HOPCHAIN_PASSWORD" "$HOPCHAIN" -x "$AUTH" stdio 127.0.0.1 "$E"
+assert_rc 2
+HOPCHAIN_PASSWORD=$LAB_PASS echo_ok env-password -x "$AUTH"
+grep -qF "$LAB_PASS" "$LAB/echo.err" && fail "password in output"
+printf 'machine 127.0.0.1 port %s login %s password %s\n' "$DC" "$LAB_USER" "$LAB_PASS" \
+  >"$XDG/hopchain/credentials"
+chmod 600 "$XDG/hopchain/credentials"
+echo_ok file-password -x "$AUTH"
+[[ -s $LAB/echo.err ]] && grep -q "warning" "$LAB/echo.err" && fail "unexpected warning"
+chmod 644 "$XDG/hopchain/credentials"
+echo_ok loose-credentials -x "$AUTH"
+grep -q "readable by group or others" "$LAB/echo.err" || fail "no permission warning"
+rm "$XDG/hopchain/credentials"
+HOPCHAIN_PASSWORD=wrong-one expect_fail_with "hop 1/1" "$HOPCHAIN" -x "$AUTH" stdio 127.0.0.1 "$E"
+assert_rc 1
+assert_stderr_lacks "wrong-one"
+
+# --- a hop killed and restarted under a running forward (passive health) --------------------
+DK=$(free_port); start_danted dante-k "$DK"
+PID_K=$LAB_LAST_PID
+K=socks5://127.0.0.1:$DK
+L=$(free_port)
+lab_bg fwd "$HOPCHAIN" -v --strategy round-robin --chain-len 1 --fail-timeout 1 -x "$A" -x "$K" \
+  forward "127.0.0.1:$L:127.0.0.1:$E"
+wait_port "$L"
+echo_conns() { # DESC: 4 connections one after another, each must echo
+  local i
+  for i in 1 2 3 4; do
+    timeout 20 python3 "$HC_SUPPORT/tcp_check.py" echo 127.0.0.1 "$L" --count 1 --timeout 15 \
+      >/dev/null 2>&1 || { tail -20 "$LAB/fwd.log" >&2; fail "$1: connection $i failed"; }
+  done
+  note "$1: ok"
+}
+used_k() { grep -c "$K: connected" "$LAB/fwd.log" || true; }
+echo_conns "forward round-robin, both hops up"
+((  $(used_k) >= 2 )) || fail "round-robin did not use the second hop"
+lab_kill "$PID_K"
+echo_conns "forward, second hop killed"
+grep -q "retrying without $K" "$LAB/fwd.log" || fail "no retry around the killed hop"
+before=$(used_k)
+start_danted dante-k2 "$DK"
+sleep 1.2   # past --fail-timeout
+echo_conns "forward, second hop restarted"
+(( $(used_k) > before )) || fail "the restarted hop was not used again after --fail-timeout"
+
+# --- check -----------------------------------------------------------------------------------
+run_check() { # EXPECTED-RC HOPCHAIN-ARGS...
+  local want=$1 rc=0
+  shift
+  timeout -k 5 30 "$HOPCHAIN" "$@" >"$LAB/check.out" 2>"$LAB/check.err" || rc=$?
+  if ((rc != want)); then
+    cat "$LAB/check.out" "$LAB/check.err" >&2
+    fail "check $*: exit $rc, expected $want"
+  fi
+}
+run_check 0 -x "$A" -x "$B" check 127.0.0.1 "$E"
+grep -q "^HOP .*CONNECT .*HANDSHAKE .*TOTAL .*RESULT" "$LAB/check.out" || fail "check: no header"
+[[ $(grep -c " ok$" "$LAB/check.out") == 3 ]] || { cat "$LAB/check.out"; fail "check: 3 ok rows expected"; }
+run_check 0 -x "$A" -x "$B" check
+run_check 1 -x "$A" -x "$X" -x "$B" check 127.0.0.1 "$E"
+grep -q "^2 .*failed" "$LAB/check.out" || { cat "$LAB/check.out"; fail "check: hop 2 not failed"; }
+HOPCHAIN_PASSWORD=$LAB_PASS run_check 0 -x "$A" -x "$AUTH" check --json 127.0.0.1 "$E"
+grep -qF "$LAB_PASS" "$LAB/check.out" "$LAB/check.err" && fail "check: password in output"
+python3 - "$LAB/check.out" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["ok"] is True, d
+assert [h["hop"] for h in d["hops"]] == [1, 2], d
+assert all(h["result"] == "ok" and h["total_ms"] is not None for h in d["hops"]), d
+assert d["target"]["result"] == "ok", d
+PY
+run_check 1 --strategy dynamic -x "$A" -x "$X" check --json
+python3 - "$LAB/check.out" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["ok"] is False and d["strategy"] == "dynamic", d
+assert [h["result"] for h in d["hops"]] == ["reachable", "failed"], d
+assert d["target"] is None, d
+PY
+note "check: ok"

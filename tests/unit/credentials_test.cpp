@@ -1,0 +1,87 @@
+/// Credentials file parsing, password resolution (file, then HOPCHAIN_PASSWORD) and the named
+/// chain syntax (strategy / chain-len lines).
+#include "app/credentials.hpp"
+
+#include <string>
+#include <vector>
+
+#include <boost/test/unit_test.hpp>
+
+namespace {
+
+hc::proto::HopSpec hop(const std::string& url) {
+  hc::proto::HopSpec h;
+  BOOST_REQUIRE(!hc::proto::parse_proxy_url(url, h));
+  return h;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(credentials)
+
+BOOST_AUTO_TEST_CASE(config_dir_prefers_absolute_xdg) {
+  BOOST_TEST(hc::app::config_dir("/x", "/home/u") == "/x/hopchain");
+  BOOST_TEST(hc::app::config_dir("relative", "/home/u") == "/home/u/.config/hopchain");
+  BOOST_TEST(hc::app::config_dir(nullptr, nullptr).empty());
+}
+
+BOOST_AUTO_TEST_CASE(parses_netrc_style_entries) {
+  std::vector<hc::app::CredentialEntry> e;
+  const auto error = hc::app::parse_credentials(
+      "# comment\nmachine a port 1080 login u password p1\nmachine b\n  login v password p2 # x\n",
+      e);
+  BOOST_TEST(error.empty());
+  BOOST_REQUIRE(e.size() == 2u);
+  BOOST_TEST(*e[0].port == 1080);
+  BOOST_TEST(e[1].machine == "b");
+  BOOST_TEST(!e[1].port);
+  BOOST_TEST(e[1].password == "p2");
+}
+
+BOOST_AUTO_TEST_CASE(bad_entries_are_reported_without_passwords) {
+  std::vector<hc::app::CredentialEntry> e;
+  auto error = hc::app::parse_credentials("machine a login u password sekrit bogus 1\n", e);
+  BOOST_TEST(error.find("line 1") != std::string::npos);
+  BOOST_TEST(error.find("sekrit") == std::string::npos);
+  error = hc::app::parse_credentials("machine a password sekrit\n", e);
+  BOOST_TEST(!error.empty());
+  BOOST_TEST(error.find("sekrit") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(file_then_environment_then_error) {
+  std::vector<hc::app::CredentialEntry> entries;
+  BOOST_TEST(hc::app::parse_credentials("machine a port 1080 login u password fromfile\n"
+                                        "machine a port 9 login u password wrongport\n",
+                                        entries)
+                 .empty());
+  std::vector<hc::proto::HopSpec> hops{hop("socks5h://u@a:1080"), hop("http://u@b:3128"),
+                                       hop("socks4://id@c"), hop("socks5://w:given@d")};
+  BOOST_TEST(hc::app::fill_passwords(hops, entries, "fromenv", "/c").empty());
+  BOOST_TEST(*hops[0].password == "fromfile");
+  BOOST_TEST(*hops[1].password == "fromenv");
+  BOOST_TEST(!hops[2].password);  // a socks4 user id needs no password
+  BOOST_TEST(*hops[3].password == "given");
+
+  std::vector<hc::proto::HopSpec> lone{hop("socks5h://u@z:1080")};
+  const auto error = hc::app::fill_passwords(lone, entries, nullptr, "/c/credentials");
+  BOOST_TEST(error.find("hop 1 socks5h://u@z:1080") != std::string::npos);
+  BOOST_TEST(error.find("/c/credentials") != std::string::npos);
+  BOOST_TEST(error.find("HOPCHAIN_PASSWORD") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(chain_file_directives) {
+  auto f = hc::app::parse_chain_text(
+      "strategy random\nchain-len 2 # two\nsocks5h://a:1080\n\nhttp://b:3128\n");
+  BOOST_TEST(f.error.empty());
+  BOOST_TEST(f.hops.size() == 2u);
+  BOOST_TEST((*f.strategy == hc::chain::Strategy::random));
+  BOOST_TEST(*f.chain_len == 2u);
+  f = hc::app::parse_chain_text("socks5h://a\nstrategy sideways\n");
+  BOOST_TEST(f.error.rfind("2:", 0) == 0);
+  f = hc::app::parse_chain_text("strategy dynamic\nnot a url\n");
+  BOOST_TEST(f.error.rfind("2: bad proxy URL", 0) == 0);
+  f = hc::app::parse_chain_text("chain-len 0\n");
+  BOOST_TEST(!f.error.empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,135 @@
+/// Chain strategies: which hops each strategy picks, passive health (max-fails, fail-timeout,
+/// all-dead fallback) and which hop a chain error blames.
+#include "chain/strategy.hpp"
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/test/unit_test.hpp>
+
+namespace {
+
+using hc::chain::Planner;
+using hc::chain::Strategy;
+using hc::chain::StrategyOptions;
+using Idx = std::vector<std::size_t>;
+
+std::vector<hc::proto::HopSpec> hops(std::size_t n) {
+  std::vector<hc::proto::HopSpec> out;
+  for (std::size_t i = 0; i < n; ++i) {
+    hc::proto::HopSpec h;
+    BOOST_REQUIRE(!hc::proto::parse_proxy_url("socks5h://h" + std::to_string(i) + ":1080", h));
+    out.push_back(h);
+  }
+  return out;
+}
+
+StrategyOptions opts(Strategy s, std::size_t len = 1, int max_fails = 1) {
+  StrategyOptions o;
+  o.strategy = s;
+  o.chain_len = len;
+  o.max_fails = max_fails;
+  o.fail_timeout = std::chrono::seconds(30);
+  return o;
+}
+
+const Planner::Clock::time_point t0{};
+const std::vector<bool> none;
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(strategy)
+
+BOOST_AUTO_TEST_CASE(names_round_trip) {
+  for (const char* name : {"strict", "dynamic", "random", "round-robin"}) {
+    const auto s = hc::chain::parse_strategy(name);
+    BOOST_REQUIRE(s);
+    BOOST_TEST(hc::chain::to_string(*s) == name);
+  }
+  BOOST_TEST(!hc::chain::parse_strategy("round_robin"));
+}
+
+BOOST_AUTO_TEST_CASE(strict_uses_every_hop_even_dead_ones) {
+  Planner p(hops(3), opts(Strategy::strict));
+  p.report_failure(1, t0);
+  BOOST_TEST(p.select(t0, none) == (Idx{0, 1, 2}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(dynamic_skips_dead_hops_until_fail_timeout) {
+  Planner p(hops(3), opts(Strategy::dynamic));
+  p.report_failure(1, t0);
+  BOOST_TEST(p.select(t0, none) == (Idx{0, 2}), boost::test_tools::per_element());
+  BOOST_TEST(p.select(t0 + std::chrono::seconds(31), none) == (Idx{0, 1, 2}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(max_fails_counts_consecutive_failures) {
+  Planner p(hops(2), opts(Strategy::dynamic, 1, 2));
+  p.report_failure(0, t0);
+  BOOST_TEST(p.alive(0, t0));
+  p.report_success({0});
+  p.report_failure(0, t0);
+  BOOST_TEST(p.alive(0, t0));
+  p.report_failure(0, t0);
+  BOOST_TEST(!p.alive(0, t0));
+}
+
+BOOST_AUTO_TEST_CASE(all_dead_are_tried_anyway) {
+  Planner p(hops(2), opts(Strategy::dynamic));
+  p.report_failure(0, t0);
+  p.report_failure(1, t0);
+  BOOST_TEST(p.select(t0, none) == (Idx{0, 1}), boost::test_tools::per_element());
+  Planner r(hops(2), opts(Strategy::random, 2));
+  r.report_failure(0, t0);
+  r.report_failure(1, t0);
+  BOOST_TEST(r.select(t0, none).size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(tried_hops_are_avoided_and_exhaustion_stops) {
+  Planner p(hops(3), opts(Strategy::dynamic));
+  BOOST_TEST(p.select(t0, {false, true, false}) == (Idx{0, 2}), boost::test_tools::per_element());
+  BOOST_TEST(p.select(t0, {true, true, true}).empty());
+  Planner s(hops(2), opts(Strategy::strict));
+  BOOST_TEST(s.select(t0, {true, false}).empty());
+}
+
+BOOST_AUTO_TEST_CASE(random_picks_chain_len_distinct_live_hops) {
+  Planner p(hops(5), opts(Strategy::random, 2), 42);
+  p.report_failure(3, t0);
+  std::set<std::size_t> seen;
+  for (int i = 0; i < 200; ++i) {
+    const auto pick = p.select(t0, none);
+    BOOST_REQUIRE(pick.size() == 2u);
+    BOOST_TEST(pick[0] != pick[1]);
+    seen.insert(pick.begin(), pick.end());
+  }
+  BOOST_TEST(seen == (std::set<std::size_t>{0, 1, 2, 4}));
+}
+
+BOOST_AUTO_TEST_CASE(round_robin_rotates_in_list_order) {
+  Planner p(hops(3), opts(Strategy::round_robin, 2));
+  BOOST_TEST(p.select(t0, none) == (Idx{0, 1}), boost::test_tools::per_element());
+  BOOST_TEST(p.select(t0, none) == (Idx{2, 0}), boost::test_tools::per_element());
+  BOOST_TEST(p.select(t0, none) == (Idx{1, 2}), boost::test_tools::per_element());
+  p.report_failure(0, t0);
+  BOOST_TEST(p.select(t0, none) == (Idx{1, 2}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(blame) {
+  hc::chain::ChainError e;
+  e.hops = 3;
+  e.hop = 2;
+  e.stage = hc::proto::Stage::connect;
+  BOOST_TEST(*hc::chain::blamed_hop(e, 3) == 1u);
+  e.stage = hc::proto::Stage::auth;
+  BOOST_TEST(*hc::chain::blamed_hop(e, 3) == 1u);
+  e.stage = hc::proto::Stage::request;  // hop 2 could not reach hop 3
+  BOOST_TEST(*hc::chain::blamed_hop(e, 3) == 2u);
+  e.hop = 3;  // the last hop could not reach the target: nobody to replace
+  BOOST_TEST(!hc::chain::blamed_hop(e, 3));
+  e.hop = 0;
+  BOOST_TEST(!hc::chain::blamed_hop(e, 3));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
