@@ -221,6 +221,18 @@ wait_port() {
 
 # _lab_wait_up NAME PID PORT HOST: wait for the listener; fail with the log if the process
 # died or did not listen in time.
+# _lab_up_or_gone PID PORT HOST: 0 once listening (or still starting at the deadline, for
+# _lab_wait_up to report), 1 if the process has already exited.
+_lab_up_or_gone() {
+  local pid=$1 port=$2 host=$3 i
+  for ((i = 0; i < LAB_START_TIMEOUT * 10; i++)); do
+    _lab_is_listening "$port" "$host" && return 0
+    [[ -z $(_lab_live_in_groups "$pid") ]] && return 1
+    sleep 0.1
+  done
+  return 0
+}
+
 _lab_wait_up() {
   local name=$1 pid=$2 port=$3 host=$4 i
   for ((i = 0; i < LAB_START_TIMEOUT * 10; i++)); do
@@ -305,8 +317,15 @@ EOF
     cat "$LAB/$name.log" >&2
     fail "danted rejected its configuration $conf"
   }
-  lab_bg "$name" danted -f "$conf" -N 1 -p "$LAB/$name.pid"
-  local pid=$LAB_LAST_PID
+  local pid attempt
+  for attempt in 1 2 3; do
+    lab_bg "$name" danted -f "$conf" -N 1 -p "$LAB/$name.pid"
+    pid=$LAB_LAST_PID
+    # Dante now and then exits during start-up with an empty log (seen under heavy load): start
+    # it again rather than fail the test on the lab's account.
+    _lab_up_or_gone "$pid" "$port" 127.0.0.1 && break
+    note "$name exited during start-up (attempt $attempt), starting it again"
+  done
   _lab_wait_up "$name" "$pid" "$port" 127.0.0.1
   ((v6)) && _lab_wait_up "$name" "$pid" "$port" ::1
   return 0
