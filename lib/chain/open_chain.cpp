@@ -306,7 +306,9 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
   co_return ChainResult{std::move(stream), std::nullopt};
 }
 
-awaitable<void> learn_pipelining(std::vector<proto::HopSpec> hops, Services& services) {
+// `services` by value: the caller's Services may be a per-connection copy (a strategy's subset)
+// that is gone before the probe ends; what it points to lives as long as the process.
+awaitable<void> learn_pipelining(std::vector<proto::HopSpec> hops, Services services) {
   const PipelineVerdict verdict = co_await probe_pipelining(hops, services);
   log::debug(hops.back().redacted() +
              ": pipelined handshake probe: " + std::string(to_string(verdict)));
