@@ -24,8 +24,7 @@ awaitable<void> serve_connection(tcp::socket accepted, const Config& config,
   }
   accepted.set_option(tcp::no_delay(true), ignored);
   transport::TcpStream local(std::move(accepted));
-  const auto stats =
-      co_await relay::relay(local, *chain.stream);
+  const auto stats = co_await relay::relay(local, *chain.stream);
   chain.stream->close();
   log::verbose("forward " + std::to_string(spec.listen.port) + " from " + who +
                " closed: " + std::to_string(stats.up.bytes) + " bytes sent, " +
@@ -47,8 +46,7 @@ awaitable<void> accept_loop(tcp::acceptor acceptor, const Config& config, const 
       co_await pause.async_wait(nothrow);
       continue;
     }
-    asio::co_spawn(ex, serve_connection(std::move(socket), config, spec, services),
-                   log_task_end);
+    asio::co_spawn(ex, serve_connection(std::move(socket), config, spec, services), log_task_end);
   }
 }
 

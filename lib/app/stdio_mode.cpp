@@ -13,8 +13,7 @@ awaitable<int> run_stdio(const Config& config, chain::Services& services) {
     co_return 1;
   }
   transport::StdioStream local(co_await asio::this_coro::executor);
-  const auto stats =
-      co_await relay::relay(local, *chain.stream);
+  const auto stats = co_await relay::relay(local, *chain.stream);
   chain.stream->close();
   log::verbose("closed: " + std::to_string(stats.up.bytes) + " bytes sent, " +
                std::to_string(stats.down.bytes) + " bytes received");

@@ -24,22 +24,8 @@
 //   hcbench cgexec DIR -- CMD...    put itself in cgroup DIR, then exec CMD
 //
 // Results are printed as `key=value` lines for the scripts to parse.
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/epoll.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/time.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
+#include <arpa/inet.h>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -47,11 +33,24 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <fstream>
 #include <map>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
 #include <sstream>
 #include <string>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 namespace {
@@ -60,7 +59,9 @@ namespace {
   std::fprintf(stderr, "hcbench: %s\n", msg.c_str());
   std::exit(2);
 }
-[[noreturn]] void die_errno(const std::string& msg) { die(msg + ": " + std::strerror(errno)); }
+[[noreturn]] void die_errno(const std::string& msg) {
+  die(msg + ": " + std::strerror(errno));
+}
 
 double mono() {
   timespec ts;
@@ -93,7 +94,8 @@ struct Args {
   }
   std::string need(const std::string& k) const {
     auto it = opt.find(k);
-    if (it == opt.end()) die("missing --" + k);
+    if (it == opt.end())
+      die("missing --" + k);
     return it->second;
   }
 };
@@ -103,7 +105,8 @@ Args parse(int argc, char** argv, int from) {
   for (int i = from; i < argc; ++i) {
     std::string s = argv[i];
     if (s == "--") {
-      for (++i; i < argc; ++i) a.cmd.emplace_back(argv[i]);
+      for (++i; i < argc; ++i)
+        a.cmd.emplace_back(argv[i]);
       break;
     }
     if (s.rfind("--", 0) == 0) {
@@ -111,7 +114,8 @@ Args parse(int argc, char** argv, int from) {
       if (eq != std::string::npos) {
         a.opt[s.substr(2, eq - 2)] = s.substr(eq + 1);
       } else {
-        if (i + 1 >= argc) die("option " + s + " needs a value");
+        if (i + 1 >= argc)
+          die("option " + s + " needs a value");
         a.opt[s.substr(2)] = argv[++i];
       }
     } else {
@@ -126,10 +130,14 @@ std::uint64_t parse_size(const std::string& s) {
   double v = std::strtod(s.c_str(), &end);
   std::string suf = end ? end : "";
   std::uint64_t mul = 1;
-  if (suf == "K" || suf == "KiB") mul = 1ULL << 10;
-  else if (suf == "M" || suf == "MiB") mul = 1ULL << 20;
-  else if (suf == "G" || suf == "GiB") mul = 1ULL << 30;
-  else if (!suf.empty()) die("bad size " + s);
+  if (suf == "K" || suf == "KiB")
+    mul = 1ULL << 10;
+  else if (suf == "M" || suf == "MiB")
+    mul = 1ULL << 20;
+  else if (suf == "G" || suf == "GiB")
+    mul = 1ULL << 30;
+  else if (!suf.empty())
+    die("bad size " + s);
   return static_cast<std::uint64_t>(v * static_cast<double>(mul));
 }
 
@@ -137,32 +145,39 @@ sockaddr_in make_addr(const std::string& host, int port) {
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
   sa.sin_port = htons(static_cast<std::uint16_t>(port));
-  if (inet_pton(AF_INET, host.c_str(), &sa.sin_addr) != 1) die("not an IPv4 address: " + host);
+  if (inet_pton(AF_INET, host.c_str(), &sa.sin_addr) != 1)
+    die("not an IPv4 address: " + host);
   return sa;
 }
 
 sockaddr_in parse_hostport(const std::string& hp) {
   auto c = hp.rfind(':');
-  if (c == std::string::npos) die("expected HOST:PORT, got " + hp);
+  if (c == std::string::npos)
+    die("expected HOST:PORT, got " + hp);
   return make_addr(hp.substr(0, c), std::stoi(hp.substr(c + 1)));
 }
 
 int listen_on(const std::string& bind, int port, int backlog = 4096) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) die_errno("socket");
+  if (fd < 0)
+    die_errno("socket");
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in sa = make_addr(bind, port);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) die_errno("bind");
-  if (::listen(fd, backlog) != 0) die_errno("listen");
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0)
+    die_errno("bind");
+  if (::listen(fd, backlog) != 0)
+    die_errno("listen");
   return fd;
 }
 
 int connect_to(const sockaddr_in& sa) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
+  if (fd < 0)
+    return -1;
   while (::connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0) {
-    if (errno == EINTR) continue;
+    if (errno == EINTR)
+      continue;
     int e = errno;
     ::close(fd);
     errno = e;
@@ -176,7 +191,8 @@ bool write_all(int fd, const void* data, std::size_t n) {
   while (n > 0) {
     ssize_t w = ::write(fd, p, n);
     if (w < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR)
+        continue;
       return false;
     }
     p += w;
@@ -195,7 +211,8 @@ struct Cpu {
 // cgroup v1 cpuacct (cpuacct.usage_user / usage_sys, ns) or v2 (cpu.stat, usec).
 Cpu read_cgroup(const std::string& dir) {
   Cpu c;
-  if (dir.empty()) return c;
+  if (dir.empty())
+    return c;
   // v1: cpuacct.usage is exact (ns of run time); the user/sys split is sampled, so scale it to
   // the exact total.
   std::ifstream t(dir + "/cpuacct.usage"), u(dir + "/cpuacct.usage_user"),
@@ -216,14 +233,17 @@ Cpu read_cgroup(const std::string& dir) {
   std::string key;
   std::uint64_t v;
   while (st >> key >> v) {
-    if (key == "user_usec") c.user = static_cast<double>(v) * 1e-6, c.ok = true;
-    if (key == "system_usec") c.sys = static_cast<double>(v) * 1e-6;
+    if (key == "user_usec")
+      c.user = static_cast<double>(v) * 1e-6, c.ok = true;
+    if (key == "system_usec")
+      c.sys = static_cast<double>(v) * 1e-6;
   }
   return c;
 }
 
 void join_cgroup(const std::string& dir) {
-  if (dir.empty()) return;
+  if (dir.empty())
+    return;
   std::string path = dir + "/cgroup.procs";
   int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -242,7 +262,8 @@ void join_cgroup(const std::string& dir) {
 
 [[noreturn]] void exec_cmd(const std::vector<std::string>& cmd) {
   std::vector<char*> argv;
-  for (auto& s : cmd) argv.push_back(const_cast<char*>(s.c_str()));
+  for (auto& s : cmd)
+    argv.push_back(const_cast<char*>(s.c_str()));
   argv.push_back(nullptr);
   execvp(argv[0], argv.data());
   std::fprintf(stderr, "hcbench: exec %s: %s\n", argv[0], std::strerror(errno));
@@ -252,16 +273,19 @@ void join_cgroup(const std::string& dir) {
 // fork + exec CMD in its own process group with the given stdin/stdout (-1: /dev/null).
 pid_t spawn(const std::vector<std::string>& cmd, int in_fd, int out_fd, const std::string& cgroup,
             bool quiet_stderr = false) {
-  if (cmd.empty()) die("no command after --");
+  if (cmd.empty())
+    die("no command after --");
   pid_t pid = fork();
-  if (pid < 0) die_errno("fork");
+  if (pid < 0)
+    die_errno("fork");
   if (pid == 0) {
     setpgid(0, 0);
     join_cgroup(cgroup);
     int devnull = ::open("/dev/null", O_RDWR);
     dup2(in_fd >= 0 ? in_fd : devnull, 0);
     dup2(out_fd >= 0 ? out_fd : devnull, 1);
-    if (quiet_stderr) dup2(devnull, 2);
+    if (quiet_stderr)
+      dup2(devnull, 2);
     exec_cmd(cmd);
   }
   setpgid(pid, pid);
@@ -275,8 +299,10 @@ int reap(pid_t pid, double secs, rusage* ru = nullptr) {
   rusage dummy;
   for (;;) {
     pid_t r = wait4(pid, &status, WNOHANG, ru ? ru : &dummy);
-    if (r == pid) break;
-    if (r < 0 && errno != EINTR) return -1;
+    if (r == pid)
+      break;
+    if (r < 0 && errno != EINTR)
+      return -1;
     if (mono() > end) {
       kill(-pid, SIGKILL);
       kill(pid, SIGKILL);
@@ -290,12 +316,15 @@ int reap(pid_t pid, double secs, rusage* ru = nullptr) {
   return status;
 }
 
-double tv(const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; }
+double tv(const timeval& t) {
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6;
+}
 
 // --- statistics ---------------------------------------------------------------------------------
 
 double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
+  if (v.empty())
+    return 0;
   std::sort(v.begin(), v.end());
   if (p == 50) {
     std::size_t n = v.size();
@@ -307,10 +336,11 @@ double percentile(std::vector<double> v, double p) {
 }
 
 void print_summary(const std::vector<double>& ms, int runs, const char* unit = "ms") {
-  std::printf("result runs=%d ok=%zu median_%s=%.3f p10_%s=%.3f p90_%s=%.3f min_%s=%.3f max_%s=%.3f\n",
-              runs, ms.size(), unit, percentile(ms, 50), unit, percentile(ms, 10), unit,
-              percentile(ms, 90), unit, ms.empty() ? 0 : *std::min_element(ms.begin(), ms.end()),
-              unit, ms.empty() ? 0 : *std::max_element(ms.begin(), ms.end()));
+  std::printf(
+      "result runs=%d ok=%zu median_%s=%.3f p10_%s=%.3f p90_%s=%.3f min_%s=%.3f max_%s=%.3f\n",
+      runs, ms.size(), unit, percentile(ms, 50), unit, percentile(ms, 10), unit, percentile(ms, 90),
+      unit, ms.empty() ? 0 : *std::min_element(ms.begin(), ms.end()), unit,
+      ms.empty() ? 0 : *std::max_element(ms.begin(), ms.end()));
   std::fflush(stdout);
 }
 
@@ -335,7 +365,8 @@ void* serve_conn(void* arg) {
         total += static_cast<std::uint64_t>(r);
         continue;
       }
-      if (r < 0 && errno == EINTR) continue;
+      if (r < 0 && errno == EINTR)
+        continue;
       break;
     }
     std::uint64_t le = total;  // x86-64: little endian already
@@ -343,7 +374,8 @@ void* serve_conn(void* arg) {
     shutdown(fd, SHUT_WR);
   } else if (conf.mode == "source") {
     std::vector<char> buf(1 << 20);
-    for (std::size_t i = 0; i < buf.size(); ++i) buf[i] = static_cast<char>('a' + i % 26);
+    for (std::size_t i = 0; i < buf.size(); ++i)
+      buf[i] = static_cast<char>('a' + i % 26);
     std::uint64_t left = conf.bytes;
     bool ok = true;
     while (left > 0 && ok) {
@@ -355,7 +387,8 @@ void* serve_conn(void* arg) {
     char tmp[4096];
     while (true) {
       ssize_t r = ::read(fd, tmp, sizeof tmp);
-      if (r > 0 || (r < 0 && errno == EINTR)) continue;
+      if (r > 0 || (r < 0 && errno == EINTR))
+        continue;
       break;
     }
   } else {  // echo
@@ -363,11 +396,14 @@ void* serve_conn(void* arg) {
     for (;;) {
       ssize_t r = ::read(fd, buf, sizeof buf);
       if (r > 0) {
-        if (!write_all(fd, buf, static_cast<std::size_t>(r))) break;
+        if (!write_all(fd, buf, static_cast<std::size_t>(r)))
+          break;
         continue;
       }
-      if (r < 0 && errno == EINTR) continue;
-      if (r == 0) shutdown(fd, SHUT_WR);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r == 0)
+        shutdown(fd, SHUT_WR);
       break;
     }
   }
@@ -380,7 +416,8 @@ int cmd_serve(const Args& a) {
   signal(SIGPIPE, SIG_IGN);
   static ServeConf conf;
   conf.mode = a.need("mode");
-  if (conf.mode != "sink" && conf.mode != "source" && conf.mode != "echo") die("bad --mode");
+  if (conf.mode != "sink" && conf.mode != "source" && conf.mode != "echo")
+    die("bad --mode");
   conf.bytes = parse_size(a.get("bytes", "0"));
   int lfd = listen_on(a.get("bind", "127.0.0.1"), std::stoi(a.need("port")));
   std::printf("serving %s on port %s\n", conf.mode.c_str(), a.need("port").c_str());
@@ -392,7 +429,8 @@ int cmd_serve(const Args& a) {
   for (;;) {
     int fd = accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) {
-      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EINTR || errno == ECONNABORTED)
+        continue;
       if (errno == EMFILE || errno == ENFILE) {
         usleep(10000);
         continue;
@@ -411,26 +449,32 @@ int cmd_serve(const Args& a) {
 // --- nc / connect-idle ---------------------------------------------------------------------------
 
 int cmd_nc(const Args& a) {
-  if (a.pos.size() != 2) die("usage: hcbench nc HOST PORT");
+  if (a.pos.size() != 2)
+    die("usage: hcbench nc HOST PORT");
   signal(SIGPIPE, SIG_IGN);
   int fd = connect_to(make_addr(a.pos[0], std::stoi(a.pos[1])));
-  if (fd < 0) die_errno("connect");
+  if (fd < 0)
+    die_errno("connect");
   bool in_open = true, sock_open = true;
   char buf[65536];
   while (in_open || sock_open) {
     pollfd p[2];
     int n = 0;
     int ii = -1, si = -1;
-    if (in_open) p[ii = n++] = {0, POLLIN, 0};
-    if (sock_open) p[si = n++] = {fd, POLLIN, 0};
+    if (in_open)
+      p[ii = n++] = {0, POLLIN, 0};
+    if (sock_open)
+      p[si = n++] = {fd, POLLIN, 0};
     if (poll(p, static_cast<nfds_t>(n), -1) < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR)
+        continue;
       return 1;
     }
     if (ii >= 0 && p[ii].revents) {
       ssize_t r = ::read(0, buf, sizeof buf);
       if (r > 0) {
-        if (!write_all(fd, buf, static_cast<std::size_t>(r))) return 1;
+        if (!write_all(fd, buf, static_cast<std::size_t>(r)))
+          return 1;
       } else if (r == 0 || errno != EINTR) {
         in_open = false;
         shutdown(fd, SHUT_WR);
@@ -439,11 +483,13 @@ int cmd_nc(const Args& a) {
     if (si >= 0 && p[si].revents) {
       ssize_t r = ::read(fd, buf, sizeof buf);
       if (r > 0) {
-        if (!write_all(1, buf, static_cast<std::size_t>(r))) return 1;
+        if (!write_all(1, buf, static_cast<std::size_t>(r)))
+          return 1;
       } else if (r == 0 || errno != EINTR) {
         sock_open = false;
         ::close(1);
-        if (r < 0) return 1;
+        if (r < 0)
+          return 1;
       }
     }
   }
@@ -451,10 +497,13 @@ int cmd_nc(const Args& a) {
 }
 
 int cmd_connect_idle(const Args& a) {
-  if (a.pos.size() != 2) die("usage: hcbench connect-idle HOST PORT");
+  if (a.pos.size() != 2)
+    die("usage: hcbench connect-idle HOST PORT");
   int fd = connect_to(make_addr(a.pos[0], std::stoi(a.pos[1])));
-  if (fd < 0) die_errno("connect");
-  for (;;) pause();
+  if (fd < 0)
+    die_errno("connect");
+  for (;;)
+    pause();
 }
 
 // --- first-byte ----------------------------------------------------------------------------------
@@ -469,8 +518,10 @@ int cmd_first_byte(const Args& a) {
   int failed = 0;
   for (int run = 0; run < runs; ++run) {
     int in[2], out[2];
-    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) die_errno("pipe");
-    if (!write_all(in[1], payload.data(), payload.size())) die_errno("write payload");
+    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
+      die_errno("pipe");
+    if (!write_all(in[1], payload.data(), payload.size()))
+      die_errno("write payload");
     double t0 = mono();
     pid_t pid = spawn(a.cmd, in[0], out[1], "");
     ::close(in[0]);
@@ -481,14 +532,19 @@ int cmd_first_byte(const Args& a) {
     char buf[4096];
     while (got.size() < payload.size()) {
       int left_ms = static_cast<int>((end - mono()) * 1000);
-      if (left_ms <= 0) break;
+      if (left_ms <= 0)
+        break;
       pollfd p{out[0], POLLIN, 0};
       int pr = poll(&p, 1, left_ms);
-      if (pr < 0 && errno == EINTR) continue;
-      if (pr <= 0) break;
+      if (pr < 0 && errno == EINTR)
+        continue;
+      if (pr <= 0)
+        break;
       ssize_t r = ::read(out[0], buf, sizeof buf);
-      if (r <= 0) break;
-      if (t1 < 0) t1 = mono();
+      if (r <= 0)
+        break;
+      if (t1 < 0)
+        t1 = mono();
       got.append(buf, static_cast<std::size_t>(r));
     }
     bool ok = t1 >= 0 && got == payload;
@@ -498,9 +554,12 @@ int cmd_first_byte(const Args& a) {
     while (mono() < drain_end) {
       pollfd p{out[0], POLLIN, 0};
       int pr = poll(&p, 1, 100);
-      if (pr < 0 && errno == EINTR) continue;
-      if (pr == 0) continue;
-      if (pr < 0 || ::read(out[0], buf, sizeof buf) <= 0) break;
+      if (pr < 0 && errno == EINTR)
+        continue;
+      if (pr == 0)
+        continue;
+      if (pr < 0 || ::read(out[0], buf, sizeof buf) <= 0)
+        break;
     }
     ::close(out[0]);
     reap(pid, 5);
@@ -534,11 +593,12 @@ void print_bulk(bool ok, std::uint64_t bytes, double secs, const Cpu& cpu, const
   double gib = static_cast<double>(bytes) / static_cast<double>(1ULL << 30);
   double per_gib = gib > 0 ? (cpu.user + cpu.sys) / gib : 0;
   double self = self_cpu();
-  std::printf("result ok=%d bytes=%llu secs=%.3f mbps=%.1f user=%.3f sys=%.3f cpu=%.3f "
-              "cpu_per_gib=%.3f cpu_src=%s self_cpu=%.3f self_per_gib=%.3f%s%s\n",
-              ok ? 1 : 0, static_cast<unsigned long long>(bytes), secs, mbps, cpu.user, cpu.sys,
-              cpu.user + cpu.sys, per_gib, src, self, gib > 0 ? self / gib : 0,
-              note.empty() ? "" : " note=", note.c_str());
+  std::printf(
+      "result ok=%d bytes=%llu secs=%.3f mbps=%.1f user=%.3f sys=%.3f cpu=%.3f "
+      "cpu_per_gib=%.3f cpu_src=%s self_cpu=%.3f self_per_gib=%.3f%s%s\n",
+      ok ? 1 : 0, static_cast<unsigned long long>(bytes), secs, mbps, cpu.user, cpu.sys,
+      cpu.user + cpu.sys, per_gib, src, self, gib > 0 ? self / gib : 0,
+      note.empty() ? "" : " note=", note.c_str());
   std::fflush(stdout);
 }
 
@@ -549,7 +609,8 @@ int cmd_bulk_stdio(const Args& a) {
   std::string cg = a.get("cgroup");
   double timeout = std::stod(a.get("timeout", "300"));
   int in[2], out[2];
-  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) die_errno("pipe");
+  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
+    die_errno("pipe");
   Cpu c0 = read_cgroup(cg);
   double t0 = mono();
   pid_t pid = spawn(a.cmd, in[0], out[1], cg);
@@ -557,7 +618,8 @@ int cmd_bulk_stdio(const Args& a) {
   ::close(out[1]);
   double end = t0 + timeout;
   std::vector<char> buf(1 << 20);
-  for (std::size_t i = 0; i < buf.size(); ++i) buf[i] = static_cast<char>('A' + i % 26);
+  for (std::size_t i = 0; i < buf.size(); ++i)
+    buf[i] = static_cast<char>('A' + i % 26);
   std::uint64_t moved = 0;
   bool ok = false;
   std::string note;
@@ -571,19 +633,23 @@ int cmd_bulk_stdio(const Args& a) {
       }
       pollfd p{out[0], POLLIN, 0};
       int pr = poll(&p, 1, std::min(left_ms, 1000));
-      if (pr < 0 && errno == EINTR) continue;
-      if (pr == 0) continue;
+      if (pr < 0 && errno == EINTR)
+        continue;
+      if (pr == 0)
+        continue;
       ssize_t r = ::read(out[0], buf.data(), buf.size());
       if (r > 0) {
         moved += static_cast<std::uint64_t>(r);
         continue;
       }
-      if (r < 0 && errno == EINTR) continue;
+      if (r < 0 && errno == EINTR)
+        continue;
       break;
     }
     t1 = mono();
     ok = moved == bytes;
-    if (!ok && note.empty()) note = "short";
+    if (!ok && note.empty())
+      note = "short";
     ::close(in[1]);
   } else if (dir == "up") {
     fcntl(in[1], F_SETFL, O_NONBLOCK);
@@ -595,7 +661,8 @@ int cmd_bulk_stdio(const Args& a) {
         left -= static_cast<std::uint64_t>(w);
         continue;
       }
-      if (w < 0 && errno == EINTR) continue;
+      if (w < 0 && errno == EINTR)
+        continue;
       if (w < 0 && errno == EAGAIN) {
         int left_ms = static_cast<int>((end - mono()) * 1000);
         if (left_ms <= 0) {
@@ -620,21 +687,26 @@ int cmd_bulk_stdio(const Args& a) {
       }
       pollfd p{out[0], POLLIN, 0};
       int pr = poll(&p, 1, std::min(left_ms, 1000));
-      if (pr < 0 && errno == EINTR) continue;
-      if (pr == 0) continue;
+      if (pr < 0 && errno == EINTR)
+        continue;
+      if (pr == 0)
+        continue;
       ssize_t r = ::read(out[0], buf.data(), 64);
       if (r > 0) {
         reply.append(buf.data(), static_cast<std::size_t>(r));
         continue;
       }
-      if (r < 0 && errno == EINTR) continue;
+      if (r < 0 && errno == EINTR)
+        continue;
       break;
     }
     t1 = mono();
     std::uint64_t count = 0;
-    if (reply.size() == 8) std::memcpy(&count, reply.data(), 8);
+    if (reply.size() == 8)
+      std::memcpy(&count, reply.data(), 8);
     ok = note.empty() && reply.size() == 8 && count == bytes;
-    if (!ok && note.empty()) note = "sink-count-" + std::to_string(count);
+    if (!ok && note.empty())
+      note = "sink-count-" + std::to_string(count);
   } else {
     die("--dir must be down or up");
   }
@@ -652,7 +724,8 @@ int cmd_bulk_stdio(const Args& a) {
     cpu.user = tv(ru.ru_utime);
     cpu.sys = tv(ru.ru_stime);
   }
-  if (st == -2 && note.empty()) note = "killed-after-transfer";
+  if (st == -2 && note.empty())
+    note = "killed-after-transfer";
   print_bulk(ok, moved, t1 - t0, cpu, src, note);
   std::printf("rusage user=%.3f sys=%.3f\n", tv(ru.ru_utime), tv(ru.ru_stime));
   return ok ? 0 : 1;
@@ -666,11 +739,13 @@ int cmd_bulk_tcp(const Args& a) {
   double timeout = std::stod(a.get("timeout", "300"));
   sockaddr_in sa = parse_hostport(a.need("connect"));
   std::vector<char> buf(1 << 20);
-  for (std::size_t i = 0; i < buf.size(); ++i) buf[i] = static_cast<char>('A' + i % 26);
+  for (std::size_t i = 0; i < buf.size(); ++i)
+    buf[i] = static_cast<char>('A' + i % 26);
   Cpu c0 = read_cgroup(cg);
   double t0 = mono();
   int fd = connect_to(sa);
-  if (fd < 0) die_errno("connect");
+  if (fd < 0)
+    die_errno("connect");
   timeval tmo{static_cast<time_t>(timeout), 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof tmo);
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof tmo);
@@ -684,8 +759,10 @@ int cmd_bulk_tcp(const Args& a) {
         moved += static_cast<std::uint64_t>(r);
         continue;
       }
-      if (r < 0 && errno == EINTR) continue;
-      if (r < 0) note = std::string("read-") + std::strerror(errno);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0)
+        note = std::string("read-") + std::strerror(errno);
       break;
     }
     ok = moved == bytes;
@@ -708,13 +785,16 @@ int cmd_bulk_tcp(const Args& a) {
         reply.append(buf.data(), static_cast<std::size_t>(r));
         continue;
       }
-      if (r < 0 && errno == EINTR) continue;
+      if (r < 0 && errno == EINTR)
+        continue;
       break;
     }
     std::uint64_t count = 0;
-    if (reply.size() == 8) std::memcpy(&count, reply.data(), 8);
+    if (reply.size() == 8)
+      std::memcpy(&count, reply.data(), 8);
     ok = note.empty() && reply.size() == 8 && count == bytes;
-    if (!ok && note.empty()) note = "sink-count-" + std::to_string(count);
+    if (!ok && note.empty())
+      note = "sink-count-" + std::to_string(count);
   } else {
     die("--dir must be down or up");
   }
@@ -727,7 +807,8 @@ int cmd_bulk_tcp(const Args& a) {
     cpu.user = c1.user - c0.user;
     cpu.sys = c1.sys - c0.sys;
   }
-  if (!ok && note.empty()) note = "short";
+  if (!ok && note.empty())
+    note = "short";
   print_bulk(ok, moved, t1 - t0, cpu, c0.ok ? "cgroup" : "none", note);
   return ok ? 0 : 1;
 }
@@ -735,7 +816,9 @@ int cmd_bulk_tcp(const Args& a) {
 // --- hold (idle tunnels) -------------------------------------------------------------------------
 
 volatile sig_atomic_t g_stop = 0;
-void on_stop(int) { g_stop = 1; }
+void on_stop(int) {
+  g_stop = 1;
+}
 
 int cmd_hold(const Args& a) {
   raise_nofile();
@@ -755,7 +838,8 @@ int cmd_hold(const Args& a) {
   std::string first_error;
   double t0 = mono(), end = t0 + timeout;
   auto fail_fd = [&](int fd, const char* why) {
-    if (first_error.empty()) first_error = why;
+    if (first_error.empty())
+      first_error = why;
     epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr);
     ::close(fd);
     state[static_cast<std::size_t>(fd)] = dead;
@@ -767,12 +851,14 @@ int cmd_hold(const Args& a) {
     while (inflight < inflight_max && started < count) {
       int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
       if (fd < 0) {
-        if (first_error.empty()) first_error = std::string("socket: ") + std::strerror(errno);
+        if (first_error.empty())
+          first_error = std::string("socket: ") + std::strerror(errno);
         ++started;
         ++failed;
         continue;
       }
-      if (static_cast<std::size_t>(fd) >= state.size()) state.resize(static_cast<std::size_t>(fd) + 1024, dead);
+      if (static_cast<std::size_t>(fd) >= state.size())
+        state.resize(static_cast<std::size_t>(fd) + 1024, dead);
       ++started;
       ++inflight;
       int r = ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
@@ -831,12 +917,14 @@ int cmd_hold(const Args& a) {
               first_error.empty() ? "none" : ("'" + first_error + "'").c_str());
   std::fflush(stdout);
   double hold_end = mono() + hold;
-  while (!g_stop && mono() < hold_end) usleep(100000);
+  while (!g_stop && mono() < hold_end)
+    usleep(100000);
   // count tunnels that are still open (a proxy may have dropped idle ones)
   int alive = 0;
   for (int fd : fds) {
     pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, 0) == 0) ++alive;
+    if (poll(&p, 1, 0) == 0)
+      ++alive;
   }
   std::printf("final alive=%d\n", alive);
   return 0;
@@ -878,10 +966,12 @@ int cmd_cps(const Args& a) {
       }
     });
   }
-  for (auto& t : ts) t.join();
+  for (auto& t : ts)
+    t.join();
   double secs = mono() - t0;
   std::vector<double> all;
-  for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
+  for (auto& v : lat)
+    all.insert(all.end(), v.begin(), v.end());
   std::printf("result conns=%ld failed=%ld secs=%.3f cps=%.1f p50_ms=%.3f p99_ms=%.3f\n", ok.load(),
               failed.load(), secs, static_cast<double>(ok.load()) / secs, percentile(all, 50),
               percentile(all, 99));
@@ -903,7 +993,8 @@ int cmd_startup(const Args& a) {
     pid_t pid = spawn(a.cmd, -1, -1, "", true);
     pollfd p{lfd, POLLIN, 0};
     int pr;
-    do pr = poll(&p, 1, static_cast<int>(timeout * 1000));
+    do
+      pr = poll(&p, 1, static_cast<int>(timeout * 1000));
     while (pr < 0 && errno == EINTR);
     double t1 = mono();
     int afd = pr > 0 ? accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC) : -1;
@@ -925,7 +1016,8 @@ int cmd_startup(const Args& a) {
 }
 
 int cmd_cgexec(const Args& a) {
-  if (a.pos.size() != 1) die("usage: hcbench cgexec DIR -- CMD...");
+  if (a.pos.size() != 1)
+    die("usage: hcbench cgexec DIR -- CMD...");
   join_cgroup(a.pos[0]);
   exec_cmd(a.cmd);
 }
@@ -933,18 +1025,30 @@ int cmd_cgexec(const Args& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) die("usage: hcbench serve|nc|connect-idle|first-byte|bulk-stdio|bulk-tcp|hold|cps|startup|cgexec ...");
+  if (argc < 2)
+    die("usage: hcbench "
+        "serve|nc|connect-idle|first-byte|bulk-stdio|bulk-tcp|hold|cps|startup|cgexec ...");
   std::string sub = argv[1];
   Args a = parse(argc, argv, 2);
-  if (sub == "serve") return cmd_serve(a);
-  if (sub == "nc") return cmd_nc(a);
-  if (sub == "connect-idle") return cmd_connect_idle(a);
-  if (sub == "first-byte") return cmd_first_byte(a);
-  if (sub == "bulk-stdio") return cmd_bulk_stdio(a);
-  if (sub == "bulk-tcp") return cmd_bulk_tcp(a);
-  if (sub == "hold") return cmd_hold(a);
-  if (sub == "cps") return cmd_cps(a);
-  if (sub == "startup") return cmd_startup(a);
-  if (sub == "cgexec") return cmd_cgexec(a);
+  if (sub == "serve")
+    return cmd_serve(a);
+  if (sub == "nc")
+    return cmd_nc(a);
+  if (sub == "connect-idle")
+    return cmd_connect_idle(a);
+  if (sub == "first-byte")
+    return cmd_first_byte(a);
+  if (sub == "bulk-stdio")
+    return cmd_bulk_stdio(a);
+  if (sub == "bulk-tcp")
+    return cmd_bulk_tcp(a);
+  if (sub == "hold")
+    return cmd_hold(a);
+  if (sub == "cps")
+    return cmd_cps(a);
+  if (sub == "startup")
+    return cmd_startup(a);
+  if (sub == "cgexec")
+    return cmd_cgexec(a);
   die("unknown subcommand " + sub);
 }

@@ -1,6 +1,6 @@
 // Command-line parsing (cmd/cli) and the endpoint syntax it relies on: exit codes, hop order,
 // forward specs, and that a bad URL is reported without echoing it (it may hold a password).
-#include <boost/test/unit_test.hpp>
+#include "cli.hpp"
 
 #include <cstdio>
 #include <cstdlib>
@@ -11,8 +11,9 @@
 #include <unistd.h>
 #include <vector>
 
+#include <boost/test/unit_test.hpp>
+
 #include "app/endpoint_syntax.hpp"
-#include "cli.hpp"
 
 namespace {
 
@@ -112,7 +113,9 @@ BOOST_AUTO_TEST_CASE(bad_forward_specs) {
   hc::app::ForwardSpec spec;
   for (const char* text : {"", "80", "80:h", "0:h:80", "80:h:0", "80:h:x", "a.b:80:h:80",
                            "1:2:3:4:5", "[::1:80:h:80", "80:[::1]x:80"}) {
-    BOOST_TEST_CONTEXT(text) { BOOST_TEST(!hc::app::parse_forward_spec(text, spec).empty()); }
+    BOOST_TEST_CONTEXT(text) {
+      BOOST_TEST(!hc::app::parse_forward_spec(text, spec).empty());
+    }
   }
 }
 
@@ -215,14 +218,14 @@ BOOST_AUTO_TEST_CASE(udp_specs_and_timeout) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_udp_arguments) {
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"udp"},
-           {"udp", "5353"},
-           {"udp", "0:h:53"},
-           {"udp", "5353:h:70000"},
-           {"udp", "--udp-timeout", "0", "5353:h:53"},
-           {"udp", "--udp-timeout", "-1", "5353:h:53"},
-           {"udp", "--udp-timeout", "soon", "5353:h:53"}}) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"udp"},
+                                             {"udp", "5353"},
+                                             {"udp", "0:h:53"},
+                                             {"udp", "5353:h:70000"},
+                                             {"udp", "--udp-timeout", "0", "5353:h:53"},
+                                             {"udp", "--udp-timeout", "-1", "5353:h:53"},
+                                             {"udp", "--udp-timeout", "soon", "5353:h:53"}}) {
     auto p = parse(args);
     BOOST_TEST(!p.outcome.config);
     BOOST_TEST(p.outcome.exit_code == 2);
