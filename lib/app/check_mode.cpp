@@ -1,6 +1,10 @@
 /// `hopchain check [HOST PORT]`: walks the chain hop by hop with open_chain on growing prefixes
 /// (hops before k, asked for hop k's address), timing each, and prints a table or JSON. Under a
 /// non-strict strategy each hop is checked on its own, since any of them may be picked.
+/// It also says whether each hop takes pipelined handshakes: what the pipeline memory knows, or
+/// else (unless --pipeline=never) what a probe through the hops before it finds, remembered in
+/// auto mode so the next run pipelines that hop from its first connection.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -10,7 +14,9 @@
 #include <vector>
 
 #include "app/modes.hpp"
+#include "chain/pipeline_memory.hpp"
 #include "chain/strategy.hpp"
+#include "log/log.hpp"
 
 namespace hc::app {
 namespace {
@@ -26,6 +32,9 @@ struct Row {
   std::optional<double> total_ms;
   std::string result = "untested";  ///< ok, reachable, failed, untested
   std::string error;
+  /// yes, no, unknown (a probe found nothing conclusive), not probed, n/a (never pipelined)
+  std::string pipelining = "n/a";
+  std::string pipelining_source;  ///< "cache" or "probe"; empty when nothing is known
 };
 
 struct Timed {
@@ -104,7 +113,7 @@ void print_table(const std::vector<Row>& rows, std::ostream& out) {
   }
   auto line = [&](const std::string& a, const std::string& b, const std::string& c,
                   const std::string& d, const std::string& e, const std::string& f,
-                  const std::string& g) {
+                  const std::string& g, const std::string& h) {
     char buf[64];
     std::string s = a;
     s.resize(7, ' ');
@@ -113,12 +122,15 @@ void print_table(const std::vector<Row>& rows, std::ostream& out) {
     std::string p = c;
     p.resize(proto_width + 2, ' ');
     std::snprintf(buf, sizeof buf, "%10s %10s %10s  ", d.c_str(), e.c_str(), f.c_str());
-    out << s << u << p << buf << g << "\n";
+    std::string pipelining = g;
+    pipelining.resize(12, ' ');
+    out << s << u << p << buf << pipelining << h << "\n";
   };
-  line("HOP", "URL", "PROTO", "CONNECT", "HANDSHAKE", "TOTAL", "RESULT");
+  line("HOP", "URL", "PROTO", "CONNECT", "HANDSHAKE", "TOTAL", "PIPELINE", "RESULT");
   for (const auto& r : rows) {
     line(r.label, r.url, r.protocol, ms_text(r.connect_ms), ms_text(r.handshake_ms),
-         ms_text(r.total_ms), r.error.empty() ? r.result : r.result + ": " + r.error);
+         ms_text(r.total_ms), r.label == "target" ? "-" : r.pipelining,
+         r.error.empty() ? r.result : r.result + ": " + r.error);
   }
 }
 
@@ -136,7 +148,9 @@ void print_json(const Config& config, const std::vector<Row>& rows, bool ok, std
       o << "\"hop\":" << r.label << ",\"url\":" << json_string(r.url)
         << ",\"protocol\":" << json_string(r.protocol)
         << ",\"connect_ms\":" << json_ms(r.connect_ms)
-        << ",\"handshake_ms\":" << json_ms(r.handshake_ms);
+        << ",\"handshake_ms\":" << json_ms(r.handshake_ms)
+        << ",\"pipelining\":" << json_string(r.pipelining) << ",\"pipelining_source\":"
+        << (r.pipelining_source.empty() ? "null" : json_string(r.pipelining_source));
     }
     o << ",\"total_ms\":" << json_ms(r.total_ms) << ",\"result\":" << json_string(r.result)
       << ",\"error\":" << (r.error.empty() ? "null" : json_string(r.error)) << "}";
@@ -254,14 +268,105 @@ awaitable<void> check_each(const Config& config, chain::Services& services,
   }
 }
 
+/// open_chain pipelines, in auto mode, only the hops it learns about: plain SOCKS5 ones.
+bool may_pipeline(const proto::HopSpec& hop) {
+  return hop.protocol == proto::Protocol::socks5 && !hop.tls;
+}
+
+std::string verdict_word(chain::PipelineVerdict verdict) {
+  switch (verdict) {
+    case chain::PipelineVerdict::accepts:
+      return "yes";
+    case chain::PipelineVerdict::refuses:
+      return "no";
+    case chain::PipelineVerdict::unknown:
+      break;
+  }
+  return "unknown";
+}
+
+/// Fills each row's pipelining column. A verdict already known (remembered from earlier runs) is
+/// shown as it is; an unknown one is probed through the hops before it (through nothing under a
+/// non-strict strategy), if the walk reached the hop and the mode allows it, and remembered in
+/// auto mode. `claimed`: the hops whose probe this run owns (see run_check).
+awaitable<void> settle_pipelining(const Config& config, chain::Services& services,
+                                  chain::PipelineMemory& memory, const std::vector<bool>& claimed,
+                                  std::vector<Row>& rows) {
+  const auto& hops = config.hops;
+  const bool strict = config.strategy.strategy == chain::Strategy::strict;
+  chain::Services alone = services;
+  alone.tls = nullptr;
+  std::vector<std::string> probed_here;  // URLs probed by this run, for repeated hops
+  for (std::size_t i = 0; i < hops.size() && i < rows.size(); ++i) {
+    Row& row = rows[i];
+    const proto::HopSpec& hop = hops[i];
+    if (!may_pipeline(hop)) {
+      continue;
+    }
+    chain::PipelineVerdict verdict = memory.verdict(hop);
+    if (verdict != chain::PipelineVerdict::unknown) {
+      row.pipelining = verdict_word(verdict);
+      const bool ours =
+          std::find(probed_here.begin(), probed_here.end(), hop.redacted()) != probed_here.end();
+      row.pipelining_source = ours ? "probe" : "cache";
+      continue;
+    }
+    if (!claimed[i]) {
+      row.pipelining = config.pipeline == chain::PipelineMode::never ? "not probed" : "unknown";
+      continue;
+    }
+    if (!row.connect_ms) {
+      row.pipelining = "unknown";  // the walk did not reach it: nothing to probe through
+      continue;
+    }
+    std::vector<proto::HopSpec> path;
+    if (strict) {
+      path.assign(hops.begin(), hops.begin() + static_cast<long>(i + 1));
+    } else {
+      path.push_back(hop);
+    }
+    verdict = co_await chain::probe_pipelining(std::move(path), strict ? services : alone);
+    log::verbose("hop " + std::to_string(i + 1) + "/" + std::to_string(hops.size()) + " " +
+                 hop.redacted() +
+                 ": pipelined handshake probe: " + std::string(chain::to_string(verdict)));
+    if (verdict != chain::PipelineVerdict::unknown &&
+        config.pipeline == chain::PipelineMode::automatic) {
+      memory.record(hop, verdict);
+    }
+    probed_here.push_back(hop.redacted());
+    row.pipelining = verdict_word(verdict);
+    row.pipelining_source = "probe";
+  }
+}
+
 }  // namespace
 
 awaitable<int> run_check(const Config& config, chain::Services& services) {
+  // Under --pipeline=never nothing is learnt or probed, but what earlier runs learnt is shown.
+  std::optional<chain::PipelineMemory> remembered;
+  chain::PipelineMemory* memory = services.pipeline_memory;
+  if (config.pipeline == chain::PipelineMode::never || memory == nullptr) {
+    memory = &remembered.emplace(chain::PipelineMemory::default_path());
+  }
+  // Probes of unknown hops are claimed before the walk, so that its connections do not start
+  // background probes of their own: check probes them itself, after the walk, and waits.
+  std::vector<bool> claimed(config.hops.size(), false);
+  if (config.pipeline != chain::PipelineMode::never && memory == services.pipeline_memory) {
+    for (std::size_t i = 0; i < config.hops.size(); ++i) {
+      claimed[i] = may_pipeline(config.hops[i]) && memory->claim_probe(config.hops[i]);
+    }
+  }
   std::vector<Row> rows;
   if (config.strategy.strategy == chain::Strategy::strict) {
     co_await walk_chain(config, services, rows);
   } else {
     co_await check_each(config, services, rows);
+  }
+  co_await settle_pipelining(config, services, *memory, claimed, rows);
+  for (const bool c : claimed) {
+    if (c) {
+      memory->probe_finished();
+    }
   }
   bool ok = true;
   for (const auto& r : rows) {

@@ -4,18 +4,22 @@
 # --chain-len hops and retry around a dead one; a named chain (-c) under $XDG_CONFIG_HOME with
 # its own `strategy` line; a hop's password from the credentials file and from
 # HOPCHAIN_PASSWORD (and a usage error without either); `check` text and --json output and exit
-# status. Passwords never appear in any output.
+# status, and its pipelining column: danted yes, microsocks no, an HTTP hop n/a, probed in auto
+# mode and remembered (the next stdio run pipelines the hop at once), not probed with
+# --pipeline=never. Passwords never appear in any output.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../support/lab.sh
 source "${HC_SUPPORT:?HC_SUPPORT must point to tests/support}/lab.sh"
 lab_init
 require_hopchain
-lab_require python3
+lab_require python3 microsocks tinyproxy
 
 E=$(free_port); start_echo "$E" 127.0.0.1
 DA=$(free_port); start_danted dante-a "$DA"
 DB=$(free_port); start_danted dante-b "$DB"
 DC=$(free_port); start_danted dante-auth "$DC" auth
+MS=$(free_port); start_microsocks "$MS"
+TP=$(free_port); start_tinyproxy "$TP"
 DEAD=$(free_port)   # nothing listens here
 
 A=socks5://127.0.0.1:$DA
@@ -124,7 +128,8 @@ run_check() { # EXPECTED-RC HOPCHAIN-ARGS...
   fi
 }
 run_check 0 -x "$A" -x "$B" check 127.0.0.1 "$E"
-grep -q "^HOP .*CONNECT .*HANDSHAKE .*TOTAL .*RESULT" "$LAB/check.out" || fail "check: no header"
+grep -q "^HOP .*CONNECT .*HANDSHAKE .*TOTAL .*PIPELINE .*RESULT" "$LAB/check.out" || fail "check: no header"
+grep -q "^1 .* yes  *ok$" "$LAB/check.out" || { cat "$LAB/check.out"; fail "check: danted hop 1 does not pipeline"; }
 [[ $(grep -c " ok$" "$LAB/check.out") == 3 ]] || { cat "$LAB/check.out"; fail "check: 3 ok rows expected"; }
 run_check 0 -x "$A" -x "$B" check
 run_check 1 -x "$A" -x "$X" -x "$B" check 127.0.0.1 "$E"
@@ -137,7 +142,9 @@ d = json.load(open(sys.argv[1]))
 assert d["ok"] is True, d
 assert [h["hop"] for h in d["hops"]] == [1, 2], d
 assert all(h["result"] == "ok" and h["total_ms"] is not None for h in d["hops"]), d
-assert d["target"]["result"] == "ok", d
+assert all(h["pipelining"] == "yes" and h["pipelining_source"] in ("cache", "probe")
+           for h in d["hops"]), d
+assert d["target"]["result"] == "ok" and "pipelining" not in d["target"], d
 PY
 run_check 1 --strategy dynamic -x "$A" -x "$X" check --json
 python3 - "$LAB/check.out" <<'PY'
@@ -145,6 +152,40 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["ok"] is False and d["strategy"] == "dynamic", d
 assert [h["result"] for h in d["hops"]] == ["reachable", "failed"], d
+assert [h["pipelining"] for h in d["hops"]] == ["yes", "unknown"], d  # a dead hop: no probe
 assert d["target"] is None, d
 PY
 note "check: ok"
+
+# --- check: pipelining column, with nothing learnt yet -----------------------------------------
+export XDG_CACHE_HOME=$LAB/cache-check
+cache=$XDG_CACHE_HOME/hopchain/pipeline
+CHK=(--connect-timeout 2 -x "$A" -x "socks5://127.0.0.1:$MS" -x "http://127.0.0.1:$TP")
+run_check 0 --pipeline=never "${CHK[@]}" check 127.0.0.1 "$E"
+grep -q "^1 .* not probed  *ok$" "$LAB/check.out" || { cat "$LAB/check.out"; fail "check --pipeline=never: hop 1 should be 'not probed'"; }
+grep -q "^3 .*http .* n/a  *ok$" "$LAB/check.out" || { cat "$LAB/check.out"; fail "check: the HTTP hop should be n/a"; }
+[[ -e $cache ]] && fail "check --pipeline=never wrote the pipelining cache"
+run_check 0 -v "${CHK[@]}" check --json 127.0.0.1 "$E"
+python3 - "$LAB/check.out" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+got = [(h["protocol"], h["pipelining"], h["pipelining_source"]) for h in d["hops"]]
+assert got == [("socks5", "yes", "probe"), ("socks5", "no", "probe"), ("http", "n/a", None)], got
+assert d["ok"] is True, d
+PY
+grep -q "pipelined handshake probe: accepts" "$LAB/check.err" || fail "check -v: no probe logged"
+grep -q "^accepts socks5://127.0.0.1:$DA\$" "$cache" || { cat "$cache"; fail "check did not remember danted"; }
+grep -q "^refuses socks5://127.0.0.1:$MS\$" "$cache" || { cat "$cache"; fail "check did not remember microsocks"; }
+run_check 0 "${CHK[@]}" check --json 127.0.0.1 "$E"
+python3 - "$LAB/check.out" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+got = [(h["pipelining"], h["pipelining_source"]) for h in d["hops"]]
+assert got == [("yes", "cache"), ("no", "cache"), ("n/a", None)], got
+PY
+run_check 0 --pipeline=never "${CHK[@]}" check 127.0.0.1 "$E"
+grep -q "^2 .* no  *ok$" "$LAB/check.out" || { cat "$LAB/check.out"; fail "check --pipeline=never: what was learnt is not shown"; }
+# the first stdio run after check pipelines the danted hop at once
+echo_ok after-check -x "$A"
+grep -q "(pipelined)" "$LAB/echo.err" || { cat "$LAB/echo.err"; fail "stdio after check did not pipeline danted"; }
+note "check: pipelining column ok"
