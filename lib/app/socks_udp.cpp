@@ -8,6 +8,7 @@
 #include "transport/deadline.hpp"
 #include "udp/association.hpp"
 #include "udp/socks_client.hpp"
+#include "udp/strategy.hpp"
 
 // GCC 12 false positive on Asio's awaitable frames (see chain/open_chain.cpp).
 #if defined(__GNUC__) && !defined(__clang__)
@@ -60,7 +61,7 @@ awaitable<void> serve_udp_associate(transport::Stream& client,
   const auto& request = codec.request();
 
   // 1. The chain first: a client whose datagrams cannot be carried is told so in the reply.
-  auto opened = co_await udp::Association::open(config.hops, services);
+  auto opened = co_await udp::open_association(config.hops, services);
   if (opened.error) {
     const std::uint8_t rep = refusal_for(*opened.error);
     log::error(what + ": " + opened.error->message() + "; answered REP " + hex_byte(rep));

@@ -1,6 +1,8 @@
 /// `hopchain udp [BIND:]LPORT:HOST:PORT...`: local UDP ports carried through the chain by nested
 /// SOCKS5 UDP ASSOCIATE. Binds every port, proves once that the chain carries UDP (a hop that
-/// cannot is named before anything is served), then serves each port until a signal.
+/// cannot is named before anything is served; under a non-strict strategy such hops are left
+/// out, and only a list with no hop that carries UDP fails), then serves each port until a
+/// signal. Every association picks its hops through the strategy (udp/strategy.hpp).
 #include <string>
 #include <vector>
 
@@ -8,6 +10,7 @@
 #include "app/modes.hpp"
 #include "log/log.hpp"
 #include "udp/association.hpp"
+#include "udp/strategy.hpp"
 #include "udp/udp_relay.hpp"
 
 namespace hc::app {
@@ -34,9 +37,9 @@ awaitable<int> run_udp(const Config& config, chain::Services& services) {
   }
 
   // One association up front: a hop without UDP must fail now, by name, not on the first
-  // datagram of some later client.
+  // datagram of some later client (or, under a non-strict strategy, be left out now).
   if (!config.hops.empty()) {
-    auto opened = co_await udp::Association::open(config.hops, services);
+    auto opened = co_await udp::open_association(config.hops, services);
     if (opened.error) {
       log::error("udp: " + opened.error->message());
       co_return 1;
@@ -50,9 +53,11 @@ awaitable<int> run_udp(const Config& config, chain::Services& services) {
   for (std::size_t i = 0; i < sockets.size(); ++i) {
     const ForwardSpec& spec = config.udp_forwards[i];
     log::verbose("udp: relaying " + listen_text(spec.listen) + " to " + spec.target.to_string() +
-                 (config.hops.empty()
-                      ? std::string(" directly")
-                      : " through " + std::to_string(config.hops.size()) + " hop(s)"));
+                 (config.hops.empty() ? std::string(" directly")
+                  : config.strategy.strategy == chain::Strategy::strict
+                      ? " through " + std::to_string(config.hops.size()) + " hop(s)"
+                      : " through hops chosen by --strategy " +
+                            std::string(chain::to_string(config.strategy.strategy))));
     asio::co_spawn(ex,
                    udp::serve_forward(std::move(sockets[i]), spec.target, config.hops, services,
                                       options, g_totals),

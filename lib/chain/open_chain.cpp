@@ -153,8 +153,9 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
     e.detail = std::move(detail);
     return ChainResult{nullptr, std::move(e)};
   };
+  const std::size_t shown = std::max(count, services.label_hops);
   auto label = [&](std::size_t hop) {
-    return "hop " + std::to_string(hop) + "/" + std::to_string(count) + " " +
+    return "hop " + std::to_string(hop) + "/" + std::to_string(shown) + " " +
            hops[hop - 1].redacted();
   };
 
@@ -178,8 +179,12 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
   if (log::enabled(log::Level::verbose)) {
     std::error_code ignored;
     const auto peer = socket.remote_endpoint(ignored);
-    log::verbose((first_hop ? label(1) : "target " + first.to_string()) + ": connected to " +
-                 peer.address().to_string() + " in " + ms_since(started));
+    const std::string whom = first_hop ? label(1)
+                             : shown > 0
+                                 ? "hop 1/" + std::to_string(shown) + " " + first.to_string()
+                                 : "target " + first.to_string();
+    log::verbose(whom + ": connected to " + peer.address().to_string() + " in " +
+                 ms_since(started));
   }
   std::unique_ptr<transport::Stream> stream =
       std::make_unique<transport::TcpStream>(std::move(socket));

@@ -36,6 +36,9 @@ struct Services {
   PipelineMemory* pipeline_memory = nullptr;
   /// Strategy and hop health (chain/strategy.hpp); used by open_chain_with_strategy only.
   Planner* planner = nullptr;
+  /// When the hops are the first ones of a longer chain and the target is the next hop (a UDP
+  /// association's control connections): that chain's length, so logs number hops out of it.
+  std::size_t label_hops = 0;
 };
 
 struct ChainResult {

@@ -40,7 +40,11 @@ std::string_view to_string(Strategy strategy) {
 }
 
 Planner::Planner(std::vector<proto::HopSpec> hops, StrategyOptions options, std::uint64_t seed)
-    : hops_(std::move(hops)), options_(options), health_(hops_.size()), rng_(seed) {
+    : hops_(std::move(hops)),
+      options_(options),
+      health_(hops_.size()),
+      without_udp_(hops_.size(), false),
+      rng_(seed) {
   options_.max_fails = std::max(options_.max_fails, 1);
 }
 
@@ -65,8 +69,8 @@ void Planner::report_success(const std::vector<std::size_t>& used) {
   }
 }
 
-std::vector<std::size_t> Planner::ranked(Clock::time_point now,
-                                         const std::vector<bool>& tried) const {
+std::vector<std::size_t> Planner::ranked(Clock::time_point now, const std::vector<bool>& tried,
+                                         const std::vector<std::size_t>& pool) const {
   // Tier 0: alive and untried; 1: dead and untried; 2: already failed for this connection.
   auto tier = [&](std::size_t i) {
     if (i < tried.size() && tried[i]) {
@@ -74,20 +78,26 @@ std::vector<std::size_t> Planner::ranked(Clock::time_point now,
     }
     return alive(i, now) ? 0 : 1;
   };
-  std::vector<std::size_t> order(hops_.size());
-  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::vector<std::size_t> order = pool;
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return tier(a) < tier(b); });
   return order;
 }
 
-std::vector<std::size_t> Planner::select(Clock::time_point now, const std::vector<bool>& tried) {
+std::vector<std::size_t> Planner::select(Clock::time_point now, const std::vector<bool>& tried,
+                                         const std::vector<bool>& usable) {
   const std::size_t n = hops_.size();
   std::vector<std::size_t> all(n);
   std::iota(all.begin(), all.end(), std::size_t{0});
   const bool any_tried = std::any_of(tried.begin(), tried.end(), [](bool t) { return t; });
   if (options_.strategy == Strategy::strict || n == 0) {
     return any_tried ? std::vector<std::size_t>{} : all;
+  }
+  if (!usable.empty()) {
+    std::erase_if(all, [&](std::size_t i) { return i >= usable.size() || !usable[i]; });
+    if (all.empty()) {
+      return {};
+    }
   }
   auto is_tried = [&](std::size_t i) { return i < tried.size() && tried[i]; };
   std::vector<std::size_t> untried;
@@ -104,8 +114,8 @@ std::vector<std::size_t> Planner::select(Clock::time_point now, const std::vecto
     return live.empty() ? untried : live;  // all dead: try them anyway
   }
 
-  const std::size_t len = std::min(std::max<std::size_t>(options_.chain_len, 1), n);
-  std::vector<std::size_t> order = ranked(now, tried);
+  const std::size_t len = std::min(std::max<std::size_t>(options_.chain_len, 1), all.size());
+  std::vector<std::size_t> order = ranked(now, tried, all);
   if (options_.strategy == Strategy::random) {
     // Shuffle within each tier so preference survives but the pick is random.
     auto tier_end = [&](auto from) {
@@ -125,10 +135,14 @@ std::vector<std::size_t> Planner::select(Clock::time_point now, const std::vecto
   }
 
   // Round-robin: walk the list from the cursor, preferring live untried hops, keeping list
-  // order from the cursor so consecutive connections rotate through the hops.
-  std::vector<std::size_t> rotated(n);
+  // order from the cursor so consecutive connections rotate through the hops. Hops that may not
+  // be picked are passed over, and do not count as a turn.
+  std::vector<std::size_t> rotated;
   for (std::size_t k = 0; k < n; ++k) {
-    rotated[k] = (cursor_ + k) % n;
+    const std::size_t i = (cursor_ + k) % n;
+    if (std::find(all.begin(), all.end(), i) != all.end()) {
+      rotated.push_back(i);
+    }
   }
   auto rank = [&](std::size_t i) { return is_tried(i) ? 2 : (alive(i, now) ? 0 : 1); };
   std::vector<std::size_t> picked;
@@ -143,7 +157,9 @@ std::vector<std::size_t> Planner::select(Clock::time_point now, const std::vecto
   std::sort(picked.begin(), picked.end(), [&](std::size_t a, std::size_t b) {
     return (a + n - cursor_) % n < (b + n - cursor_) % n;
   });
-  cursor_ = (cursor_ + len) % n;
+  // The next turn starts after the len-th hop that could have been picked (with every hop
+  // usable, len further along the list).
+  cursor_ = (rotated[len - 1] + 1) % n;
   return picked;
 }
 

@@ -45,12 +45,19 @@ class Planner {
           std::uint64_t seed = std::random_device{}());
 
   /// Indices into hops() for the next attempt. `tried` marks hops that already failed for this
-  /// connection; they are avoided when enough others exist.
-  std::vector<std::size_t> select(Clock::time_point now, const std::vector<bool>& tried);
+  /// connection; they are avoided when enough others exist. `usable`, when not empty, marks the
+  /// only hops that may be picked at all (a UDP association needs hops that carry UDP).
+  std::vector<std::size_t> select(Clock::time_point now, const std::vector<bool>& tried,
+                                  const std::vector<bool>& usable = {});
 
   void report_failure(std::size_t index, Clock::time_point now);
   void report_success(const std::vector<std::size_t>& used);
   bool alive(std::size_t index, Clock::time_point now) const;
+
+  /// A hop found unable to carry UDP (not plain SOCKS5, or it refused UDP ASSOCIATE): UDP
+  /// associations leave it out from then on. Not a failure: it still serves TCP.
+  void mark_without_udp(std::size_t index) { without_udp_[index] = true; }
+  bool without_udp(std::size_t index) const { return without_udp_[index]; }
 
   const std::vector<proto::HopSpec>& hops() const { return hops_; }
   const StrategyOptions& options() const { return options_; }
@@ -60,12 +67,14 @@ class Planner {
     int fails = 0;
     Clock::time_point dead_until{};
   };
-  /// Candidates in list order: live and untried first, then the rest by preference.
-  std::vector<std::size_t> ranked(Clock::time_point now, const std::vector<bool>& tried) const;
+  /// Candidates among `pool` in list order: live and untried first, then the rest by preference.
+  std::vector<std::size_t> ranked(Clock::time_point now, const std::vector<bool>& tried,
+                                  const std::vector<std::size_t>& pool) const;
 
   std::vector<proto::HopSpec> hops_;
   StrategyOptions options_;
   std::vector<Health> health_;
+  std::vector<bool> without_udp_;
   std::mt19937_64 rng_;
   std::size_t cursor_ = 0;  ///< round-robin start
 };

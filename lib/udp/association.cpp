@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "chain/handshake.hpp"
+#include "chain/strategy.hpp"
 #include "dns/resolver.hpp"
 #include "log/log.hpp"
 #include "proto/errors.hpp"
@@ -63,6 +64,8 @@ class UdpCategory final : public std::error_category {
         return "the hop's UDP relay is not of the IP family we reach the hop with";
       case UdpErrc::no_target_address:
         return "no usable address for the target";
+      case UdpErrc::no_udp_hop:
+        return "cannot carry UDP, and neither can any other hop of the list";
     }
     return "unknown UDP error";
   }
@@ -102,6 +105,13 @@ std::string refusal_detail(std::error_code ec, proto::Stage stage) {
     return "the hop closed the connection on UDP ASSOCIATE: it does not seem to carry UDP";
   }
   return "UDP ASSOCIATE";
+}
+
+/// Whether a failed UDP ASSOCIATE says the hop does not carry UDP at all (as opposed to being
+/// down or slow): the refusals refusal_detail() explains.
+bool refuses_udp(std::error_code ec, proto::Stage stage) {
+  return ec == proto::socks5_reply(0x07) ||
+         (ec == chain::ChainErrc::closed_during_handshake && stage == proto::Stage::request);
 }
 
 asio::ip::address parse_ip(const std::string& host, std::error_code& ec) {
@@ -208,7 +218,8 @@ awaitable<Association::Opened> Association::open(std::vector<proto::HopSpec> hop
                                                  chain::Services& services) {
   const auto ex = co_await asio::this_coro::executor;
   if (auto refused = check_udp_chain(hops)) {
-    co_return Opened{nullptr, std::move(refused)};
+    const std::size_t index = refused->hop - 1;
+    co_return Opened{nullptr, std::move(refused), index, true};
   }
   const std::size_t n = hops.size();
   std::error_code ec;
@@ -236,12 +247,12 @@ awaitable<Association::Opened> Association::open(std::vector<proto::HopSpec> hop
       e.where = "local UDP socket";
       e.stage = proto::Stage::connect;
       e.ec = ec;
-      co_return Opened{nullptr, std::move(e)};
+      co_return Opened{nullptr, std::move(e), std::nullopt, false};
     }
     grow_buffers(socket);
     auto direct = std::unique_ptr<Association>(new Association(std::move(socket), 0));
-    direct->services_ = &services;
-    co_return Opened{std::move(direct), std::nullopt};
+    direct->resolver_ = &services.resolver;
+    co_return Opened{std::move(direct), std::nullopt, std::nullopt, false};
   }
 
   std::unique_ptr<Association> a;
@@ -252,7 +263,10 @@ awaitable<Association::Opened> Association::open(std::vector<proto::HopSpec> hop
 
     // 1. A control connection to hop k through hops 1..k-1.
     std::vector<proto::HopSpec> prefix(hops.begin(), hops.begin() + static_cast<long>(k - 1));
-    auto chain = co_await chain::open_chain(std::move(prefix), hop.server, services);
+    // Logs number the hops out of the whole chain, not out of the prefix.
+    chain::Services labelled = services;
+    labelled.label_hops = n;
+    auto chain = co_await chain::open_chain(std::move(prefix), hop.server, labelled);
     if (chain.error) {
       chain::ChainError e = std::move(*chain.error);
       if (e.hop == 0) {
@@ -260,8 +274,11 @@ awaitable<Association::Opened> Association::open(std::vector<proto::HopSpec> hop
         e.hop = 1;
         e.where = hop.redacted();
       }
+      // As in a TCP chain: hop k counts as the prefix's target, so a refused request to reach
+      // it blames hop k.
+      const auto blamed = chain::blamed_hop(e, k);
       e.hops = n;
-      co_return Opened{nullptr, std::move(e)};
+      co_return Opened{nullptr, std::move(e), blamed, false};
     }
     std::unique_ptr<transport::Stream> control = std::move(chain.stream);
 
@@ -283,8 +300,10 @@ awaitable<Association::Opened> Association::open(std::vector<proto::HopSpec> hop
         mine = socket.local_endpoint(ec);
       }
       if (ec) {
-        co_return Opened{nullptr, hop_error(hops, k, proto::Stage::request, ec,
-                                            "cannot open a local UDP socket")};
+        co_return Opened{
+            nullptr,
+            hop_error(hops, k, proto::Stage::request, ec, "cannot open a local UDP socket"),
+            std::nullopt, false};
       }
       grow_buffers(socket);
       a.reset(new Association(std::move(socket), n));
@@ -296,13 +315,16 @@ awaitable<Association::Opened> Association::open(std::vector<proto::HopSpec> hop
     auto outcome = co_await transport::with_deadline(*control->bottom(), services.connect_timeout,
                                                      chain::run_handshake(*control, codec, stage));
     if (!outcome) {
-      co_return Opened{nullptr, hop_error(hops, k, stage, chain::ChainErrc::timed_out,
-                                          "no answer to UDP ASSOCIATE within " +
-                                              seconds_text(services.connect_timeout))};
+      co_return Opened{
+          nullptr,
+          hop_error(hops, k, stage, chain::ChainErrc::timed_out,
+                    "no answer to UDP ASSOCIATE within " + seconds_text(services.connect_timeout)),
+          k - 1, false};
     }
     if (*outcome) {
       co_return Opened{nullptr,
-                       hop_error(hops, k, stage, *outcome, refusal_detail(*outcome, stage))};
+                       hop_error(hops, k, stage, *outcome, refusal_detail(*outcome, stage)), k - 1,
+                       refuses_udp(*outcome, stage)};
     }
 
     // 3. The relay address. BND.ADDR 0.0.0.0 or :: means "this hop's own address", which is
@@ -310,8 +332,10 @@ awaitable<Association::Opened> Association::open(std::vector<proto::HopSpec> hop
     // it by that).
     proto::HostPort relay = codec.bound();
     if (relay.port == 0) {
-      co_return Opened{nullptr, hop_error(hops, k, proto::Stage::request, UdpErrc::no_relay_port,
-                                          relay.to_string())};
+      co_return Opened{
+          nullptr,
+          hop_error(hops, k, proto::Stage::request, UdpErrc::no_relay_port, relay.to_string()),
+          k - 1, true};
     }
     const auto bnd = parse_ip(relay.host, ec);
     const bool unspecified = !ec && bnd.is_unspecified();
@@ -325,15 +349,18 @@ awaitable<Association::Opened> Association::open(std::vector<proto::HopSpec> hop
         Resolved r = co_await resolve(services.resolver, relay.host);
         if (r.ec) {
           co_return Opened{
-              nullptr, hop_error(hops, k, proto::Stage::resolve, r.ec, "UDP relay " + relay.host)};
+              nullptr, hop_error(hops, k, proto::Stage::resolve, r.ec, "UDP relay " + relay.host),
+              k - 1, false};
         }
         address = r.addresses.front();
       }
       Endpoint first = normalized({address, relay.port});
       const bool socket_v4 = a->socket_.local_endpoint(ec).address().is_v4();
       if (first.address().is_v4() != socket_v4) {
-        co_return Opened{nullptr, hop_error(hops, k, proto::Stage::request, UdpErrc::relay_family,
-                                            first.address().to_string())};
+        co_return Opened{nullptr,
+                         hop_error(hops, k, proto::Stage::request, UdpErrc::relay_family,
+                                   first.address().to_string()),
+                         k - 1, true};
       }
       a->first_relay_ = first;
       relay = {first.address().to_string(), first.port()};
@@ -348,7 +375,8 @@ awaitable<Association::Opened> Association::open(std::vector<proto::HopSpec> hop
         Resolved r = co_await resolve(services.resolver, relay.host);
         if (r.ec) {
           co_return Opened{
-              nullptr, hop_error(hops, k, proto::Stage::resolve, r.ec, "UDP relay " + relay.host)};
+              nullptr, hop_error(hops, k, proto::Stage::resolve, r.ec, "UDP relay " + relay.host),
+              k - 1, false};
         }
         relay.host = r.addresses.front().to_string();
       }
@@ -358,8 +386,8 @@ awaitable<Association::Opened> Association::open(std::vector<proto::HopSpec> hop
     log::verbose(label + ": UDP relay " + relay.to_string() + " in " + ms_since(started));
   }
   a->last_hop_takes_names_ = hops.back().remote_dns;
-  a->services_ = &services;
-  co_return Opened{std::move(a), std::nullopt};
+  a->resolver_ = &services.resolver;
+  co_return Opened{std::move(a), std::nullopt, std::nullopt, false};
 }
 
 awaitable<Target> Association::prepare(proto::HostPort target) {
@@ -369,7 +397,7 @@ awaitable<Target> Association::prepare(proto::HostPort target) {
     t.header = std::move(target);
     co_return t;
   }
-  Resolved r = co_await resolve(services_->resolver, target.host);
+  Resolved r = co_await resolve(*resolver_, target.host);
   if (r.ec) {
     t.ec = r.ec;
     co_return t;

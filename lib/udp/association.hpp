@@ -28,6 +28,10 @@
 #include "transport/asio.hpp"
 #include "transport/stream.hpp"
 
+namespace hc::dns {
+class Resolver;
+}
+
 namespace hc::udp {
 
 using Endpoint = asio::ip::udp::endpoint;
@@ -39,6 +43,7 @@ enum class UdpErrc {
   no_relay_port,      ///< the hop answered UDP ASSOCIATE with BND.PORT 0
   relay_family,       ///< hop 1's relay is IPv4 and we reached it over IPv6, or the reverse
   no_target_address,  ///< the target name resolved to nothing we can send to
+  no_udp_hop,         ///< a strategy found no hop of its list that carries UDP
 };
 const std::error_category& udp_category();
 std::error_code make_error_code(UdpErrc e);
@@ -95,6 +100,12 @@ class Association {
   struct Opened {
     std::unique_ptr<Association> association;  ///< set on success
     std::optional<chain::ChainError> error;    ///< set on failure; names the hop
+    /// On failure, the hop at fault (an index into the hops given), if one is: a strategy tries
+    /// again without it.
+    std::optional<std::size_t> blamed;
+    /// The blamed hop answered but cannot carry UDP (refused UDP ASSOCIATE, or is not plain
+    /// SOCKS5): trying it again later would not help.
+    bool lacks_udp = false;
   };
   /// Opens the control connections and asks every hop for its relay. Each connect and handshake
   /// is bounded by services.connect_timeout.
@@ -141,7 +152,7 @@ class Association {
   std::vector<proto::HostPort> relays_;                       // R_2..R_n, as the headers name them
   std::vector<proto::HostPort> header_addresses_;             // scratch: relays_ and the target
   std::vector<std::uint8_t> datagram_;                        // scratch: the datagram being sent
-  chain::Services* services_ = nullptr;
+  dns::Resolver* resolver_ = nullptr;
 };
 
 }  // namespace hc::udp

@@ -6,6 +6,7 @@
 
 #include "log/log.hpp"
 #include "proto/socks5_udp.hpp"
+#include "udp/strategy.hpp"
 
 // GCC 12 false positive on Asio's awaitable frames (see chain/open_chain.cpp).
 #if defined(__GNUC__) && !defined(__clang__)
@@ -173,7 +174,7 @@ awaitable<void> relay_socks_client(SocksClientRelay& r) {
       co_await pause_until(last_open + kMinReopenInterval);
     }
     last_open = Clock::now();
-    auto opened = co_await Association::open(r.hops, r.services);
+    auto opened = co_await open_association(r.hops, r.services);
     if (co_await is_cancelled()) {
       co_return;
     }

@@ -8,6 +8,7 @@
 
 #include "log/log.hpp"
 #include "udp/association.hpp"
+#include "udp/strategy.hpp"
 
 // GCC 12 false positive on Asio's awaitable frames (see chain/open_chain.cpp).
 #if defined(__GNUC__) && !defined(__clang__)
@@ -207,7 +208,7 @@ awaitable<void> run_session(std::shared_ptr<Forward> f, std::shared_ptr<Session>
       co_await pause_until(last_open + kMinReopenInterval);
     }
     last_open = Clock::now();
-    auto opened = co_await Association::open(f->hops, f->services);
+    auto opened = co_await open_association(f->hops, f->services);
     if (opened.error) {
       log::error(s->who + ": " + opened.error->message());
       count_drop(*f, *s, "no association", s->queue.size());

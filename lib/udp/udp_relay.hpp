@@ -4,6 +4,8 @@
 /// Each local source address gets its own session: its own association (its own control
 /// connections and relays), opened on its first datagram, rebuilt on the next datagram after a
 /// control connection closed, and ended after `idle_timeout` without a datagram either way.
+/// Associations are opened through the chain strategy (udp/strategy.hpp), so each may take
+/// other hops.
 /// Datagrams that arrive while an association opens wait in a bounded queue. Replies must come
 /// from the target (see udp/association.hpp for the relay checks); everything else is dropped.
 /// Nothing is truncated: a datagram too large once every header is added is dropped.

@@ -116,6 +116,36 @@ BOOST_AUTO_TEST_CASE(round_robin_rotates_in_list_order) {
   BOOST_TEST(p.select(t0, none) == (Idx{1, 2}), boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(unusable_hops_are_never_picked) {
+  // A UDP association: hop 1 cannot carry UDP.
+  const std::vector<bool> usable{true, false, true, true};
+  Planner d(hops(4), opts(Strategy::dynamic));
+  BOOST_TEST(d.select(t0, none, usable) == (Idx{0, 2, 3}), boost::test_tools::per_element());
+  d.report_failure(0, t0);
+  BOOST_TEST(d.select(t0, none, usable) == (Idx{2, 3}), boost::test_tools::per_element());
+  BOOST_TEST(d.select(t0, none, {false, false, false, false}).empty());
+
+  // Round-robin passes over it without losing a turn: 0, 2, 3, 0, ...
+  Planner r(hops(4), opts(Strategy::round_robin, 1));
+  for (const std::size_t want : {0u, 2u, 3u, 0u, 2u}) {
+    BOOST_TEST(r.select(t0, none, usable) == (Idx{want}), boost::test_tools::per_element());
+  }
+  // chain-len beyond the usable hops is cut to them.
+  Planner r3(hops(4), opts(Strategy::round_robin, 4));
+  BOOST_TEST(r3.select(t0, none, usable) == (Idx{0, 2, 3}), boost::test_tools::per_element());
+
+  Planner x(hops(4), opts(Strategy::random, 2), 7);
+  for (int i = 0; i < 50; ++i) {
+    const auto pick = x.select(t0, none, usable);
+    BOOST_REQUIRE(pick.size() == 2u);
+    BOOST_TEST(pick[0] != 1u);
+    BOOST_TEST(pick[1] != 1u);
+  }
+  BOOST_TEST(!x.without_udp(1));
+  x.mark_without_udp(1);
+  BOOST_TEST(x.without_udp(1));
+}
+
 BOOST_AUTO_TEST_CASE(blame) {
   hc::chain::ChainError e;
   e.hops = 3;

@@ -1,0 +1,140 @@
+#include "udp/strategy.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "chain/strategy.hpp"
+#include "log/log.hpp"
+
+// GCC 12 false positive on Asio's awaitable frames (see chain/open_chain.cpp).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+namespace hc::udp {
+namespace {
+
+/// "socks4://…: cannot carry UDP: …", without the "hop j/n" of the chain it was found in.
+std::string why_without_udp(const chain::ChainError& e) {
+  std::string m = e.where + ": " + e.ec.message();
+  if (!e.detail.empty()) {
+    m += ": " + e.detail;
+  }
+  return m;
+}
+
+/// Leaves hop `index` out of UDP selections from now on, saying so once.
+void leave_out(chain::Planner& planner, std::size_t index, const chain::ChainError& why) {
+  if (planner.without_udp(index)) {
+    return;
+  }
+  planner.mark_without_udp(index);
+  log::info(why_without_udp(why) + "; left out of UDP associations");
+}
+
+/// Hops that can never carry UDP (not plain SOCKS5) are known without connecting.
+void leave_out_unfit(chain::Planner& planner, std::optional<chain::ChainError>& last_refusal) {
+  const auto& hops = planner.hops();
+  for (std::size_t i = 0; i < hops.size(); ++i) {
+    if (planner.without_udp(i)) {
+      continue;
+    }
+    std::vector<proto::HopSpec> alone;
+    alone.push_back(hops[i]);
+    if (auto refused = check_udp_chain(alone)) {
+      refused->hop = i + 1;
+      refused->hops = hops.size();
+      leave_out(planner, i, *refused);
+      last_refusal = std::move(refused);
+    }
+  }
+}
+
+}  // namespace
+
+awaitable<Association::Opened> open_association(const std::vector<proto::HopSpec>& hops,
+                                                chain::Services& services) {
+  chain::Planner* planner = services.planner;
+  if (planner == nullptr || planner->options().strategy == chain::Strategy::strict) {
+    co_return co_await Association::open(hops, services);
+  }
+  const auto& all = planner->hops();
+  std::optional<chain::ChainError> last_refusal;
+  leave_out_unfit(*planner, last_refusal);
+  auto usable = [&] {
+    std::vector<bool> mask(all.size());
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      mask[i] = !planner->without_udp(i);
+    }
+    return mask;
+  };
+  auto none_left = [&]() -> Association::Opened {
+    chain::ChainError e;
+    if (last_refusal) {
+      e = *last_refusal;
+      e.detail +=
+          std::string(e.detail.empty() ? "" : "; ") + "no other hop of the list carries UDP either";
+    } else {
+      // Every hop was left out by earlier associations, which said why.
+      e.hop = 1;
+      e.hops = all.size();
+      e.where = all.front().redacted();
+      e.stage = proto::Stage::request;
+      e.ec = UdpErrc::no_udp_hop;
+    }
+    return Association::Opened{nullptr, std::move(e), std::nullopt, false};
+  };
+
+  std::vector<bool> tried(all.size(), false);
+  Association::Opened last{nullptr, std::nullopt, std::nullopt, false};
+  const std::size_t attempts = std::max<std::size_t>(planner->options().max_attempts, 1);
+  for (std::size_t attempt = 0; attempt < attempts; ++attempt) {
+    const std::vector<bool> mask = usable();
+    if (std::none_of(mask.begin(), mask.end(), [](bool u) { return u; })) {
+      co_return none_left();
+    }
+    const std::vector<std::size_t> used =
+        planner->select(chain::Planner::Clock::now(), tried, mask);
+    if (used.empty()) {
+      break;
+    }
+    std::vector<proto::HopSpec> chosen;
+    chosen.reserve(used.size());
+    for (const std::size_t i : used) {
+      chosen.push_back(all[i]);
+    }
+    // TLS contexts are indexed by position in the full list, and UDP hops have no TLS anyway.
+    chain::Services subset = services;
+    subset.tls = nullptr;
+    last = co_await Association::open(std::move(chosen), subset);
+    if (!last.error) {
+      planner->report_success(used);
+      co_return std::move(last);
+    }
+    if (!last.blamed || *last.blamed >= used.size()) {
+      co_return std::move(last);  // nothing another hop would change (a local socket, say)
+    }
+    const std::size_t culprit = used[*last.blamed];
+    tried[culprit] = true;
+    if (last.lacks_udp) {
+      leave_out(*planner, culprit, *last.error);  // says it all
+      last_refusal = last.error;
+    } else {
+      planner->report_failure(culprit, chain::Planner::Clock::now());
+      if (attempt + 1 < attempts) {
+        log::verbose(last.error->message() + "; retrying without " + all[culprit].redacted());
+      }
+    }
+  }
+  if (last.lacks_udp) {
+    const std::vector<bool> mask = usable();
+    if (std::none_of(mask.begin(), mask.end(), [](bool u) { return u; })) {
+      co_return none_left();
+    }
+  }
+  co_return std::move(last);
+}
+
+}  // namespace hc::udp
