@@ -73,6 +73,7 @@ struct RawOptions {
   std::string host;
   std::string port;
   std::vector<std::string> forwards;
+  unsigned forward_workers = 0;
   std::string socks_listen;
   std::string socks_users;
   bool socks_open = false;
@@ -183,6 +184,12 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
       ->add_option("SPEC", raw.forwards,
                    "[BIND:]LPORT:HOST:PORT; BIND defaults to 127.0.0.1, * = all")
       ->required();
+  forward
+      ->add_option("--workers", raw.forward_workers,
+                   "Event loops (threads) sharing the ports; 0 = one per core")
+      ->type_name("N")
+      ->check(CLI::Range(0U, 256U))
+      ->default_str("0");
 
   auto* socks = app.add_subcommand(
       "socks", "Serve SOCKS4, SOCKS4a and SOCKS5 locally, a fresh chain per client request");
@@ -369,6 +376,7 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
     }
   } else {
     config.mode = app::Mode::forward;
+    config.forward_workers = raw.forward_workers;
     for (const auto& text : raw.forwards) {
       app::ForwardSpec spec;
       const std::string error = app::parse_forward_spec(text, spec);

@@ -27,6 +27,7 @@ struct Config {
   Mode mode = Mode::stdio;
   proto::HostPort target;                         ///< stdio mode
   std::vector<ForwardSpec> forwards;              ///< forward mode
+  unsigned forward_workers = 0;                   ///< forward mode: event loops; 0 = one per core
   proto::HostPort socks_listen;                   ///< socks mode; host "" for all addresses
   std::vector<proto::Credentials> socks_users;    ///< socks mode: RFC 1929 accounts; empty = none
   std::vector<ForwardSpec> udp_forwards;          ///< udp mode: local UDP port -> target

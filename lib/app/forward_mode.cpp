@@ -52,18 +52,23 @@ awaitable<void> accept_loop(tcp::acceptor acceptor, const Config& config, const 
 
 }  // namespace
 
-awaitable<int> run_forward(const Config& config, chain::Services& services) {
+awaitable<int> run_forward(const Config& config, chain::Services& services, ForwardRole role) {
   const auto ex = co_await asio::this_coro::executor;
   std::vector<tcp::acceptor> acceptors;
   for (const auto& spec : config.forwards) {
     std::error_code ec;
-    tcp::acceptor acceptor = open_listener(ex, spec.listen, ec);
+    tcp::acceptor acceptor = open_listener(ex, spec.listen, ec, role.share_ports);
     if (ec) {
       log::error("forward: cannot listen on " + listen_text(spec.listen) + ": " + ec.message());
       co_return 1;
     }
-    log::verbose("forwarding " + spec.listen.to_string() + " to " + spec.target.to_string());
+    if (role.primary) {
+      log::verbose("forwarding " + spec.listen.to_string() + " to " + spec.target.to_string());
+    }
     acceptors.push_back(std::move(acceptor));
+  }
+  if (role.on_listening) {
+    role.on_listening();
   }
   for (std::size_t i = 0; i < acceptors.size(); ++i) {
     asio::co_spawn(ex, accept_loop(std::move(acceptors[i]), config, config.forwards[i], services),

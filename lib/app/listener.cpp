@@ -6,7 +6,7 @@
 namespace hc::app {
 
 tcp::acceptor open_listener(const asio::any_io_executor& ex, const proto::HostPort& listen,
-                            std::error_code& ec) {
+                            std::error_code& ec, bool share_port) {
   tcp::acceptor acceptor(ex);
   ec.clear();
   asio::ip::address address = asio::ip::address_v6::any();
@@ -24,6 +24,9 @@ tcp::acceptor open_listener(const asio::any_io_executor& ex, const proto::HostPo
   }
   if (!ec) {
     acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  }
+  if (!ec && share_port) {
+    acceptor.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true), ec);
   }
   if (!ec) {
     acceptor.bind(endpoint, ec);

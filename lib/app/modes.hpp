@@ -1,6 +1,8 @@
 /// The front ends that expose a finished tunnel: stdio, local TCP forwards, a SOCKS server.
 #pragma once
 
+#include <functional>
+
 #include "app/config.hpp"
 #include "chain/open_chain.hpp"
 #include "transport/asio.hpp"
@@ -10,9 +12,16 @@ namespace hc::app {
 /// Joins stdin/stdout to the target through the chain. Returns the exit status.
 awaitable<int> run_stdio(const Config& config, chain::Services& services);
 
+/// How one event loop takes part in forward mode (app/forward_workers.hpp).
+struct ForwardRole {
+  bool primary = true;       ///< logs what it listens on; the other loops stay quiet about it
+  bool share_ports = false;  ///< SO_REUSEPORT: other loops listen on the same ports
+  std::function<void()> on_listening;  ///< called once every port is bound
+};
+
 /// Listens on every forward spec and builds a fresh chain per accepted connection. Returns only
 /// when it cannot listen (exit status 1); otherwise runs until the io_context stops.
-awaitable<int> run_forward(const Config& config, chain::Services& services);
+awaitable<int> run_forward(const Config& config, chain::Services& services, ForwardRole role = {});
 
 /// A SOCKS4/4a/5 server on config.socks_listen: each client request builds a fresh chain to the
 /// address the client asked for, then relays. Returns only when it cannot listen (exit status 1).

@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include "app/config.hpp"
+#include "app/forward_workers.hpp"
 #include "app/modes.hpp"
 #include "chain/strategy.hpp"
 #include "chain/tls_contexts.hpp"
@@ -13,9 +14,13 @@
 namespace hc::app {
 namespace {
 
-awaitable<int> run_mode(const Config& config, chain::Services& services) {
+awaitable<int> run_mode(const Config& config, chain::Services& services, ForwardWorkers& workers) {
   if (config.mode == Mode::forward) {
-    co_return co_await run_forward(config, services);
+    const unsigned loops = forward_loop_count(config.forward_workers);
+    ForwardRole role;
+    role.share_ports = loops > 1;
+    role.on_listening = [&workers, loops] { workers.start(loops - 1); };
+    co_return co_await run_forward(config, services, std::move(role));
   }
   if (config.mode == Mode::socks) {
     co_return co_await run_socks(config, services);
@@ -78,6 +83,7 @@ int run(const Config& config) {
   services.pipeline_memory = &pipeline_memory;
   chain::Planner planner(config.hops, config.strategy);
   services.planner = &planner;
+  ForwardWorkers workers(config, tls, pipeline_memory);
 
   int exit_code = 1;
   asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -93,7 +99,7 @@ int run(const Config& config) {
             : 128 + signo;
     io.stop();
   });
-  asio::co_spawn(io, run_mode(config, services), [&](std::exception_ptr e, int code) {
+  asio::co_spawn(io, run_mode(config, services, workers), [&](std::exception_ptr e, int code) {
     if (e) {
       try {
         std::rethrow_exception(e);
@@ -107,6 +113,7 @@ int run(const Config& config) {
     io.stop();
   });
   io.run();
+  workers.stop();
   if (config.mode == Mode::udp) {
     report_udp_totals();
   }

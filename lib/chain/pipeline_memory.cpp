@@ -58,6 +58,7 @@ std::string PipelineMemory::key(const proto::HopSpec& hop) {
 }
 
 PipelineVerdict PipelineMemory::verdict(const proto::HopSpec& hop) const {
+  const std::lock_guard lock(mutex_);
   const auto it = verdicts_.find(key(hop));
   return it == verdicts_.end() ? PipelineVerdict::unknown : it->second;
 }
@@ -75,7 +76,11 @@ bool PipelineMemory::pipelines(const proto::HopSpec& hop, PipelineMode mode) con
 }
 
 bool PipelineMemory::claim_probe(const proto::HopSpec& hop) {
-  if (verdict(hop) != PipelineVerdict::unknown || !probed_.insert(key(hop)).second) {
+  const std::lock_guard lock(mutex_);
+  const std::string k = key(hop);
+  const auto known = verdicts_.find(k);
+  if ((known != verdicts_.end() && known->second != PipelineVerdict::unknown) ||
+      !probed_.insert(k).second) {
     return false;
   }
   ++probes_in_flight_;
@@ -83,6 +88,7 @@ bool PipelineMemory::claim_probe(const proto::HopSpec& hop) {
 }
 
 void PipelineMemory::record(const proto::HopSpec& hop, PipelineVerdict verdict) {
+  const std::lock_guard lock(mutex_);
   auto& slot = verdicts_[key(hop)];
   if (slot == verdict) {
     return;

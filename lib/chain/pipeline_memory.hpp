@@ -3,10 +3,13 @@
 /// (microsocks) answer the greeting and drop the rest, so a hop is pipelined only once it has
 /// been seen to accept. Verdicts are remembered across runs in $XDG_CACHE_HOME/hopchain/pipeline
 /// (default ~/.cache/hopchain/pipeline), one "accepts|refuses URL" line per hop, no passwords.
+/// Thread-safe: the event loops of forward mode share one.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string>
 #include <string_view>
@@ -45,7 +48,7 @@ class PipelineMemory {
   bool claim_probe(const proto::HopSpec& hop);
   /// Probes started and not yet finished, so a short run can wait for their verdicts.
   void probe_finished() { --probes_in_flight_; }
-  int probes_in_flight() const { return probes_in_flight_; }
+  int probes_in_flight() const { return probes_in_flight_.load(); }
 
  private:
   static std::string key(const proto::HopSpec& hop);
@@ -53,9 +56,10 @@ class PipelineMemory {
   void save() const;
 
   std::string path_;
+  mutable std::mutex mutex_;  ///< guards verdicts_, probed_ and the file
   std::map<std::string, PipelineVerdict> verdicts_;
   std::set<std::string> probed_;
-  int probes_in_flight_ = 0;
+  std::atomic<int> probes_in_flight_ = 0;
 };
 
 }  // namespace hc::chain

@@ -10,7 +10,7 @@
 #     beyond it), N is lowered to what fits, and the table says so.
 #  2. Connections per second: CONC_CPS_THREADS (16) client threads loop connect, echo 1 byte,
 #     close, for CONC_CPS_SECONDS (3 s): direct to the echo server (ceiling of the lab), through
-#     hopchain forward, and through `proxychains4 socat TCP-LISTEN:L,fork TCP:TARGET` (the usual
+#     hopchain forward (one event loop per core, and --workers 1), and through `proxychains4 socat TCP-LISTEN:L,fork TCP:TARGET` (the usual
 #     way to get a forward through a SOCKS5 chain with standard tools). With CONC_HOP=danted also
 #     socat's own SOCKS4 forwarder (fork).
 #
@@ -142,14 +142,18 @@ cps() { # NAME PORT
   note "cps $1: $out"
   sleep 2
 }
+L1=$(free_port)
+lab_bg hc-forward-1 "$HOPCHAIN" -q -x "socks5://127.0.0.1:$H" forward --workers 1 "127.0.0.1:$L1:127.0.0.1:$E"
+_lab_wait_up hc-forward-1 "$LAB_LAST_PID" "$L1" 127.0.0.1
 cps direct "$E"
 cps hopchain "$L"
+cps "hopchain --workers 1" "$L1"
 PL=$(free_port)
 bench_proxychains_conf "$LAB/pc.conf" socks5 "$H"
 lab_bg pc-socat proxychains4 -q -f "$LAB/pc.conf" socat TCP-LISTEN:"$PL",bind=127.0.0.1,reuseaddr,fork,backlog=1024 TCP:127.0.0.1:"$E"
 _lab_wait_up pc-socat "$LAB_LAST_PID" "$PL" 127.0.0.1
 cps "proxychains4+socat" "$PL"
-CPS_NAMES=(direct hopchain "proxychains4+socat")
+CPS_NAMES=(direct hopchain "hopchain --workers 1" "proxychains4+socat")
 if [[ $HOP == danted ]]; then
   SL=$(free_port)
   lab_bg socat-fwd socat TCP-LISTEN:"$SL",bind=127.0.0.1,reuseaddr,fork,backlog=1024 SOCKS4:127.0.0.1:127.0.0.1:"$E",socksport="$H"

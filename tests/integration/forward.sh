@@ -4,7 +4,8 @@
 # ([::1]) and an IPv6 target in brackets; 100 concurrent connections on one listener, each
 # with its own random payload and its own chain, all echoed back intact; and that a
 # connection whose chain fails (target port closed) is closed on its own while the process
-# and every listener keep serving.
+# and every listener keep serving. Runs with two event loops (--workers 2), each listening on
+# every port, so the kernel spreads the connections across both.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../support/lab.sh
 source "${HC_SUPPORT:?HC_SUPPORT must point to tests/support}/lab.sh"
@@ -21,13 +22,23 @@ SD=$(free_port); start_ssh_socks "$SD" "$SSHD"
 
 L1=$(free_port) L2=$(free_port) L3=$(free_port) L4=$(free_port) L5=$(free_port)
 CHAIN=(-x "socks5://127.0.0.1:$DA" -x "socks5h://127.0.0.1:$SD")
-lab_bg hopchain-forward "$HOPCHAIN" "${CHAIN[@]}" forward \
+lab_bg hopchain-forward "$HOPCHAIN" "${CHAIN[@]}" forward --workers 2 \
   "$L1:127.0.0.1:$E" \
   "127.0.0.1:$L2:[::1]:$E6" \
   "$L3:127.0.0.1:$CLOSED" \
   "[::1]:$L4:localhost:$E" \
   "$L5:127.0.0.1:$BN"
 HC_PID=$LAB_LAST_PID
+# Each event loop has its own listening socket per port (SO_REUSEPORT).
+for port in "$L1" "$L3"; do
+  for ((i = 0; i < 50; i++)); do
+    n=$(ss -Hltn "sport = :$port" | wc -l)
+    ((n >= 2)) && break
+    sleep 0.1
+  done
+  ((n == 2)) || fail "port $port: $n listening sockets, want 2 (one per event loop)"
+done
+note "ok: two event loops listen on each port"
 for spec in "$L1 127.0.0.1" "$L2 127.0.0.1" "$L3 127.0.0.1" "$L4 ::1" "$L5 127.0.0.1"; do
   read -r port host <<<"$spec"
   if ! wait_port "$port" "$host" 15; then

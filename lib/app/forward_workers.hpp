@@ -1,0 +1,46 @@
+/// More event loops for forward mode, so that it uses every core. Each extra loop runs on its own
+/// thread with its own io_context, resolver, strategy state and listeners bound to the same ports
+/// with SO_REUSEPORT: the kernel spreads new connections across the loops, and a connection stays
+/// on the loop that accepted it. Loops share only what is safe to share: the configuration and
+/// TLS contexts (read-only) and the pipelining memory (locked).
+#pragma once
+
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "app/config.hpp"
+#include "chain/pipeline_memory.hpp"
+#include "chain/tls_contexts.hpp"
+#include "transport/asio.hpp"
+
+namespace hc::app {
+
+/// `--workers 0`: one event loop per core.
+unsigned forward_loop_count(unsigned requested);
+
+class ForwardWorkers {
+ public:
+  ForwardWorkers(const Config& config, const chain::TlsContexts& tls,
+                 chain::PipelineMemory& pipeline_memory);
+  ~ForwardWorkers();
+  ForwardWorkers(const ForwardWorkers&) = delete;
+  ForwardWorkers& operator=(const ForwardWorkers&) = delete;
+
+  /// Starts `count` loops besides the caller's. Call once the caller's listeners are bound, so
+  /// a port that cannot be had is reported once, by the caller.
+  void start(unsigned count);
+  /// Stops every loop and waits for its thread. Safe to call more than once.
+  void stop();
+
+ private:
+  void run_loop(asio::io_context& io);
+
+  const Config& config_;
+  const chain::TlsContexts& tls_;
+  chain::PipelineMemory& pipeline_memory_;
+  std::vector<std::unique_ptr<asio::io_context>> loops_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace hc::app
