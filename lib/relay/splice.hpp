@@ -1,7 +1,8 @@
 /// Zero-copy relaying of one direction with splice(2): source descriptor -> pipe -> destination
 /// descriptor, so payload bytes never enter user space. Linux only; other systems and descriptor
-/// kinds that cannot splice (a tty) report `unsupported` before moving any byte, and the caller
-/// copies instead.
+/// kinds that cannot splice (a tty) report `unsupported`, and the caller copies instead (from
+/// the start, or — when no pipe can be had mid-stream — from where splicing stopped: `bytes`
+/// counts what already moved). A direction holds a pipe only while it has bytes to move.
 #pragma once
 
 #include <cstdint>

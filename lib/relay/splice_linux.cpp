@@ -2,6 +2,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utility>
+#include <vector>
 
 #include "relay/splice.hpp"
 
@@ -24,17 +26,25 @@ std::error_code last_error() {
 
 class Pipe {
  public:
-  Pipe() {
-    if (::pipe2(fds_, O_NONBLOCK | O_CLOEXEC) != 0) {
-      fds_[0] = fds_[1] = -1;
+  Pipe() = default;  ///< no pipe
+  static Pipe open() {
+    Pipe pipe;
+    if (::pipe2(pipe.fds_, O_NONBLOCK | O_CLOEXEC) != 0) {
+      pipe.fds_[0] = pipe.fds_[1] = -1;
     }
+    return pipe;
   }
-  ~Pipe() {
-    for (int fd : fds_) {
-      if (fd >= 0) {
-        ::close(fd);
-      }
+  ~Pipe() { reset(); }
+  Pipe(Pipe&& other) noexcept : fds_{other.fds_[0], other.fds_[1]} {
+    other.fds_[0] = other.fds_[1] = -1;
+  }
+  Pipe& operator=(Pipe&& other) noexcept {
+    if (this != &other) {
+      reset();
+      fds_[0] = std::exchange(other.fds_[0], -1);
+      fds_[1] = std::exchange(other.fds_[1], -1);
     }
+    return *this;
   }
   Pipe(const Pipe&) = delete;
   Pipe& operator=(const Pipe&) = delete;
@@ -43,7 +53,46 @@ class Pipe {
   int write_end() const { return fds_[1]; }
 
  private:
-  int fds_[2];
+  void reset() {
+    for (int& fd : fds_) {
+      if (fd >= 0) {
+        ::close(fd);
+        fd = -1;
+      }
+    }
+  }
+  int fds_[2] = {-1, -1};
+};
+
+/// Empty pipes of directions that are waiting for data. An idle tunnel then holds no pipe at
+/// all (two descriptors per direction saved), and a busy one does not pay pipe2 and close on
+/// every burst. Per thread, since every event loop runs on one.
+class PipePool {
+ public:
+  static Pipe take() {
+    auto& pool = idle();
+    if (pool.empty()) {
+      return Pipe::open();
+    }
+    Pipe pipe = std::move(pool.back());
+    pool.pop_back();
+    return pipe;
+  }
+  /// `pipe` must be empty; it is left without a pipe.
+  static void give_back(Pipe& pipe) {
+    auto& pool = idle();
+    if (pipe.ok() && pool.size() < kMaxIdle) {
+      pool.push_back(std::move(pipe));
+    }
+    pipe = Pipe();
+  }
+
+ private:
+  static constexpr std::size_t kMaxIdle = 32;
+  static std::vector<Pipe>& idle() {
+    thread_local std::vector<Pipe> pool;
+    return pool;
+  }
 };
 
 bool is_socket(int fd) {
@@ -56,7 +105,7 @@ bool is_socket(int fd) {
 awaitable<SpliceResult> splice_until_eof(transport::RawIo& from, transport::RawIo& to) {
   SpliceResult result;
   if (is_socket(from.read_fd())) {
-    // An idle tunnel should not hold two descriptors per direction: the pipe is made when the
+    // An idle tunnel should not hold two descriptors per direction: the pipe is taken when the
     // first bytes are there to move.
     if (auto ec = co_await from.wait_readable()) {
       result.outcome = SpliceOutcome::error;
@@ -64,7 +113,7 @@ awaitable<SpliceResult> splice_until_eof(transport::RawIo& from, transport::RawI
       co_return result;
     }
   }
-  Pipe pipe;
+  Pipe pipe = PipePool::take();
   if (!pipe.ok()) {
     co_return result;  // out of descriptors: copying still works
   }
@@ -79,6 +128,7 @@ awaitable<SpliceResult> splice_until_eof(transport::RawIo& from, transport::RawI
     const ssize_t in = ::splice(src, nullptr, pipe.write_end(), nullptr, kChunk,
                                 SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (in == 0) {
+      PipePool::give_back(pipe);
       result.outcome = SpliceOutcome::eof;
       co_return result;
     }
@@ -87,10 +137,16 @@ awaitable<SpliceResult> splice_until_eof(transport::RawIo& from, transport::RawI
         continue;
       }
       if (errno == EAGAIN) {
+        // Nothing to move, and the pipe is empty: an idle direction gives its pipe back.
+        PipePool::give_back(pipe);
         if (auto ec = co_await from.wait_readable()) {
           result.outcome = SpliceOutcome::error;
           result.error = ec;
           co_return result;
+        }
+        pipe = PipePool::take();
+        if (!pipe.ok()) {
+          co_return result;  // out of descriptors: the caller copies the rest
         }
         continue;
       }
