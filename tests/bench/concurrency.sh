@@ -46,6 +46,8 @@ case $HOP in
 esac
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+# Sockets only: an idle tunnel holds no pipe (idle splice pipes go back to a pool of at most 32).
+socket_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 -lname 'socket:*' 2>/dev/null | wc -l; }
 threads() { awk '/^Threads:/ { print $2 }' "/proc/$1/status"; }
 
 # wait_result LOGNAME PID: the hcbench result line in $LAB/LOGNAME.log (bounded: 620 s)
@@ -74,16 +76,20 @@ rss_bench() {
   _lab_wait_up "hc-forward-$tag" "$hc" "$l" 127.0.0.1
   # warm-up (code paths, allocator arenas): 20 tunnels, held 2 s to count descriptors per tunnel
   fds0=$(fd_count "$hc")
+  local socks0 socksw
+  socks0=$(socket_count "$hc")
   lab_bg "warm-$tag" "$HCBENCH" hold --connect "127.0.0.1:$l" --count 20 --hold 2 --timeout 30
   res=$(wait_result "warm-$tag" "$LAB_LAST_PID")
   grep -q 'opened=20 ' <<<"$res" || fail "warm-up through the chain failed: $res"
   fdsw=$(fd_count "$hc")
-  per_fd=$(((fdsw - fds0 + 19) / 20))
+  socksw=$(socket_count "$hc")
+  per_fd=$(((socksw - socks0 + 10) / 20))  # nearest: the chain may hold a stray socket
+  note "warm-up: $((fdsw - fds0)) more descriptors for 20 tunnels, $((socksw - socks0)) of them sockets"
   ((per_fd < 2)) && per_fd=2
   sleep 3
   R[$tag,rss0]=$(rss_kib "$hc")
   # every process on the path needs descriptors: hopchain per_fd, the hop 2, echo and client 1
-  n_eff=$((($(ulimit -n) - 200) / per_fd))
+  n_eff=$((($(ulimit -n) - 264) / per_fd))
   ((n_eff > (($(ulimit -n) - 200) / 2))) && n_eff=$((($(ulimit -n) - 200) / 2))
   ((n_eff > N)) && n_eff=$N
   R[$tag,fdper]=$per_fd
