@@ -31,26 +31,18 @@ constexpr const char* kFooter = R"(URL schemes (how each hop is asked for the ne
   http://[user:pass@]host[:8080]           HTTP CONNECT; the name, resolved by the hop
   https://[user:pass@]host[:443]           HTTP CONNECT inside TLS
   socks5h+tls://[user[:pass]@]host[:1080]  any socks scheme + "+tls": SOCKS inside TLS
-TLS hops verify certificate and host name (--cafile, else the system store). Per hop:
-  ?cafile=PATH  ?sni=NAME  ?cert=PATH&key=PATH  ?insecure=1 (no verification)
+TLS hops: ?cafile=PATH ?sni=NAME ?cert=PATH&key=PATH ?insecure=1 (no verification)
+A user without a password takes it from ~/.config/hopchain/credentials or $HOPCHAIN_PASSWORD.
 
 Examples:
   hopchain -x socks5h://bastion:1080 -x http://proxy:3128 stdio example.org 22
-  ssh -o ProxyCommand='hopchain -f ~/chain.txt stdio %h %p' user@host
-  hopchain -x socks5://127.0.0.1:1080 forward 8080:intranet.example:80 [::1]:2222:git:22
+  ssh -o ProxyCommand='hopchain -c work stdio %h %p' user@host
   hopchain -x socks5h://bastion:1080 socks 1080
       then: curl --socks5-hostname 127.0.0.1:1080 https://example.org/
-  hopchain -x socks5://127.0.0.1:1080 -x socks5h://relay:1080 udp 5353:dns.example:53
-      then: dig -p 5353 @127.0.0.1 example.org   (UDP needs SOCKS5 at every hop)
-  hopchain -c work --strategy dynamic stdio git.example 22
-      (~/.config/hopchain/chains/work: one URL per line, optional 'strategy X', 'chain-len N')
-  hopchain -f hops.txt --strategy random --chain-len 2 socks 1080
-  hopchain -c work check example.org 443     (per-hop timing table; --json for JSON)
+  hopchain -x socks5://127.0.0.1:1080 udp 5353:dns.example:53
+  hopchain -c work check example.org 443
 
-Passwords: a URL with a user but no password takes it from ~/.config/hopchain/credentials
-(lines 'machine HOST port PORT login USER password PASS'; $XDG_CONFIG_HOME is honoured),
-else from $HOPCHAIN_PASSWORD.
-
+'hopchain COMMAND --help' shows a command's options; 'man hopchain' has the rest.
 Exit status: 0 success, 1 chain or network failure, 2 usage error.)";
 
 struct RawOptions {
@@ -70,6 +62,7 @@ struct RawOptions {
   std::string cafile;
   int verbose = 0;
   bool quiet = false;
+  bool stats = false;
   std::string host;
   std::string port;
   std::vector<std::string> forwards;
@@ -128,55 +121,66 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
   app.fallthrough();
   app.footer(kFooter);
 
+  // Validators that check without adding their name to the help's type column.
+  const CLI::Validator positive = CLI::Validator(CLI::PositiveNumber).description("");
+  const CLI::Validator non_negative = CLI::Validator(CLI::NonNegativeNumber).description("");
   app.add_option("-x,--via", raw.via, "Add a hop (proxy URL); repeat in path order, nearest first")
       ->type_name("URL");
   app.add_option("-f,--chain-file", raw.chain_file,
-                 "Read hops from FILE, one URL per line, # comments (before any -x hops)")
+                 "Read hops from FILE, one URL per line (before any -x hops)")
       ->type_name("FILE");
   app.add_option("-c,--chain", raw.chain_name,
-                 "Read hops from the named chain $XDG_CONFIG_HOME/hopchain/chains/NAME "
-                 "(~/.config/hopchain/chains/NAME; -f syntax plus 'strategy' and 'chain-len' "
-                 "lines), before -f and -x hops")
+                 "Read hops from ~/.config/hopchain/chains/NAME (before -f and -x hops)")
       ->type_name("NAME");
   app.add_option("--strategy", raw.strategy,
-                 "How hops are used: strict (all, in order; default), dynamic (in order, dead "
-                 "hops skipped), random or round-robin (--chain-len hops from the list)")
-      ->type_name("strict|dynamic|random|round-robin")
+                 "Which hops a connection uses (default strict: all, in order)")
+      ->type_name("STRATEGY")
       ->check(CLI::IsMember({"strict", "dynamic", "random", "round-robin"}));
-  app.add_option("--chain-len", raw.chain_len,
-                 "Hops per chain for random and round-robin (default 1)")
+  app.add_option("--chain-len", raw.chain_len, "Hops per chain for random and round-robin (1)")
       ->type_name("N")
-      ->check(CLI::PositiveNumber);
+      ->check(positive);
   app.add_option("--max-fails", raw.max_fails,
-                 "Failures after which a hop is skipped for --fail-timeout (default 1)")
+                 "Failures before a hop is skipped for --fail-timeout (1)")
       ->type_name("N")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--fail-timeout", raw.fail_timeout,
-                 "Seconds a failed hop is skipped by dynamic, random and round-robin (default 30)")
+      ->check(positive);
+  app.add_option("--fail-timeout", raw.fail_timeout, "Seconds a failed hop is skipped (30)")
       ->type_name("SECONDS")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative);
   app.add_option("--connect-timeout", raw.connect_timeout,
-                 "Seconds allowed for each hop's connect and for each handshake (default 10)")
+                 "Seconds for each hop's connect and each handshake (10)")
       ->type_name("SECONDS")
-      ->check(CLI::PositiveNumber);
+      ->check(positive);
   app.add_option("--dns-server", raw.dns_servers,
-                 "Resolve names with this DNS server instead of the system's (repeatable)")
+                 "Resolve names with this DNS server instead of the system's")
       ->type_name("IP[:PORT]");
-  app.add_option("--cafile", raw.cafile,
-                 "Verify TLS hops against the CA certificates in FILE (PEM) instead of the "
-                 "system store; a hop's ?cafile= takes precedence")
+  app.add_option("--cafile", raw.cafile, "CA certificates (PEM) for TLS hops, not the system's")
       ->type_name("FILE");
   app.add_option("--pipeline", raw.pipeline,
-                 "Send consecutive hops' handshakes without waiting for replies: auto (hops "
-                 "seen to accept it; learnt per hop and cached), always, never (default auto)")
-      ->type_name("auto|always|never")
+                 "Pipelined handshakes: auto (learnt per hop; default), always, never")
+      ->type_name("MODE")
       ->check(CLI::IsMember({"auto", "always", "never"}));
-  app.add_flag("-v,--verbose", raw.verbose, "Log chain steps with per-hop timing (-vv: more)");
+  app.add_flag("-v,--verbose", raw.verbose, "Log chain steps with timing, connection stats (-vv)");
   app.add_flag("-q,--quiet", raw.quiet, "Print nothing but errors");
+  app.add_flag("--stats", raw.stats,
+               "Print connection stats (setup per hop, bytes, duration, throughput) and totals");
+  // Help in groups: which hops, how they are reached, what is printed.
+  for (const char* name : {"--via", "--chain-file", "--chain", "--strategy", "--chain-len",
+                           "--max-fails", "--fail-timeout"}) {
+    app.get_option(name)->group("Chain");
+  }
+  for (const char* name : {"--connect-timeout", "--dns-server", "--cafile", "--pipeline"}) {
+    app.get_option(name)->group("Connection");
+  }
+  for (const char* name : {"--verbose", "--quiet", "--stats"}) {
+    app.get_option(name)->group("Output");
+  }
 
   auto* stdio = app.add_subcommand("stdio", "Join stdin and stdout to HOST:PORT through the chain");
   stdio->add_option("HOST", raw.host, "Target host (name or address)")->required();
   stdio->add_option("PORT", raw.port, "Target port")->required();
+  stdio->footer(
+      "Example:\n  hopchain -x socks5h://bastion:1080 stdio example.org 22\n"
+      "  ssh -o ProxyCommand='hopchain -c work stdio %h %p' user@host");
 
   auto* forward = app.add_subcommand(
       "forward", "Forward local ports through the chain, a fresh chain per connection");
@@ -190,6 +194,9 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
       ->type_name("N")
       ->check(CLI::Range(0U, 256U))
       ->default_str("0");
+  forward->footer(
+      "Example:\n  hopchain -x socks5://127.0.0.1:1080 forward 8080:intranet.example:80 "
+      "[::1]:2222:git:22");
 
   auto* socks = app.add_subcommand(
       "socks", "Serve SOCKS4, SOCKS4a and SOCKS5 locally, a fresh chain per client request");
@@ -203,6 +210,9 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
       ->type_name("FILE");
   socks->add_flag("--open", raw.socks_open,
                   "Allow BIND beyond loopback without --users (an open proxy; think twice)");
+  socks->footer(
+      "Example:\n  hopchain -x socks5h://bastion:1080 socks 1080\n"
+      "  curl --socks5-hostname 127.0.0.1:1080 https://example.org/");
 
   auto* udp = app.add_subcommand(
       "udp", "Carry local UDP ports through the chain (SOCKS5 UDP ASSOCIATE at every hop)");
@@ -210,16 +220,19 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
                   "[BIND:]LPORT:HOST:PORT; BIND defaults to 127.0.0.1, * = all")
       ->required();
   udp->add_option("--udp-timeout", raw.udp_timeout,
-                  "Seconds a local source may stay silent before its association through the "
-                  "chain is closed (default 60)")
+                  "Seconds of silence before a local source's association closes (60)")
       ->type_name("SECONDS")
-      ->check(CLI::PositiveNumber);
+      ->check(positive);
+  udp->footer(
+      "Example:\n  hopchain -x socks5://127.0.0.1:1080 udp 5353:dns.example:53\n"
+      "  dig -p 5353 @127.0.0.1 example.org");
 
   auto* check = app.add_subcommand(
       "check", "Test the chain hop by hop and print per-hop timing; exit 1 if anything failed");
   check->add_option("HOST", raw.check_host, "Finish with a connect to HOST PORT through the chain");
   check->add_option("PORT", raw.check_port, "Target port (with HOST)");
   check->add_flag("--json", raw.check_json, "Print the result as JSON");
+  check->footer("Example:\n  hopchain -c work check example.org 443");
 
   try {
     app.parse(argc, argv);
@@ -313,6 +326,7 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
                                               : chain::PipelineMode::automatic;
   config.cafile = raw.cafile;
   config.verbosity = raw.quiet ? -1 : raw.verbose;
+  config.stats = raw.stats;
 
   if (stdio->parsed()) {
     config.mode = app::Mode::stdio;

@@ -27,7 +27,7 @@ _hopchain()
     local commands="stdio forward socks udp check"
     local global_opts="-h --help --version -x --via -f --chain-file -c --chain --strategy --chain-len
         --max-fails --fail-timeout --connect-timeout --dns-server --cafile --pipeline
-        -v --verbose -q --quiet"
+        -v --verbose -q --quiet --stats"
     local schemes="socks4:// socks4a:// socks5:// socks5h:// http:// https://
         socks4+tls:// socks4a+tls:// socks5+tls:// socks5h+tls://"
 

@@ -37,6 +37,7 @@ complete -c hopchain -n $pre -l cafile -r -F -d 'CA certificates for TLS hops (P
 complete -c hopchain -n $pre -l pipeline -x -a 'auto always never' -d 'Pipelined handshakes'
 complete -c hopchain -n $pre -s v -l verbose -d 'Log chain steps with timing (-vv: more)'
 complete -c hopchain -n $pre -s q -l quiet -d 'Print nothing but errors'
+complete -c hopchain -n $pre -l stats -d 'Print per-connection statistics and totals'
 
 # Command options.
 complete -c hopchain -n '__fish_seen_subcommand_from socks' -l users -r -F -d 'Require RFC 1929 username/password from FILE'

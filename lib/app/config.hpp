@@ -39,6 +39,7 @@ struct Config {
   chain::PipelineMode pipeline = chain::PipelineMode::automatic;  ///< --pipeline
   std::vector<std::string> dns_servers;  ///< "IP" or "IP:PORT" / "[v6]:PORT"; empty = system
   int verbosity = 0;                     ///< -1 quiet, 0 default, 1 -v, 2 -vv
+  bool stats = false;                    ///< --stats: per-connection summaries and totals
   /// --cafile: CA certificates for TLS hops without ?cafile=; empty = the system store.
   std::string cafile;
 };

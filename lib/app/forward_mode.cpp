@@ -3,6 +3,7 @@
 
 #include "app/listener.hpp"
 #include "app/modes.hpp"
+#include "app/stats.hpp"
 #include "chain/strategy.hpp"
 #include "log/log.hpp"
 #include "relay/relay.hpp"
@@ -12,11 +13,14 @@ namespace {
 
 /// One accepted connection: its own chain, then the relay. Failures end this connection only.
 awaitable<void> serve_connection(tcp::socket accepted, const Config& config,
-                                 const ForwardSpec& spec, chain::Services& services) {
+                                 const ForwardSpec& spec, chain::Services& services,
+                                 ServerStats& totals) {
   std::error_code ignored;
   const auto peer = accepted.remote_endpoint(ignored);
   const std::string who = peer.address().to_string() + ":" + std::to_string(peer.port());
+  ConnectionStats report("forward " + std::to_string(spec.listen.port) + " from " + who, totals);
   auto chain = co_await chain::open_chain_with_strategy(config.hops, spec.target, services);
+  report.chain_done(chain);
   if (chain.error) {
     log::error("forward " + std::to_string(spec.listen.port) + " from " + who + ": " +
                chain.error->message());
@@ -26,13 +30,11 @@ awaitable<void> serve_connection(tcp::socket accepted, const Config& config,
   transport::TcpStream local(std::move(accepted));
   const auto stats = co_await relay::relay(local, *chain.stream);
   chain.stream->close();
-  log::verbose("forward " + std::to_string(spec.listen.port) + " from " + who +
-               " closed: " + std::to_string(stats.up.bytes) + " bytes sent, " +
-               std::to_string(stats.down.bytes) + " bytes received");
+  report.closed(stats.up.bytes, stats.down.bytes);
 }
 
 awaitable<void> accept_loop(tcp::acceptor acceptor, const Config& config, const ForwardSpec& spec,
-                            chain::Services& services) {
+                            chain::Services& services, ServerStats& totals) {
   const auto ex = co_await asio::this_coro::executor;
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(nothrow);
@@ -46,13 +48,15 @@ awaitable<void> accept_loop(tcp::acceptor acceptor, const Config& config, const 
       co_await pause.async_wait(nothrow);
       continue;
     }
-    asio::co_spawn(ex, serve_connection(std::move(socket), config, spec, services), log_task_end);
+    asio::co_spawn(ex, serve_connection(std::move(socket), config, spec, services, totals),
+                   log_task_end);
   }
 }
 
 }  // namespace
 
-awaitable<int> run_forward(const Config& config, chain::Services& services, ForwardRole role) {
+awaitable<int> run_forward(const Config& config, chain::Services& services, ServerStats& totals,
+                           ForwardRole role) {
   const auto ex = co_await asio::this_coro::executor;
   std::vector<tcp::acceptor> acceptors;
   for (const auto& spec : config.forwards) {
@@ -71,8 +75,9 @@ awaitable<int> run_forward(const Config& config, chain::Services& services, Forw
     role.on_listening();
   }
   for (std::size_t i = 0; i < acceptors.size(); ++i) {
-    asio::co_spawn(ex, accept_loop(std::move(acceptors[i]), config, config.forwards[i], services),
-                   log_task_end);
+    asio::co_spawn(
+        ex, accept_loop(std::move(acceptors[i]), config, config.forwards[i], services, totals),
+        log_task_end);
   }
   // Listeners run until the io_context stops (a signal).
   asio::steady_timer forever(ex, asio::steady_timer::time_point::max());

@@ -21,8 +21,8 @@ unsigned forward_loop_count(unsigned requested) {
 }
 
 ForwardWorkers::ForwardWorkers(const Config& config, const chain::TlsContexts& tls,
-                               chain::PipelineMemory& pipeline_memory)
-    : config_(config), tls_(tls), pipeline_memory_(pipeline_memory) {}
+                               chain::PipelineMemory& pipeline_memory, ServerStats& totals)
+    : config_(config), tls_(tls), pipeline_memory_(pipeline_memory), totals_(totals) {}
 
 ForwardWorkers::~ForwardWorkers() {
   stop();
@@ -70,7 +70,7 @@ void ForwardWorkers::run_loop(asio::io_context& io) {
   ForwardRole role;
   role.primary = false;
   role.share_ports = true;
-  asio::co_spawn(io, run_forward(config_, services, role),
+  asio::co_spawn(io, run_forward(config_, services, totals_, role),
                  [](std::exception_ptr e, int) { log_task_end(e); });
   io.run();
 }

@@ -2,7 +2,7 @@
 /// thread with its own io_context, resolver, strategy state and listeners bound to the same ports
 /// with SO_REUSEPORT: the kernel spreads new connections across the loops, and a connection stays
 /// on the loop that accepted it. Loops share only what is safe to share: the configuration and
-/// TLS contexts (read-only) and the pipelining memory (locked).
+/// TLS contexts (read-only), the pipelining memory and the statistics (locked).
 #pragma once
 
 #include <memory>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "app/config.hpp"
+#include "app/stats.hpp"
 #include "chain/pipeline_memory.hpp"
 #include "chain/tls_contexts.hpp"
 #include "transport/asio.hpp"
@@ -21,8 +22,9 @@ unsigned forward_loop_count(unsigned requested);
 
 class ForwardWorkers {
  public:
+  /// `totals` is shared by every loop (it locks).
   ForwardWorkers(const Config& config, const chain::TlsContexts& tls,
-                 chain::PipelineMemory& pipeline_memory);
+                 chain::PipelineMemory& pipeline_memory, ServerStats& totals);
   ~ForwardWorkers();
   ForwardWorkers(const ForwardWorkers&) = delete;
   ForwardWorkers& operator=(const ForwardWorkers&) = delete;
@@ -39,6 +41,7 @@ class ForwardWorkers {
   const Config& config_;
   const chain::TlsContexts& tls_;
   chain::PipelineMemory& pipeline_memory_;
+  ServerStats& totals_;
   std::vector<std::unique_ptr<asio::io_context>> loops_;
   std::vector<std::thread> threads_;
 };

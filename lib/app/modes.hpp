@@ -2,15 +2,18 @@
 #pragma once
 
 #include <functional>
+#include <string>
 
 #include "app/config.hpp"
+#include "app/stats.hpp"
 #include "chain/open_chain.hpp"
 #include "transport/asio.hpp"
 
 namespace hc::app {
 
 /// Joins stdin/stdout to the target through the chain. Returns the exit status.
-awaitable<int> run_stdio(const Config& config, chain::Services& services);
+/// `totals` (here and below) counts connections and prints their stats (-v, --stats).
+awaitable<int> run_stdio(const Config& config, chain::Services& services, ServerStats& totals);
 
 /// How one event loop takes part in forward mode (app/forward_workers.hpp).
 struct ForwardRole {
@@ -21,21 +24,24 @@ struct ForwardRole {
 
 /// Listens on every forward spec and builds a fresh chain per accepted connection. Returns only
 /// when it cannot listen (exit status 1); otherwise runs until the io_context stops.
-awaitable<int> run_forward(const Config& config, chain::Services& services, ForwardRole role = {});
+awaitable<int> run_forward(const Config& config, chain::Services& services, ServerStats& totals,
+                           ForwardRole role = {});
 
 /// A SOCKS4/4a/5 server on config.socks_listen: each client request builds a fresh chain to the
 /// address the client asked for, then relays. Returns only when it cannot listen (exit status 1).
-awaitable<int> run_socks(const Config& config, chain::Services& services);
+awaitable<int> run_socks(const Config& config, chain::Services& services, ServerStats& totals);
 
 /// Carries the datagrams of every config.udp_forwards port to its target through the chain
 /// (nested SOCKS5 UDP ASSOCIATE). Returns only when it cannot start (exit status 1): a port that
 /// cannot be bound, or a chain that cannot carry UDP; otherwise runs until the io_context stops.
-awaitable<int> run_udp(const Config& config, chain::Services& services);
+awaitable<int> run_udp(const Config& config, chain::Services& services, ServerStats& totals);
 /// Walks the chain hop by hop (each hop on its own under a non-strict strategy), prints a table
 /// or JSON on stdout. Returns 0 when every check passed, else 1.
 awaitable<int> run_check(const Config& config, chain::Services& services);
 
 /// Prints udp mode's datagram totals, if it got as far as serving; run() calls it on the way out.
 void report_udp_totals();
+/// udp mode's datagram totals so far: "3 sent, 2 received, 1 dropped".
+std::string udp_datagram_summary();
 
 }  // namespace hc::app

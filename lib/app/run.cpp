@@ -1,3 +1,4 @@
+#include <chrono>
 #include <csignal>
 #include <exception>
 #include <optional>
@@ -6,6 +7,7 @@
 #include "app/config.hpp"
 #include "app/forward_workers.hpp"
 #include "app/modes.hpp"
+#include "app/stats.hpp"
 #include "chain/strategy.hpp"
 #include "chain/tls_contexts.hpp"
 #include "dns/resolver.hpp"
@@ -14,24 +16,49 @@
 namespace hc::app {
 namespace {
 
-awaitable<int> run_mode(const Config& config, chain::Services& services, ForwardWorkers& workers) {
+bool is_server(Mode mode) {
+  return mode == Mode::forward || mode == Mode::socks || mode == Mode::udp;
+}
+
+/// "2 open, 15 total, ..." plus, in udp mode, the datagram counts.
+std::string summary(const Config& config, const ServerStats& totals) {
+  std::string s = totals.summary();
+  if (config.mode == Mode::udp) {
+    s += ", datagrams: " + udp_datagram_summary();
+  }
+  return s;
+}
+
+/// SIGUSR1: one summary line, and keep serving.
+void on_usr1(asio::signal_set& signals, const Config& config, const ServerStats& totals) {
+  signals.async_wait([&signals, &config, &totals](const std::error_code& ec, int) {
+    if (ec) {
+      return;
+    }
+    log::print("stats: " + summary(config, totals));
+    on_usr1(signals, config, totals);
+  });
+}
+
+awaitable<int> run_mode(const Config& config, chain::Services& services, ForwardWorkers& workers,
+                        ServerStats& totals) {
   if (config.mode == Mode::forward) {
     const unsigned loops = forward_loop_count(config.forward_workers);
     ForwardRole role;
     role.share_ports = loops > 1;
     role.on_listening = [&workers, loops] { workers.start(loops - 1); };
-    co_return co_await run_forward(config, services, std::move(role));
+    co_return co_await run_forward(config, services, totals, std::move(role));
   }
   if (config.mode == Mode::socks) {
-    co_return co_await run_socks(config, services);
+    co_return co_await run_socks(config, services, totals);
   }
   if (config.mode == Mode::udp) {
-    co_return co_await run_udp(config, services);
+    co_return co_await run_udp(config, services, totals);
   }
   if (config.mode == Mode::check) {
     co_return co_await run_check(config, services);
   }
-  const int code = co_await run_stdio(config, services);
+  const int code = co_await run_stdio(config, services, totals);
   // A stdio run is often over before a pipelining probe of a new hop has its answer; give it a
   // moment, so the next run can pipeline that hop.
   if (services.pipeline_memory != nullptr) {
@@ -57,6 +84,8 @@ int run(const Config& config) {
   }
   log::set_verbosity(config.verbosity);
 
+  // Before the io_context: connections still open when it is destroyed count themselves out.
+  ServerStats totals(config.stats);
   asio::io_context io(1);
   std::optional<dns::Resolver> resolver;
   try {
@@ -83,7 +112,14 @@ int run(const Config& config) {
   services.pipeline_memory = &pipeline_memory;
   chain::Planner planner(config.hops, config.strategy);
   services.planner = &planner;
-  ForwardWorkers workers(config, tls, pipeline_memory);
+  ForwardWorkers workers(config, tls, pipeline_memory, totals);
+
+  const auto started = std::chrono::steady_clock::now();
+  asio::signal_set usr1(io);
+  if (is_server(config.mode)) {
+    usr1.add(SIGUSR1);
+    on_usr1(usr1, config, totals);
+  }
 
   int exit_code = 1;
   asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -93,29 +129,33 @@ int run(const Config& config) {
     }
     // A forward, socks or udp server is a service being stopped; an interrupted pipe is a
     // failed transfer.
-    exit_code =
-        config.mode == Mode::forward || config.mode == Mode::socks || config.mode == Mode::udp
-            ? 0
-            : 128 + signo;
+    exit_code = is_server(config.mode) ? 0 : 128 + signo;
     io.stop();
   });
-  asio::co_spawn(io, run_mode(config, services, workers), [&](std::exception_ptr e, int code) {
-    if (e) {
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        log::error(std::string("internal error: ") + ex.what());
-      }
-      code = 1;
-    }
-    exit_code = code;
-    signals.cancel();
-    io.stop();
-  });
+  asio::co_spawn(io, run_mode(config, services, workers, totals),
+                 [&](std::exception_ptr e, int code) {
+                   if (e) {
+                     try {
+                       std::rethrow_exception(e);
+                     } catch (const std::exception& ex) {
+                       log::error(std::string("internal error: ") + ex.what());
+                     }
+                     code = 1;
+                   }
+                   exit_code = code;
+                   signals.cancel();
+                   usr1.cancel();
+                   io.stop();
+                 });
   io.run();
   workers.stop();
   if (config.mode == Mode::udp) {
     report_udp_totals();
+  }
+  if (config.stats && is_server(config.mode)) {
+    const auto uptime = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - started);
+    log::print("totals: " + summary(config, totals) + ", up " + format_duration(uptime));
   }
   return exit_code;
 }

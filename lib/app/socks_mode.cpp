@@ -12,6 +12,7 @@
 #include "app/modes.hpp"
 #include "app/socks_reply.hpp"
 #include "app/socks_udp.hpp"
+#include "app/stats.hpp"
 #include "app/users_file.hpp"
 #include "chain/handshake.hpp"
 #include "chain/strategy.hpp"
@@ -106,8 +107,8 @@ proto::SocksServerOptions server_options(const Config& config) {
 }
 
 /// One client: handshake, chain, answer, relay. Failures end this client only.
-awaitable<void> serve_client(tcp::socket accepted, const Config& config,
-                             chain::Services& services) {
+awaitable<void> serve_client(tcp::socket accepted, const Config& config, chain::Services& services,
+                             ServerStats& totals) {
   std::error_code ignored;
   const auto peer = accepted.remote_endpoint(ignored);
   const std::string who =
@@ -149,7 +150,9 @@ awaitable<void> serve_client(tcp::socket accepted, const Config& config,
   }
   const std::string what = who + ": " + describe(request);
   log::verbose(what);
+  ConnectionStats report(what, totals);
   auto chain = co_await chain::open_chain_with_strategy(config.hops, request.target, services);
+  report.chain_done(chain);
   if (chain.error) {
     const std::uint8_t rep = socks5_reply_for(*chain.error);
     const std::vector<std::uint8_t> refusal = codec.reply(rep);
@@ -180,12 +183,11 @@ awaitable<void> serve_client(tcp::socket accepted, const Config& config,
   }
   const auto stats = co_await relay::relay(client, *chain.stream);
   chain.stream->close();
-  log::verbose(what + ": closed: " + std::to_string(stats.up.bytes) + " bytes sent, " +
-               std::to_string(stats.down.bytes) + " bytes received");
+  report.closed(stats.up.bytes, stats.down.bytes);
 }
 
-awaitable<void> accept_loop(tcp::acceptor acceptor, const Config& config,
-                            chain::Services& services) {
+awaitable<void> accept_loop(tcp::acceptor acceptor, const Config& config, chain::Services& services,
+                            ServerStats& totals) {
   const auto ex = co_await asio::this_coro::executor;
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(nothrow);
@@ -199,13 +201,13 @@ awaitable<void> accept_loop(tcp::acceptor acceptor, const Config& config,
       co_await pause.async_wait(nothrow);
       continue;
     }
-    asio::co_spawn(ex, serve_client(std::move(socket), config, services), log_task_end);
+    asio::co_spawn(ex, serve_client(std::move(socket), config, services, totals), log_task_end);
   }
 }
 
 }  // namespace
 
-awaitable<int> run_socks(const Config& config, chain::Services& services) {
+awaitable<int> run_socks(const Config& config, chain::Services& services, ServerStats& totals) {
   const auto ex = co_await asio::this_coro::executor;
   std::error_code ec;
   tcp::acceptor acceptor = open_listener(ex, config.socks_listen, ec);
@@ -221,7 +223,7 @@ awaitable<int> run_socks(const Config& config, chain::Services& services) {
                     : ", RFC 1929 authentication for " + std::to_string(config.socks_users.size()) +
                           " user(s)"));
   // Runs until the io_context stops (a signal).
-  co_await accept_loop(std::move(acceptor), config, services);
+  co_await accept_loop(std::move(acceptor), config, services, totals);
   co_return 0;
 }
 

@@ -1,4 +1,5 @@
 #include "app/modes.hpp"
+#include "app/stats.hpp"
 #include "chain/strategy.hpp"
 #include "log/log.hpp"
 #include "relay/relay.hpp"
@@ -6,8 +7,10 @@
 
 namespace hc::app {
 
-awaitable<int> run_stdio(const Config& config, chain::Services& services) {
+awaitable<int> run_stdio(const Config& config, chain::Services& services, ServerStats& totals) {
+  ConnectionStats report("stdio", totals);
   auto chain = co_await chain::open_chain_with_strategy(config.hops, config.target, services);
+  report.chain_done(chain);
   if (chain.error) {
     log::error(chain.error->message());
     co_return 1;
@@ -15,8 +18,7 @@ awaitable<int> run_stdio(const Config& config, chain::Services& services) {
   transport::StdioStream local(co_await asio::this_coro::executor);
   const auto stats = co_await relay::relay(local, *chain.stream);
   chain.stream->close();
-  log::verbose("closed: " + std::to_string(stats.up.bytes) + " bytes sent, " +
-               std::to_string(stats.down.bytes) + " bytes received");
+  report.closed(stats.up.bytes, stats.down.bytes);
   // The direction that failed first carries the real reason; the other one then only sees the
   // abort that followed.
   const std::error_code& failure =

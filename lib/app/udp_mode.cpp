@@ -8,6 +8,7 @@
 
 #include "app/listener.hpp"
 #include "app/modes.hpp"
+#include "app/stats.hpp"
 #include "log/log.hpp"
 #include "udp/association.hpp"
 #include "udp/strategy.hpp"
@@ -23,7 +24,7 @@ bool g_serving = false;
 
 }  // namespace
 
-awaitable<int> run_udp(const Config& config, chain::Services& services) {
+awaitable<int> run_udp(const Config& config, chain::Services& services, ServerStats& totals) {
   const auto ex = co_await asio::this_coro::executor;
   std::vector<asio::ip::udp::socket> sockets;
   for (const auto& spec : config.udp_forwards) {
@@ -50,6 +51,19 @@ awaitable<int> run_udp(const Config& config, chain::Services& services) {
 
   udp::ForwardOptions options;
   options.idle_timeout = config.udp_timeout;
+  // A local source's session counts as a connection; each association that fails, as a failure.
+  ServerStats* stats = &totals;
+  options.hooks.opened = [stats] { stats->opened(); };
+  options.hooks.failed = [stats](const chain::ChainError& error) { stats->chain_failed(error); };
+  options.hooks.closed = [stats](const std::string& who, const udp::Counters& counters,
+                                 std::chrono::microseconds lifetime) {
+    stats->closed(counters.bytes_sent, counters.bytes_received);
+    if (stats->reporting()) {
+      stats->report(who + ": " +
+                    close_line(counters.bytes_sent, counters.bytes_received, lifetime) +
+                    ", datagrams: " + counters.text());
+    }
+  };
   for (std::size_t i = 0; i < sockets.size(); ++i) {
     const ForwardSpec& spec = config.udp_forwards[i];
     log::verbose("udp: relaying " + listen_text(spec.listen) + " to " + spec.target.to_string() +
@@ -74,6 +88,10 @@ void report_udp_totals() {
   if (g_serving) {
     log::info("udp: " + g_totals.text());
   }
+}
+
+std::string udp_datagram_summary() {
+  return g_totals.text();
 }
 
 }  // namespace hc::app

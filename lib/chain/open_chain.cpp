@@ -151,12 +151,23 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
     e.stage = stage;
     e.ec = ec;
     e.detail = std::move(detail);
-    return ChainResult{nullptr, std::move(e)};
+    return ChainResult{nullptr, std::move(e), {}};
   };
   const std::size_t shown = std::max(count, services.label_hops);
   auto label = [&](std::size_t hop) {
     return "hop " + std::to_string(hop) + "/" + std::to_string(shown) + " " +
            hops[hop - 1].redacted();
+  };
+
+  // Stats (app/stats) report when each hop was ready, relative to this attempt's start.
+  const auto attempt_started = Clock::now();
+  ChainTiming timing;
+  timing.target = target.to_string();
+  for (const auto& hop : hops) {
+    timing.hops.push_back(HopTiming{hop.redacted(), {}, {}, false});
+  }
+  auto since_start = [&] {
+    return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - attempt_started);
   };
 
   // 1. The first TCP connection: to hop 1, or to the target when there is no hop.
@@ -176,6 +187,7 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
                        ? "no answer within " + seconds_text(services.connect_timeout)
                        : "");
   }
+  timing.connected = since_start();
   if (log::enabled(log::Level::verbose)) {
     std::error_code ignored;
     const auto peer = socket.remote_endpoint(ignored);
@@ -220,6 +232,7 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
       if (tls_outcome.ec) {
         co_return fail(i + 1, proto::Stage::tls, tls_outcome.ec, tls_outcome.detail);
       }
+      timing.hops[i].tls = since_start();
     }
     started = Clock::now();
     const bool pipelined = pipelines(hop);
@@ -291,6 +304,8 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
         }
         co_return fail(k + 1, stage, reason, std::move(detail));
       }
+      timing.hops[k].tunnel = since_start();
+      timing.hops[k].pipelined = pipelined;
       log::verbose(label(k + 1) + ": tunnel to " + nexts[k - i].to_string() + " open in " +
                    ms_since(started) + (pipelined ? " (pipelined)" : ""));
       const auto leftover = codec.leftover();
@@ -308,7 +323,8 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
     }
     i = end;
   }
-  co_return ChainResult{std::move(stream), std::nullopt};
+  timing.total = since_start();
+  co_return ChainResult{std::move(stream), std::nullopt, std::move(timing)};
 }
 
 // `services` by value: the caller's Services may be a per-connection copy (a strategy's subset)

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "chain/chain_error.hpp"
@@ -41,9 +42,27 @@ struct Services {
   std::size_t label_hops = 0;
 };
 
+/// When each step of one hop completed, measured from the start of the attempt that built the
+/// chain. A pipelined batch is written at once and its replies read in order, so its hops
+/// complete at nearly the same moment: `tunnel` is when this hop's reply was checked.
+struct HopTiming {
+  std::string hop;                                  ///< redacted URL
+  std::optional<std::chrono::microseconds> tls;     ///< TLS session up (TLS hops)
+  std::optional<std::chrono::microseconds> tunnel;  ///< reply checked: tunnel to the next open
+  bool pipelined = false;                           ///< its handshake went out in one write
+};
+
+struct ChainTiming {
+  std::optional<std::chrono::microseconds> connected;  ///< first TCP connection (hop 1 or target)
+  std::vector<HopTiming> hops;                         ///< path order, as used
+  std::string target;                                  ///< host:port
+  std::chrono::microseconds total{0};                  ///< the whole attempt, target reached
+};
+
 struct ChainResult {
   std::unique_ptr<transport::Stream> stream;  ///< set on success
   std::optional<ChainError> error;            ///< set on failure
+  ChainTiming timing;                         ///< filled on success
 };
 
 /// `hops` in path order (first = nearest); an empty chain connects to `target` directly.

@@ -18,9 +18,12 @@ bool enabled(Level level) {
 }
 
 void write(Level level, std::string_view message) {
-  if (!enabled(level)) {
-    return;
+  if (enabled(level)) {
+    print(message);
   }
+}
+
+void print(std::string_view message) {
   std::string line = "hopchain: ";
   line.append(message);
   line.push_back('\n');

@@ -12,6 +12,8 @@ enum class Level : int { error = -1, info = 0, verbose = 1, debug = 2 };
 void set_verbosity(int verbosity);
 bool enabled(Level level);
 void write(Level level, std::string_view message);
+/// Written whatever the verbosity, even with -q: output the user asked for (--stats).
+void print(std::string_view message);
 
 inline void error(std::string_view m) {
   write(Level::error, m);

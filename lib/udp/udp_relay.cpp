@@ -128,6 +128,8 @@ awaitable<void> pump_up(Forward& f, Session& s, Association& a, const Target& t)
       if (r.status == SendStatus::sent) {
         ++s.counters.sent;
         ++f.totals.sent;
+        s.counters.bytes_sent += datagram.size();
+        f.totals.bytes_sent += datagram.size();
       } else if (r.status == SendStatus::too_large) {
         count_drop(f, s,
                    std::to_string(datagram.size()) + " bytes are " + std::to_string(r.size) +
@@ -176,6 +178,8 @@ awaitable<void> pump_down(Forward& f, Session& s, Association& a, const Target& 
       } else {
         ++s.counters.received;
         ++f.totals.received;
+        s.counters.bytes_received += r.payload.size();
+        f.totals.bytes_received += r.payload.size();
         s.last_activity = Clock::now();
       }
     }
@@ -195,6 +199,10 @@ awaitable<void> pause_until(Clock::time_point when) {
 awaitable<void> run_session(std::shared_ptr<Forward> f, std::shared_ptr<Session> s) {
   using namespace asio::experimental::awaitable_operators;
   const auto timeout = f->options.idle_timeout;
+  const auto session_started = Clock::now();
+  if (f->options.hooks.opened) {
+    f->options.hooks.opened();
+  }
   Clock::time_point last_open{};
   for (;;) {
     if (s->queue.empty()) {
@@ -211,6 +219,9 @@ awaitable<void> run_session(std::shared_ptr<Forward> f, std::shared_ptr<Session>
     auto opened = co_await open_association(f->hops, f->services);
     if (opened.error) {
       log::error(s->who + ": " + opened.error->message());
+      if (f->options.hooks.failed) {
+        f->options.hooks.failed(*opened.error);
+      }
       count_drop(*f, *s, "no association", s->queue.size());
       s->queue.clear();
       continue;
@@ -237,6 +248,11 @@ awaitable<void> run_session(std::shared_ptr<Forward> f, std::shared_ptr<Session>
   }
   log::verbose(s->who + ": idle for " + std::to_string(timeout.count()) +
                " ms, closed: " + s->counters.text());
+  if (f->options.hooks.closed) {
+    f->options.hooks.closed(
+        s->who, s->counters,
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - session_started));
+  }
   const auto it = f->sessions.find(s->client);
   if (it != f->sessions.end() && it->second == s) {
     f->sessions.erase(it);

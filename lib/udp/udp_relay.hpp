@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -29,13 +30,24 @@ struct Counters {
   std::uint64_t sent = 0;
   std::uint64_t received = 0;
   std::uint64_t dropped = 0;
+  std::uint64_t bytes_sent = 0;      ///< payload bytes of the datagrams sent
+  std::uint64_t bytes_received = 0;  ///< payload bytes of the datagrams delivered
   /// "3 sent, 2 received, 1 dropped"
   std::string text() const;
+};
+
+/// Optional observers of the sessions (statistics); each may be left empty.
+struct SessionHooks {
+  std::function<void()> opened;                          ///< a new local source
+  std::function<void(const chain::ChainError&)> failed;  ///< its association failed to open
+  /// The session ended: its name ("udp 5353 from 127.0.0.1:40000"), counters and lifetime.
+  std::function<void(const std::string&, const Counters&, std::chrono::microseconds)> closed;
 };
 
 struct ForwardOptions {
   std::chrono::milliseconds idle_timeout{60'000};
   std::size_t queue_limit = 512;  ///< datagrams waiting per source while its association opens
+  SessionHooks hooks;
 };
 
 /// Opens a UDP socket on `listen` (an IP literal, or host "" for every address, IPv6 and IPv4).

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Proves the statistics (-v, --stats, SIGUSR1) through one real hop (danted):
+#   - stdio -v: per-hop setup times and the close line (bytes each way, duration, throughput)
+#     on stderr, stdout byte-exact;
+#   - stdio --stats (also with -q): only the statistics lines on stderr, stdout byte-exact;
+#   - forward --stats: a summary per connection, totals on SIGTERM with exit status 0;
+#   - SIGUSR1 to forward, socks and udp: one summary line, and the process keeps serving;
+#     failed chains are counted against the hop that reported them.
+set -euo pipefail
+# shellcheck source=SCRIPTDIR/../support/lab.sh
+source "${HC_SUPPORT:?HC_SUPPORT must point to tests/support}/lab.sh"
+# shellcheck source=SCRIPTDIR/../support/lab_udp.sh
+source "$HC_SUPPORT/lab_udp.sh"
+lab_init
+require_hopchain
+lab_require danted
+
+E=$(free_port); start_echo "$E" 127.0.0.1
+UE=$(free_port); start_udp_echo "$UE" 127.0.0.1
+DA=$(free_port); start_danted dante-a "$DA"
+CLOSED=$(free_port)   # nothing listens here: danted answers "connection refused"
+HOP_URL="socks5://127.0.0.1:$DA"
+HOP=(-x "$HOP_URL")
+note "lab up: echo $E, udp echo $UE, danted $DA"
+
+# Regular expressions of the documented line formats.
+NUM='[0-9]+(\.[0-9]+)?'
+DUR="$NUM (ms|s)"
+RATE="$NUM (B|KiB|MiB|GiB)/s"
+bytes_re() { # N: exact count, with the readable size from 1 KiB on
+  if (($1 < 1024)); then echo "$1 B"; else echo "$1 B \\($NUM (KiB|MiB|GiB)\\)"; fi
+}
+
+must_match() { # FILE ERE DESC
+  grep -qE -- "$2" "$1" || {
+    echo "----- $1 -----" >&2
+    cat "$1" >&2
+    fail "$3: no line matching '$2'"
+  }
+}
+
+hc_alive() { # PID NAME
+  [[ -n $(_lab_live_in_groups "$1") ]] || {
+    cat "$LAB/$2.log" >&2
+    fail "$2 exited"
+  }
+}
+
+# --- stdio -v ------------------------------------------------------------------------------
+make_payload "$LAB/in.bin" 5000
+stdio_echo_check "stdio -v: 5000 bytes echoed" "$LAB/in.bin" 127.0.0.1 "$E" -v "${HOP[@]}"
+cp "$LAB/stdio.err" "$LAB/v.err"
+must_match "$LAB/v.err" \
+  "^hopchain: stdio: setup: hop 1/1 $HOP_URL: connected $DUR, tunnel $DUR( \\(pipelined\\))?\$" \
+  "stdio -v: hop setup line"
+must_match "$LAB/v.err" "^hopchain: stdio: setup: target 127.0.0.1:$E reached in $DUR\$" \
+  "stdio -v: target setup line"
+CLOSE_RE="closed: sent $(bytes_re 5000), received $(bytes_re 5000) in $DUR, up $RATE, down $RATE\$"
+must_match "$LAB/v.err" "^hopchain: stdio: $CLOSE_RE" "stdio -v: close line"
+note "ok: stdio -v: setup per hop and close line; stdout byte-exact"
+
+# --- stdio --stats: nothing but the statistics ---------------------------------------------
+for quiet in "" -q; do
+  stdio_echo_check "stdio --stats $quiet: 5000 bytes echoed" "$LAB/in.bin" 127.0.0.1 "$E" \
+    --stats $quiet "${HOP[@]}"
+  must_match "$LAB/stdio.err" "^hopchain: stdio: setup: hop 1/1 $HOP_URL: connected $DUR" \
+    "stdio --stats $quiet: hop setup line"
+  must_match "$LAB/stdio.err" "^hopchain: stdio: $CLOSE_RE" "stdio --stats $quiet: close line"
+  if grep -vE '^hopchain: stdio: (setup|closed): ' "$LAB/stdio.err" >"$LAB/other.err"; then
+    cat "$LAB/other.err" >&2
+    fail "stdio --stats $quiet printed more than the statistics lines"
+  fi
+  lines=$(wc -l <"$LAB/stdio.err")
+  ((lines == 3)) || fail "stdio --stats $quiet: expected 3 lines on stderr, got $lines"
+  note "ok: stdio --stats $quiet: only the 3 statistics lines; stdout byte-exact"
+done
+
+# --- forward --stats, SIGUSR1, failures per hop, totals on exit -----------------------------
+LF=$(free_port) LC=$(free_port)
+lab_bg hopchain-forward "$HOPCHAIN" --stats "${HOP[@]}" forward "$LF:127.0.0.1:$E" \
+  "$LC:127.0.0.1:$CLOSED"
+FWD=$LAB_LAST_PID
+for p in "$LF" "$LC"; do
+  wait_port "$p" 127.0.0.1 15 || fail "hopchain forward is not listening on $p"
+done
+out=$(timeout 60 python3 "$HC_SUPPORT/tcp_check.py" echo 127.0.0.1 "$LF" --count 1 \
+  --min-size 3000 --max-size 3000 --timeout 50 2>&1) || fail "echo through forward: $out"
+wait_log "$LAB/hopchain-forward.log" \
+  "^hopchain: forward $LF from 127.0.0.1:[0-9]+: closed: sent $(bytes_re 3000), received $(bytes_re 3000) in $DUR, up $RATE, down $RATE\$" 10
+must_match "$LAB/hopchain-forward.log" \
+  "^hopchain: forward $LF from 127.0.0.1:[0-9]+: setup: hop 1/1 $HOP_URL: connected $DUR, tunnel $DUR" \
+  "forward --stats: hop setup line"
+# Two connections whose chain fails at the hop (its target refuses).
+for _ in 1 2; do
+  timeout 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$LC && cat <&3 >/dev/null" 2>/dev/null || true
+done
+for ((i = 0; i < 100; i++)); do
+  (($(count_log "$LAB/hopchain-forward.log" "forward $LC from .*: hop 1/1 ") >= 2)) && break
+  sleep 0.1
+done
+((i < 100)) || fail "forward: the two failed chains were not logged"
+if grep -qE "forwarding|connected to" "$LAB/hopchain-forward.log"; then
+  cat "$LAB/hopchain-forward.log" >&2
+  fail "forward --stats printed -v lines"
+fi
+note "ok: forward --stats: per-connection setup and close lines, no other -v line"
+
+usr1_check() { # PID LOGNAME ERE DESC: SIGUSR1 prints a summary matching ERE; still alive
+  local before
+  before=$(count_log "$LAB/$2.log" '^hopchain: stats: ')
+  kill -USR1 "$1"
+  local i
+  for ((i = 0; i < 100; i++)); do
+    (($(count_log "$LAB/$2.log" '^hopchain: stats: ') > before)) && break
+    sleep 0.1
+  done
+  tail -n 1 "$LAB/$2.log" | grep -qE -- "$3" || {
+    tail -n 20 "$LAB/$2.log" >&2
+    fail "$4: SIGUSR1 summary does not match '$3'"
+  }
+  hc_alive "$1" "$2"
+  note "ok: $4: $(tail -n 1 "$LAB/$2.log")"
+}
+
+# Both failures are the hop's: hop 1 answered "connection refused" to the request.
+usr1_check "$FWD" hopchain-forward \
+  "^hopchain: stats: 0 open, 3 total, 2 failed, sent $(bytes_re 3000), received $(bytes_re 3000); hop 1/1 $HOP_URL: 2 failed\$" \
+  "forward SIGUSR1"
+out=$(timeout 60 python3 "$HC_SUPPORT/tcp_check.py" echo 127.0.0.1 "$LF" --count 1 \
+  --min-size 100 --max-size 100 --timeout 50 2>&1) || fail "forward after SIGUSR1: $out"
+wait_log "$LAB/hopchain-forward.log" "forward $LF from .*closed: sent 100 B" 10
+usr1_check "$FWD" hopchain-forward \
+  "^hopchain: stats: 0 open, 4 total, 2 failed, sent $(bytes_re 3100), received $(bytes_re 3100); hop 1/1 $HOP_URL: 2 failed\$" \
+  "forward SIGUSR1 again, after one more connection"
+kill -TERM "$FWD"
+rc=0
+for ((i = 0; i < 50; i++)); do
+  [[ -z $(_lab_live_in_groups "$FWD") ]] && break
+  sleep 0.1
+done
+[[ -z $(_lab_live_in_groups "$FWD") ]] || fail "forward did not exit on SIGTERM within 5 s"
+must_match "$LAB/hopchain-forward.log" \
+  "^hopchain: totals: 0 open, 4 total, 2 failed, sent $(bytes_re 3100), received $(bytes_re 3100); hop 1/1 $HOP_URL: 2 failed, up $DUR\$" \
+  "forward --stats: totals on exit"
+note "ok: forward --stats: totals on SIGTERM"
+
+# --- socks: SIGUSR1 without --stats ----------------------------------------------------------
+SP=$(free_port)
+lab_bg hopchain-socks "$HOPCHAIN" "${HOP[@]}" socks "$SP"
+SOCKS=$LAB_LAST_PID
+wait_port "$SP" 127.0.0.1 15 || fail "hopchain socks is not listening on $SP"
+make_payload "$LAB/small.bin" 700
+stdio_echo_check "stdio through hopchain socks" "$LAB/small.bin" 127.0.0.1 "$E" \
+  --pipeline never -x "socks5://127.0.0.1:$SP"
+# The client does not probe pipelining (the probe would be a connection of its own).
+# The server logs nothing per connection without -v: wait until its side has closed too.
+for ((i = 0; i < 50; i++)); do
+  kill -USR1 "$SOCKS"
+  sleep 0.1
+  tail -n 1 "$LAB/hopchain-socks.log" | grep -q "^hopchain: stats: 0 open, 1 total" && break
+done
+usr1_check "$SOCKS" hopchain-socks \
+  "^hopchain: stats: 0 open, 1 total, 0 failed, sent 700 B, received 700 B\$" "socks SIGUSR1"
+stdio_echo_check "stdio through hopchain socks after SIGUSR1" "$LAB/small.bin" 127.0.0.1 "$E" \
+  --pipeline never -x "socks5://127.0.0.1:$SP"
+note "ok: socks keeps serving after SIGUSR1"
+
+# --- udp: SIGUSR1 and --stats per session ----------------------------------------------------
+UL=$(free_port)
+start_hopchain_udp hopchain-udp --stats "${HOP[@]}" udp --udp-timeout 1 "$UL:127.0.0.1:$UE" -- "$UL"
+UDP=$LAB_LAST_PID
+udp_echo_check "udp: 20 datagrams" 127.0.0.1 "$UL" --count 20 --max-size 500
+usr1_check "$UDP" hopchain-udp \
+  "^hopchain: stats: [01] open, 1 total, 0 failed, sent [0-9]+ B.*, datagrams: 20 sent, 20 received, 0 dropped\$" \
+  "udp SIGUSR1"
+wait_log "$LAB/hopchain-udp.log" \
+  "^hopchain: udp $UL from 127.0.0.1:[0-9]+: closed: sent [0-9]+ B.* in $DUR, up $RATE, down $RATE, datagrams: 20 sent, 20 received, 0 dropped\$" 10
+udp_echo_check "udp after SIGUSR1: 5 datagrams" 127.0.0.1 "$UL" --count 5 --max-size 500
+usr1_check "$UDP" hopchain-udp \
+  "^hopchain: stats: [01] open, 2 total, 0 failed, .*datagrams: 25 sent, 25 received, 0 dropped\$" \
+  "udp SIGUSR1 again"
