@@ -83,7 +83,7 @@ std::vector<std::string> setup_lines(const chain::ChainTiming& timing,
       line += sep + "tunnel " + format_duration(*hop.tunnel);
     }
     if (hop.pipelined) {
-      line += " (pipelined)";
+      line += ", pipelined";
     }
     lines.push_back(std::move(line));
   }

@@ -51,7 +51,7 @@ make_payload "$LAB/in.bin" 5000
 stdio_echo_check "stdio -v: 5000 bytes echoed" "$LAB/in.bin" 127.0.0.1 "$E" -v "${HOP[@]}"
 cp "$LAB/stdio.err" "$LAB/v.err"
 must_match "$LAB/v.err" \
-  "^hopchain: stdio: setup: hop 1/1 $HOP_URL: connected $DUR, tunnel $DUR( \\(pipelined\\))?\$" \
+  "^hopchain: stdio: setup: hop 1/1 $HOP_URL: connected $DUR, tunnel $DUR(, pipelined)?\$" \
   "stdio -v: hop setup line"
 must_match "$LAB/v.err" "^hopchain: stdio: setup: target 127.0.0.1:$E reached in $DUR\$" \
   "stdio -v: target setup line"

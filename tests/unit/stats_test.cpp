@@ -52,7 +52,7 @@ BOOST_AUTO_TEST_CASE(setup_lines_per_hop_then_target) {
   const auto lines = setup_lines(t, microseconds(4'100));
   BOOST_REQUIRE(lines.size() == 3u);
   BOOST_TEST(lines[0] == "setup: hop 1/2 socks5://127.0.0.1:1080: connected 0.4 ms, tunnel 1.2 ms");
-  BOOST_TEST(lines[1] == "setup: hop 2/2 https://proxy:443: tls 3.1 ms, tunnel 4.0 ms (pipelined)");
+  BOOST_TEST(lines[1] == "setup: hop 2/2 https://proxy:443: tls 3.1 ms, tunnel 4.0 ms, pipelined");
   BOOST_TEST(lines[2] == "setup: target example.org:80 reached in 4.1 ms");
 }
 
