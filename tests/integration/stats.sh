@@ -2,6 +2,7 @@
 # Proves the statistics (-v, --stats, SIGUSR1) through one real hop (danted):
 #   - stdio -v: per-hop setup times and the close line (bytes each way, duration, throughput)
 #     on stderr, stdout byte-exact;
+#   - a TLS hop reports its TLS time before its tunnel;
 #   - stdio --stats (also with -q): only the statistics lines on stderr, stdout byte-exact;
 #   - forward --stats: a summary per connection, totals on SIGTERM with exit status 0;
 #   - SIGUSR1 to forward, socks and udp: one summary line, and the process keeps serving;
@@ -11,9 +12,13 @@ set -euo pipefail
 source "${HC_SUPPORT:?HC_SUPPORT must point to tests/support}/lab.sh"
 # shellcheck source=SCRIPTDIR/../support/lab_udp.sh
 source "$HC_SUPPORT/lab_udp.sh"
+# shellcheck source=SCRIPTDIR/../support/lab_tls.sh
+source "$HC_SUPPORT/lab_tls.sh"
 lab_init
 require_hopchain
-lab_require danted
+lab_require danted stunnel4 openssl
+tls_init_pki
+tls_issue proxy "IP:127.0.0.1"
 
 E=$(free_port); start_echo "$E" 127.0.0.1
 UE=$(free_port); start_udp_echo "$UE" 127.0.0.1
@@ -21,7 +26,8 @@ DA=$(free_port); start_danted dante-a "$DA"
 CLOSED=$(free_port)   # nothing listens here: danted answers "connection refused"
 HOP_URL="socks5://127.0.0.1:$DA"
 HOP=(-x "$HOP_URL")
-note "lab up: echo $E, udp echo $UE, danted $DA"
+SA=$(free_port); start_stunnel tls-dante "$SA" "$DA" proxy
+note "lab up: echo $E, udp echo $UE, danted $DA, stunnel $SA in front of it"
 
 # Regular expressions of the documented line formats.
 NUM='[0-9]+(\.[0-9]+)?'
@@ -59,20 +65,29 @@ CLOSE_RE="closed: sent $(bytes_re 5000), received $(bytes_re 5000) in $DUR, up $
 must_match "$LAB/v.err" "^hopchain: stdio: $CLOSE_RE" "stdio -v: close line"
 note "ok: stdio -v: setup per hop and close line; stdout byte-exact"
 
+# --- a TLS hop: its TLS time, then its tunnel ------------------------------------------------
+stdio_echo_check "stdio -v, plain hop then TLS hop" "$LAB/in.bin" 127.0.0.1 "$E" -v "${HOP[@]}" \
+  -x "socks5h+tls://127.0.0.1:$SA?cafile=$TLS_CA"
+must_match "$LAB/stdio.err" \
+  "^hopchain: stdio: setup: hop 2/2 socks5h\\+tls://127.0.0.1:${SA}[^ ]*: tls $DUR, tunnel $DUR(, pipelined)?\$" \
+  "stdio -v: TLS hop setup line"
+must_match "$LAB/stdio.err" "^hopchain: stdio: $CLOSE_RE" "stdio -v through a TLS hop: close line"
+note "ok: stdio -v: a TLS hop reports its TLS and tunnel times"
+
 # --- stdio --stats: nothing but the statistics ---------------------------------------------
 for quiet in "" -q; do
-  stdio_echo_check "stdio --stats $quiet: 5000 bytes echoed" "$LAB/in.bin" 127.0.0.1 "$E" \
-    --stats $quiet "${HOP[@]}"
+  stdio_echo_check "stdio --stats${quiet:+ $quiet}: 5000 bytes echoed" "$LAB/in.bin" 127.0.0.1 "$E" \
+    --stats ${quiet:+"$quiet"} "${HOP[@]}"
   must_match "$LAB/stdio.err" "^hopchain: stdio: setup: hop 1/1 $HOP_URL: connected $DUR" \
-    "stdio --stats $quiet: hop setup line"
-  must_match "$LAB/stdio.err" "^hopchain: stdio: $CLOSE_RE" "stdio --stats $quiet: close line"
+    "stdio --stats${quiet:+ $quiet}: hop setup line"
+  must_match "$LAB/stdio.err" "^hopchain: stdio: $CLOSE_RE" "stdio --stats${quiet:+ $quiet}: close line"
   if grep -vE '^hopchain: stdio: (setup|closed): ' "$LAB/stdio.err" >"$LAB/other.err"; then
     cat "$LAB/other.err" >&2
-    fail "stdio --stats $quiet printed more than the statistics lines"
+    fail "stdio --stats${quiet:+ $quiet} printed more than the statistics lines"
   fi
   lines=$(wc -l <"$LAB/stdio.err")
-  ((lines == 3)) || fail "stdio --stats $quiet: expected 3 lines on stderr, got $lines"
-  note "ok: stdio --stats $quiet: only the 3 statistics lines; stdout byte-exact"
+  ((lines == 3)) || fail "stdio --stats${quiet:+ $quiet}: expected 3 lines on stderr, got $lines"
+  note "ok: stdio --stats${quiet:+ $quiet}: only the 3 statistics lines; stdout byte-exact"
 done
 
 # --- forward --stats, SIGUSR1, failures per hop, totals on exit -----------------------------
