@@ -376,4 +376,26 @@ BOOST_AUTO_TEST_CASE(check_subcommand) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(stats_flag) {
+  auto p = parse({"--stats", "-q", "-x", "socks5://a:1080", "forward", "8080:b:80"});
+  BOOST_REQUIRE(p.outcome.config);
+  BOOST_TEST(p.outcome.config->stats);
+  BOOST_TEST(p.outcome.config->verbosity == -1);
+  auto plain = parse({"stdio", "h", "1"});
+  BOOST_REQUIRE(plain.outcome.config);
+  BOOST_TEST(!plain.outcome.config->stats);
+}
+
+BOOST_AUTO_TEST_CASE(help_is_grouped_with_examples) {
+  auto h = parse({"--help"});
+  for (const char* group : {"Chain:", "Connection:", "Output:", "Examples:", "--stats"}) {
+    BOOST_TEST(h.out.find(group) != std::string::npos, group);
+  }
+  for (const char* command : {"stdio", "forward", "socks", "udp", "check"}) {
+    auto c = parse({command, "--help"});
+    BOOST_TEST(c.outcome.exit_code == 0);
+    BOOST_TEST(c.out.find("Example:\n  hopchain ") != std::string::npos, command);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
