@@ -3,9 +3,8 @@
 ///   NAME: setup: hop 1/2 socks5://a:1080: connected 0.4 ms, tunnel 1.2 ms
 ///   NAME: setup: hop 2/2 https://b:443: tls 3.1 ms, tunnel 4.0 ms, pipelined
 ///   NAME: setup: target example.org:80 reached in 4.1 ms
-///   NAME: closed: sent 120 B, received 35012 B (34.2 KiB) in 1.52 s, up 79 B/s, down 22.5 KiB/s
-///   stats: 2 open, 15 total, 1 failed, sent 1200 B, received 35012 B (34.2 KiB); hop 2/2 ...: 1
-///   failed
+///   NAME: closed: sent 120 B, received 35012 B (34.2 KiB) in 1.52 s, up 78 B/s, down 22.5 KiB/s
+///   stats: 2 open, 15 total, 1 failed, sent 120 B, received 900 B; hop 2/2 URL: 1 failed
 #pragma once
 
 #include <chrono>
