@@ -5,6 +5,7 @@
 #include "proto/errors.hpp"
 #include "proto/rfc1929.hpp"
 #include "proto/socks5_address.hpp"
+#include "proto/socks5_head.hpp"
 
 namespace hc::proto {
 namespace {
@@ -16,9 +17,6 @@ constexpr std::uint8_t kMethodUserPass = 0x02;
 constexpr std::uint8_t kMethodNoAcceptable = 0xFF;
 
 constexpr std::size_t kMethodReplySize = 2;
-// VER REP RSV ATYP and the first address octet: enough to know the reply's full length.
-constexpr std::size_t kReplyHeadSize = 5;
-constexpr std::size_t kReplyAddressOffset = 3;
 
 // Method negotiation and RFC 1929 belong to the auth stage; the command and its reply to request.
 Stage stage_of(bool auth) {
@@ -93,7 +91,7 @@ Step Socks5Connect::after_send() {
     case State::auth_reply:
       return expect(State::auth_reply, rfc1929::kReplySize);
     default:
-      return expect(State::reply_head, kReplyHeadSize);
+      return expect(State::reply_head, socks5::kHeadSize);
   }
 }
 
@@ -168,7 +166,7 @@ Step Socks5Connect::on_method_reply() {
     after_send_ = State::auth_reply;
     return Step::send(auth_request_, Stage::auth);
   }
-  return options_.pipelined ? expect(State::reply_head, kReplyHeadSize) : request_step();
+  return options_.pipelined ? expect(State::reply_head, socks5::kHeadSize) : request_step();
 }
 
 Step Socks5Connect::on_auth_reply() {
@@ -177,37 +175,33 @@ Step Socks5Connect::on_auth_reply() {
   if (auto ec = rfc1929::parse_reply(reply)) {
     return fail(ec, Stage::auth);
   }
-  return options_.pipelined ? expect(State::reply_head, kReplyHeadSize) : request_step();
+  return options_.pipelined ? expect(State::reply_head, socks5::kHeadSize) : request_step();
 }
 
 Step Socks5Connect::on_reply_head() {
   // RFC 1928 §6: VER REP RSV ATYP BND.ADDR BND.PORT.
-  if (reply_[0] != kVersion) {
+  const auto head =
+      socks5::read_head(std::span<const std::uint8_t>(reply_).first<socks5::kHeadSize>());
+  if (head.version != kVersion) {
     return fail(Socks5Error::bad_version, Stage::request);
   }
   // REP before ATYP: some servers put junk in the address of a failed reply, and the reply
   // code is the useful part of the error.
-  if (reply_[1] != 0x00) {
-    return fail(socks5_reply(reply_[1]), Stage::request);
+  if (head.code != 0x00) {
+    return fail(socks5_reply(head.code), Stage::request);
   }
-  // RSV (reply_[2]) is ignored: servers are known to send non-zero values, and it carries nothing.
-  const auto head = std::span<const std::uint8_t>(reply_).subspan(kReplyAddressOffset);
-  const auto partial = socks5::decode_address(head);
-  if (partial.ec) {
-    return fail(partial.ec, Stage::request);
+  if (head.address_ec) {
+    return fail(head.address_ec, Stage::request);
   }
-  // ATYP and the first address octet always leave something to read: the port at least.
-  want_ = kReplyAddressOffset + partial.needed;
+  want_ = head.size;
   state_ = State::reply_tail;
   return Step::recv_exactly(want_ - reply_.size(), Stage::request);
 }
 
 Step Socks5Connect::on_reply_tail() {
-  const auto decoded =
-      socks5::decode_address(std::span<const std::uint8_t>(reply_).subspan(kReplyAddressOffset));
-  if (decoded.ec || decoded.consumed != reply_.size() - kReplyAddressOffset) {
-    return fail(decoded.ec ? decoded.ec : make_error_code(Socks5Error::bad_address_type),
-                Stage::request);
+  const auto decoded = socks5::read_message_address(reply_);
+  if (decoded.ec) {
+    return fail(decoded.ec, Stage::request);
   }
   bound_ = decoded.address;
   state_ = State::done;

@@ -8,6 +8,7 @@
 
 #include "proto/errors.hpp"
 #include "proto/socks5_address.hpp"
+#include "proto/socks5_head.hpp"
 
 namespace hc::proto {
 namespace {
@@ -29,10 +30,8 @@ constexpr std::uint8_t kSocks4Granted = 0x5A;
 constexpr std::uint8_t kSocks4Rejected = 0x5B;
 
 constexpr std::size_t kGreetingSize = 2;
-constexpr std::size_t kSocks4HeadSize = 8;   // VN CD DSTPORT DSTIP
-constexpr std::size_t kRequestHeadSize = 5;  // VER CMD RSV ATYP + first address byte
-constexpr std::size_t kRequestAddressOffset = 3;
-constexpr std::size_t kMaxField = 255;  // SOCKS4 USERID and SOCKS4a name
+constexpr std::size_t kSocks4HeadSize = 8;  // VN CD DSTPORT DSTIP
+constexpr std::size_t kMaxField = 255;      // SOCKS4 USERID and SOCKS4a name
 
 class SocksServerCategory final : public std::error_category {
  public:
@@ -272,7 +271,7 @@ Step SocksServerHandshake::on_methods() {
   if (wanted == kMethodUserPass) {
     return answer({kSocks5, wanted}, State::auth_head, 2, Stage::auth);
   }
-  return answer({kSocks5, wanted}, State::request_head, kRequestHeadSize, Stage::auth);
+  return answer({kSocks5, wanted}, State::request_head, socks5::kHeadSize, Stage::auth);
 }
 
 Step SocksServerHandshake::on_auth_head() {
@@ -302,40 +301,38 @@ Step SocksServerHandshake::on_auth_password() {
   if (!ok) {
     return refuse({kAuthVersion, kAuthFailure}, SocksServerError::auth_failed, Stage::auth);
   }
-  return answer({kAuthVersion, kAuthOk}, State::request_head, kRequestHeadSize, Stage::auth);
+  return answer({kAuthVersion, kAuthOk}, State::request_head, socks5::kHeadSize, Stage::auth);
 }
 
 Step SocksServerHandshake::on_request_head() {
   // RFC 1928 §4: VER CMD RSV ATYP DST.ADDR DST.PORT. RSV is ignored, as clients are lax there.
-  if (buf_[0] != kSocks5) {
+  const auto head =
+      socks5::read_head(std::span<const std::uint8_t>(buf_).first<socks5::kHeadSize>());
+  if (head.version != kSocks5) {
     return fail(SocksServerError::bad_request_version, Stage::request);
   }
-  const bool udp = buf_[1] == kCmdUdpAssociate && options_.allow_udp_associate;
-  if (buf_[1] != kCmdConnect && !udp) {
+  const bool udp = head.code == kCmdUdpAssociate && options_.allow_udp_associate;
+  if (head.code != kCmdConnect && !udp) {
     return refuse_socks5(kRepCommandNotSupported, SocksServerError::command_not_supported);
   }
   request_.command = udp ? SocksCommand::udp_associate : SocksCommand::connect;
-  const auto partial =
-      socks5::decode_address(std::span<const std::uint8_t>(buf_).subspan(kRequestAddressOffset));
-  if (partial.ec == Socks5Error::bad_address_type) {
+  if (head.address_ec == Socks5Error::bad_address_type) {
     return refuse_socks5(kRepAddressTypeNotSupported, SocksServerError::address_type_not_supported);
   }
-  if (partial.ec) {
+  if (head.address_ec) {
     return refuse_socks5(kRepGeneralFailure, SocksServerError::invalid_name);  // domain length 0
   }
-  // ATYP and one address byte never complete an address: the port at least is still to come.
   state_ = State::request_tail;
-  want_ = kRequestAddressOffset + partial.needed;
+  want_ = head.size;
   return Step::recv_exactly(want_ - buf_.size(), Stage::request);
 }
 
 Step SocksServerHandshake::on_request_tail() {
-  const auto decoded =
-      socks5::decode_address(std::span<const std::uint8_t>(buf_).subspan(kRequestAddressOffset));
-  if (decoded.ec || decoded.consumed != buf_.size() - kRequestAddressOffset) {
+  const auto decoded = socks5::read_message_address(buf_);
+  if (decoded.ec) {
     return refuse_socks5(kRepGeneralFailure, SocksServerError::invalid_name);
   }
-  if (buf_[kRequestAddressOffset] == socks5::kAtypDomain && !valid_name(decoded.address.host)) {
+  if (buf_[socks5::kAddressOffset] == socks5::kAtypDomain && !valid_name(decoded.address.host)) {
     return refuse_socks5(kRepGeneralFailure, SocksServerError::invalid_name);
   }
   request_.version = SocksVersion::socks5;

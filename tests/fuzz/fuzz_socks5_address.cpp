@@ -1,6 +1,7 @@
 /// SOCKS5 ATYP ADDR PORT decoding (replies and UDP headers) over arbitrary bytes, with the
 /// incremental contract checked: `needed` only grows toward a decodable length, and a decoded
-/// address re-encodes to the same bytes.
+/// address re-encodes to the same bytes. The message head reader, given the same bytes as the
+/// address of a request or reply, must agree with it.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -9,12 +10,47 @@
 
 #include "fuzz_driver.hpp"
 #include "proto/socks5_address.hpp"
+#include "proto/socks5_head.hpp"
+
+namespace {
+
+namespace s5 = hc::proto::socks5;
+
+// `address` behind VER CODE RSV: the head gives decode_address's verdict on ATYP and the first
+// address octet, and the message of the length it names decodes to the same address.
+void check_head(std::span<const std::uint8_t> address) {
+  std::vector<std::uint8_t> bytes{0x05, 0x00, 0x00};
+  bytes.insert(bytes.end(), address.begin(), address.end());
+  const std::span<const std::uint8_t> message(bytes);
+  if (message.size() < s5::kHeadSize) {
+    return;
+  }
+  const auto head = s5::read_head(message.first<s5::kHeadSize>());
+  const auto partial = s5::decode_address(address.first(2));
+  HC_FUZZ_CHECK(head.address_ec == partial.ec);
+  if (head.address_ec) {
+    HC_FUZZ_CHECK(head.size == 0);
+    return;
+  }
+  HC_FUZZ_CHECK(head.size > s5::kHeadSize);
+  HC_FUZZ_CHECK(head.size == s5::kAddressOffset + partial.needed);
+  if (message.size() < head.size) {
+    return;
+  }
+  const auto whole = s5::read_message_address(message.first(head.size));
+  const auto d = s5::decode_address(address);
+  HC_FUZZ_CHECK(!whole.ec && !d.ec);
+  HC_FUZZ_CHECK(whole.address.host == d.address.host && whole.address.port == d.address.port);
+  HC_FUZZ_CHECK(s5::read_message_address(message.first(head.size - 1)).ec);
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   // Exact-size copy, so an over-read is a heap overflow under ASan.
   const std::vector<std::uint8_t> bytes(data, data + size);
   const std::span<const std::uint8_t> in(bytes);
-  namespace s5 = hc::proto::socks5;
+  check_head(in);
 
   const auto d = s5::decode_address(in);
   if (d.ec) {

@@ -29,18 +29,34 @@ TA=$(free_port); start_tinyproxy "$TA" "$U" "$LAB_PASS"
 BAD_PW=Wr0ngPa55-7731        # distinctive, so any leak is found by grep
 show() { note "ok: $1 -> exit $LAB_LAST_RC: $(tr '\n' ' ' <"$LAB_LAST_ERR" | head -c 300)"; }
 
-# --- hop 1 itself fails ---------------------------------------------------------------------
-expect_fail_with "refused" "$HOPCHAIN" -x "socks5://127.0.0.1:$CLOSED" stdio 127.0.0.1 "$E"
-assert_rc 1
-assert_stderr_has "connect"
-assert_stderr_has "hop 1/1"
-show "refused hop"
+# chain_fails DESC WANT [CHECK...] -- HOPCHAIN-ARGS... : hopchain exits 1 with WANT on stderr.
+# A CHECK +TEXT must be on stderr (any case); -TEXT must be in no output (a secret).
+chain_fails() {
+  local desc=$1 want=$2 check
+  local -a checks=()
+  shift 2
+  while [[ $1 != -- ]]; do
+    checks+=("$1")
+    shift
+  done
+  shift
+  expect_fail_with "$want" "$HOPCHAIN" "$@"
+  assert_rc 1
+  for check in "${checks[@]}"; do
+    case $check in
+      +*) assert_stderr_has "${check:1}" ;;
+      -*) assert_stderr_lacks "${check:1}" ;;
+      *) fail "chain_fails: check '$check' is neither +TEXT nor -TEXT" ;;
+    esac
+  done
+  show "$desc"
+}
 
-expect_fail_with "refused" "$HOPCHAIN" -x "http://127.0.0.1:$CLOSED" -x "socks5://127.0.0.1:$DA" stdio 127.0.0.1 "$E"
-assert_rc 1
-assert_stderr_has "connect"
-assert_stderr_has "hop 1/2"
-show "refused first hop of two"
+# --- hop 1 itself fails ---------------------------------------------------------------------
+chain_fails "refused hop" "refused" +connect "+hop 1/1" -- \
+  -x "socks5://127.0.0.1:$CLOSED" stdio 127.0.0.1 "$E"
+chain_fails "refused first hop of two" "refused" +connect "+hop 1/2" -- \
+  -x "http://127.0.0.1:$CLOSED" -x "socks5://127.0.0.1:$DA" stdio 127.0.0.1 "$E"
 
 expect_fail_with "timed out" "$HOPCHAIN" --connect-timeout 2 -x "socks5://127.0.0.1:$Q" stdio 127.0.0.1 "$E"
 assert_rc 1
@@ -57,82 +73,43 @@ awk -v s="$LAB_LAST_SECS" 'BEGIN { exit !(s >= 1.5 && s < 5) }' ||
   fail "silent hop 2 with --connect-timeout 2 failed after ${LAB_LAST_SECS}s (want 1.5 s <= t < 5 s)"
 show "silent hop 2 of 2, --connect-timeout 2, ${LAB_LAST_SECS}s"
 
-expect_fail_with "timed out" "$HOPCHAIN" --connect-timeout 2 -x "http://127.0.0.1:$Q" stdio 127.0.0.1 "$E"
-assert_rc 1
-show "silent HTTP proxy"
+chain_fails "silent HTTP proxy" "timed out" -- \
+  --connect-timeout 2 -x "http://127.0.0.1:$Q" stdio 127.0.0.1 "$E"
 
 # --- authentication --------------------------------------------------------------------------
-expect_fail_with "username/password rejected" "$HOPCHAIN" -x "socks5://$U:$BAD_PW@127.0.0.1:$DC" stdio 127.0.0.1 "$E"
-assert_rc 1
-assert_stderr_has "hop 1/1"
-assert_stderr_lacks "$BAD_PW"
-show "danted, wrong password"
-
-expect_fail_with "username/password rejected" "$HOPCHAIN" -v -x "socks5://127.0.0.1:$DA" \
-  -x "socks5h://$U:$BAD_PW@127.0.0.1:$MA" stdio 127.0.0.1 "$E"
-assert_rc 1
-assert_stderr_has "hop 2/2"
-assert_stderr_lacks "$BAD_PW"
-show "microsocks as hop 2, wrong password"
-
+chain_fails "danted, wrong password" "username/password rejected" "+hop 1/1" "-$BAD_PW" -- \
+  -x "socks5://$U:$BAD_PW@127.0.0.1:$DC" stdio 127.0.0.1 "$E"
+chain_fails "microsocks as hop 2, wrong password" "username/password rejected" "+hop 2/2" "-$BAD_PW" -- \
+  -v -x "socks5://127.0.0.1:$DA" -x "socks5h://$U:$BAD_PW@127.0.0.1:$MA" stdio 127.0.0.1 "$E"
 # percent-encoded password: neither the encoded nor the decoded form may leak
-expect_fail_with "username/password rejected" "$HOPCHAIN" -vv -x "socks5://$U:Pct%40Leak%3A9931@127.0.0.1:$DC" \
-  stdio 127.0.0.1 "$E"
-assert_rc 1
-assert_stderr_lacks "Pct%40Leak%3A9931"
-assert_stderr_lacks "Pct@Leak:9931"
-show "danted, wrong percent-encoded password, -vv"
-
-expect_fail_with "no acceptable" "$HOPCHAIN" -x "socks5://127.0.0.1:$DC" stdio 127.0.0.1 "$E"
-assert_rc 1
-show "danted username-only, no credentials given"
-
+chain_fails "danted, wrong percent-encoded password, -vv" "username/password rejected" \
+  "-Pct%40Leak%3A9931" "-Pct@Leak:9931" -- \
+  -vv -x "socks5://$U:Pct%40Leak%3A9931@127.0.0.1:$DC" stdio 127.0.0.1 "$E"
+chain_fails "danted username-only, no credentials given" "no acceptable" -- \
+  -x "socks5://127.0.0.1:$DC" stdio 127.0.0.1 "$E"
 # Quirk: tinyproxy answers 407 without credentials but 401 (not 407) for wrong ones.
-expect_fail_with "401" "$HOPCHAIN" -x "http://$U:$BAD_PW@127.0.0.1:$TA" stdio 127.0.0.1 "$E"
-assert_rc 1
-assert_stderr_lacks "$BAD_PW"
-show "tinyproxy BasicAuth, wrong password"
-
-expect_fail_with "407" "$HOPCHAIN" -x "http://127.0.0.1:$TA" stdio 127.0.0.1 "$E"
-assert_rc 1
-show "tinyproxy BasicAuth, no credentials"
+chain_fails "tinyproxy BasicAuth, wrong password" "401" "-$BAD_PW" -- \
+  -x "http://$U:$BAD_PW@127.0.0.1:$TA" stdio 127.0.0.1 "$E"
+chain_fails "tinyproxy BasicAuth, no credentials" "407" -- \
+  -x "http://127.0.0.1:$TA" stdio 127.0.0.1 "$E"
 
 # --- the last hop cannot reach the target ----------------------------------------------------
-expect_fail_with "SOCKS5 reply 0x05" "$HOPCHAIN" -x "socks5://127.0.0.1:$DA" stdio 127.0.0.1 "$CLOSED"
-assert_rc 1
-assert_stderr_has "refused"
-assert_stderr_has "hop 1/1"
-show "danted socks5 -> closed target"
-
-expect_fail_with "SOCKS5 reply 0x05" "$HOPCHAIN" -x "socks5h://$U:$LAB_PASS@127.0.0.1:$DC" stdio 127.0.0.1 "$CLOSED"
-assert_rc 1
-assert_stderr_lacks "$LAB_PASS"
-show "danted auth socks5h -> closed target"
-
-expect_fail_with "SOCKS4 reply 0x5B" "$HOPCHAIN" -x "socks4://127.0.0.1:$DA" stdio 127.0.0.1 "$CLOSED"
-assert_rc 1
-show "danted socks4 -> closed target"
-
-expect_fail_with "SOCKS5 reply 0x02" "$HOPCHAIN" -x "socks5://127.0.0.1:$DB" -x "socks5h://127.0.0.1:$DA" \
-  stdio "$LAB_BLOCKED_IP" "$E"
-assert_rc 1
-assert_stderr_has "hop 2/2"
-assert_stderr_has "not allowed by ruleset"
-show "hop 2/2 danted blocks the destination"
-
-expect_fail_with "SOCKS5 reply 0x05" "$HOPCHAIN" -x "socks5://127.0.0.1:$DA" -x "socks5://127.0.0.1:$CLOSED" \
-  stdio 127.0.0.1 "$E"
-assert_rc 1
-show "danted cannot reach hop 2 (closed port)"
-
+chain_fails "danted socks5 -> closed target" "SOCKS5 reply 0x05" +refused "+hop 1/1" -- \
+  -x "socks5://127.0.0.1:$DA" stdio 127.0.0.1 "$CLOSED"
+chain_fails "danted auth socks5h -> closed target" "SOCKS5 reply 0x05" "-$LAB_PASS" -- \
+  -x "socks5h://$U:$LAB_PASS@127.0.0.1:$DC" stdio 127.0.0.1 "$CLOSED"
+chain_fails "danted socks4 -> closed target" "SOCKS4 reply 0x5B" -- \
+  -x "socks4://127.0.0.1:$DA" stdio 127.0.0.1 "$CLOSED"
+chain_fails "hop 2/2 danted blocks the destination" "SOCKS5 reply 0x02" "+hop 2/2" \
+  "+not allowed by ruleset" -- \
+  -x "socks5://127.0.0.1:$DB" -x "socks5h://127.0.0.1:$DA" stdio "$LAB_BLOCKED_IP" "$E"
+chain_fails "danted cannot reach hop 2 (closed port)" "SOCKS5 reply 0x05" -- \
+  -x "socks5://127.0.0.1:$DA" -x "socks5://127.0.0.1:$CLOSED" stdio 127.0.0.1 "$E"
 # ssh -D closes the connection without any SOCKS reply when its connect fails
-expect_fail_with "hop 1/1" "$HOPCHAIN" -x "socks5://127.0.0.1:$SD" stdio 127.0.0.1 "$CLOSED"
-assert_rc 1
-show "ssh -D -> closed target (no reply, just EOF)"
-
-expect_fail_with "500" "$HOPCHAIN" -x "http://127.0.0.1:$TP" stdio 127.0.0.1 "$CLOSED"
-assert_rc 1
-show "tinyproxy -> closed target"
+chain_fails "ssh -D -> closed target (no reply, just EOF)" "hop 1/1" -- \
+  -x "socks5://127.0.0.1:$SD" stdio 127.0.0.1 "$CLOSED"
+chain_fails "tinyproxy -> closed target" "500" -- \
+  -x "http://127.0.0.1:$TP" stdio 127.0.0.1 "$CLOSED"
 
 # --- passwords stay secret on success and on failure, at every verbosity ---------------------
 for v in -q "" -v -vv; do

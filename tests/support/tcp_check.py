@@ -17,11 +17,12 @@
 Every wait is bounded by --timeout (default 60 s for the whole run).
 """
 
-import argparse
 import asyncio
 import os
 import random
 import sys
+
+from check_cli import Checks
 
 
 async def one_echo(host, port, size, idx, results, started, go):
@@ -131,38 +132,15 @@ async def cmd_banner(args):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    e = sub.add_parser("echo")
-    e.add_argument("host")
-    e.add_argument("port", type=int)
+    checks = Checks()
+    e = checks.command("echo", cmd_echo, timeout=60)
     e.add_argument("--count", type=int, default=1)
     e.add_argument("--min-size", type=int, default=1)
     e.add_argument("--max-size", type=int, default=65536)
-    e.add_argument("--timeout", type=float, default=60)
-    c = sub.add_parser("closed")
-    c.add_argument("host")
-    c.add_argument("port", type=int)
-    c.add_argument("--timeout", type=float, default=20)
-    b = sub.add_parser("banner")
-    b.add_argument("host")
-    b.add_argument("port", type=int)
+    checks.command("closed", cmd_closed, timeout=20)
+    b = checks.command("banner", cmd_banner, timeout=20)
     b.add_argument("banner")
-    b.add_argument("--timeout", type=float, default=20)
-    args = ap.parse_args()
-    fn = {"echo": cmd_echo, "closed": cmd_closed, "banner": cmd_banner}[args.cmd]
-
-    async def bounded():
-        return await asyncio.wait_for(fn(args), args.timeout)
-
-    try:
-        return asyncio.run(bounded())
-    except asyncio.TimeoutError:
-        print(f"{args.cmd} check timed out after {args.timeout} s", file=sys.stderr)
-        return 1
-    except (OSError, asyncio.IncompleteReadError) as e:
-        print(f"{args.cmd} check failed: {e!r}", file=sys.stderr)
-        return 1
+    return checks.main()
 
 
 if __name__ == "__main__":

@@ -35,7 +35,6 @@
 Every wait is bounded (--timeout, default 60 s for the whole run).
 """
 
-import argparse
 import ipaddress
 import os
 import random
@@ -46,6 +45,8 @@ import struct
 import subprocess
 import sys
 import time
+
+from check_cli import Checks
 
 
 def family_of(host):
@@ -64,6 +65,8 @@ def same_peer(a, b):
 
 
 def cmd_echo(a):
+    a.min_size = max(a.min_size, 12)  # room for the sequence number and the client id
+    a.max_size = max(a.max_size, a.min_size)
     peer = (a.host, a.port)
     socks = [new_socket(a.host, a.bind_port if i == 0 else 0) for i in range(a.clients)]
     sel = selectors.DefaultSelector()
@@ -373,11 +376,8 @@ def cmd_socks(a):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    e = sub.add_parser("echo")
-    e.add_argument("host")
-    e.add_argument("port", type=int)
+    checks = Checks()
+    e = checks.command("echo", cmd_echo, timeout=60.0)
     e.add_argument("--count", type=int, default=100)
     e.add_argument("--clients", type=int, default=1)
     e.add_argument("--min-size", type=int, default=12)
@@ -385,39 +385,22 @@ def main():
     e.add_argument("--rate", type=float, default=0.0, help="datagrams per second, 0 = no limit")
     e.add_argument("--window", type=int, default=32)
     e.add_argument("--expire", type=float, default=5.0)
-    e.add_argument("--timeout", type=float, default=60.0)
     e.add_argument("--bind-port", type=int, default=0)
     e.add_argument("--max-loss", type=int, default=0)
-    si = sub.add_parser("silent")
-    si.add_argument("host")
-    si.add_argument("port", type=int)
+    si = checks.command("silent", cmd_silent)
     si.add_argument("--size", type=int, required=True)
     si.add_argument("--wait", type=float, default=2.0)
     si.add_argument("--bind-port", type=int, default=0)
-    sp = sub.add_parser("spoof")
-    sp.add_argument("host")
-    sp.add_argument("port", type=int)
+    sp = checks.command("spoof", cmd_spoof)
     sp.add_argument("--target", required=True)
     sp.add_argument("--forge", action="append", required=True)
     sp.add_argument("--except-port", type=int, action="append", default=[])
     sp.add_argument("--wait", type=float, default=1.5)
-    so = sub.add_parser("socks")
-    so.add_argument("host")
-    so.add_argument("port", type=int)
+    so = checks.command("socks", cmd_socks, timeout=30.0)
     so.add_argument("--target", action="append", required=True)
     so.add_argument("--count", type=int, default=20)
     so.add_argument("--expect-rep", type=lambda v: int(v, 0))
-    so.add_argument("--timeout", type=float, default=30.0)
-    a = ap.parse_args()
-    if a.cmd == "echo":
-        a.min_size = max(a.min_size, 12)
-        a.max_size = max(a.max_size, a.min_size)
-        return cmd_echo(a)
-    if a.cmd == "silent":
-        return cmd_silent(a)
-    if a.cmd == "socks":
-        return cmd_socks(a)
-    return cmd_spoof(a)
+    return checks.main()
 
 
 if __name__ == "__main__":

@@ -22,27 +22,16 @@ using hc::proto::Step;
 using hc::test::Bytes;
 using hc::test::bytes;
 using hc::test::drive;
+using hc::test::kind;
 
 namespace {
 
-std::string kind(Step::Kind k) {
-  switch (k) {
-    case Step::Kind::send:
-      return "send";
-    case Step::Kind::recv_exactly:
-      return "recv_exactly";
-    case Step::Kind::recv_some:
-      return "recv_some";
-    case Step::Kind::done:
-      return "done";
-    case Step::Kind::fail:
-      return "fail";
-  }
-  return "?";
-}
-
 const HostPort kTarget{"example.com", 443};
 const std::string kRequest = "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n";
+
+HttpConnect fresh_codec() {
+  return HttpConnect(kTarget, std::nullopt);
+}
 
 std::string encoded(const HostPort& target, const std::optional<Credentials>& creds) {
   std::vector<std::uint8_t> out;
@@ -282,44 +271,32 @@ BOOST_AUTO_TEST_CASE(payload_after_lf_only_reply) {
 }
 
 BOOST_AUTO_TEST_CASE(one_byte_at_a_time_reads_no_payload) {
-  const std::string head = "HTTP/1.1 200 OK\r\nVia: 1.1 proxy\r\n\r\n";
-  HttpConnect codec(kTarget, std::nullopt);
-  const auto r = drive(codec, bytes(head + "PAYLOAD"), 1);
-  BOOST_TEST(kind(r.end) == "done");
-  BOOST_TEST(r.consumed == head.size());
-  BOOST_TEST(r.leftover.empty());
+  hc::test::expect_payload_untouched(
+      fresh_codec, bytes("HTTP/1.1 200 OK\r\nVia: 1.1 proxy\r\n\r\n"), bytes("PAYLOAD"), {1});
 }
 
 BOOST_AUTO_TEST_CASE(every_chunk_size_gives_the_same_stream) {
   const std::string head = "HTTP/1.1 200 OK\r\nVia: 1.1 proxy\r\n\r\n";
   const Bytes reply = bytes(head + "0123456789");
-  for (std::size_t chunk = 1; chunk <= reply.size(); ++chunk) {
-    BOOST_TEST_CONTEXT("chunk " << chunk) {
-      HttpConnect codec(kTarget, std::nullopt);
-      const auto r = drive(codec, reply, chunk);
-      BOOST_TEST_REQUIRE(kind(r.end) == "done");
-      // What was read past the head is exactly the leftover, in order.
-      BOOST_TEST(r.consumed >= head.size());
-      BOOST_TEST(r.leftover == Bytes(reply.begin() + static_cast<std::ptrdiff_t>(head.size()),
-                                     reply.begin() + static_cast<std::ptrdiff_t>(r.consumed)));
-    }
-  }
+  hc::test::for_each_chunk_size(
+      hc::test::chunk_sizes_up_to(reply.size()), fresh_codec, reply,
+      [&](const hc::test::DriveResult& r) {
+        BOOST_TEST_REQUIRE(kind(r.end) == "done");
+        // What was read past the head is exactly the leftover, in order.
+        BOOST_TEST(r.consumed >= head.size());
+        BOOST_TEST(r.leftover == Bytes(reply.begin() + static_cast<std::ptrdiff_t>(head.size()),
+                                       reply.begin() + static_cast<std::ptrdiff_t>(r.consumed)));
+      });
 }
 
 BOOST_AUTO_TEST_CASE(truncated_at_every_prefix_starves) {
-  const Bytes reply = bytes("HTTP/1.1 200 OK\r\nVia: 1.1 proxy\r\n\r\n");
-  for (std::size_t len = 0; len < reply.size(); ++len) {
-    BOOST_TEST_CONTEXT("prefix " << len) {
-      const auto prefix = std::span(reply).first(len);
-      for (const std::size_t chunk : {std::size_t{1}, std::size_t{4096}}) {
-        HttpConnect codec(kTarget, std::nullopt);
-        const auto r = drive(codec, prefix, chunk);
-        BOOST_TEST(r.starved());
+  // The codec reads what is there, so it holds every byte of a prefix while it waits.
+  hc::test::expect_every_prefix_starves(
+      fresh_codec, bytes("HTTP/1.1 200 OK\r\nVia: 1.1 proxy\r\n\r\n"), {1, 4096},
+      [](const hc::test::DriveResult& r, std::size_t len) {
         BOOST_TEST(kind(r.end) == "recv_some");
         BOOST_TEST(r.consumed == len);
-      }
-    }
-  }
+      });
 }
 
 // --- malformed replies -----------------------------------------------------------------------
@@ -343,13 +320,12 @@ BOOST_DATA_TEST_CASE(bad_status_lines,
                          "HTTP/1.1\r\n\r\n",
                      }),
                      reply) {
-  for (const std::size_t chunk : {std::size_t{1}, std::size_t{4096}}) {
-    HttpConnect codec(kTarget, std::nullopt);
-    const auto r = drive(codec, bytes(reply), chunk);
-    BOOST_TEST(kind(r.end) == "fail");
-    BOOST_TEST(r.ec == make_error_code(HttpConnectError::bad_status_line));
-    BOOST_TEST((r.stage == Stage::request));
-  }
+  hc::test::for_each_chunk_size(
+      {1, 4096}, fresh_codec, bytes(reply), [](const hc::test::DriveResult& r) {
+        BOOST_TEST(kind(r.end) == "fail");
+        BOOST_TEST(r.ec == make_error_code(HttpConnectError::bad_status_line));
+        BOOST_TEST((r.stage == Stage::request));
+      });
 }
 
 BOOST_AUTO_TEST_CASE(foreign_protocol_refused_without_waiting_for_a_line_end) {
@@ -378,12 +354,11 @@ BOOST_DATA_TEST_CASE(bad_headers,
 BOOST_AUTO_TEST_CASE(head_exactly_at_limit) {
   const std::string head = head_of_size(kHttpMaxHeaderBlock);
   BOOST_TEST_REQUIRE(head.size() == kHttpMaxHeaderBlock);
-  for (const std::size_t chunk : {std::size_t{1}, std::size_t{4096}}) {
-    HttpConnect codec(kTarget, std::nullopt);
-    const auto r = drive(codec, bytes(head + "tail"), chunk);
-    BOOST_TEST(kind(r.end) == "done");
-    BOOST_TEST(r.consumed >= head.size());
-  }
+  hc::test::for_each_chunk_size({1, 4096}, fresh_codec, bytes(head + "tail"),
+                                [&](const hc::test::DriveResult& r) {
+                                  BOOST_TEST(kind(r.end) == "done");
+                                  BOOST_TEST(r.consumed >= head.size());
+                                });
   // Leftover in the same buffer does not count against the limit.
   HttpResponseHead parser;
   BOOST_TEST((parser.feed(bytes(head + std::string(5000, 'p'))) == HttpResponseHead::Result::done));
@@ -392,13 +367,12 @@ BOOST_AUTO_TEST_CASE(head_exactly_at_limit) {
 
 BOOST_AUTO_TEST_CASE(head_one_over_limit) {
   const std::string head = head_of_size(kHttpMaxHeaderBlock + 1);
-  for (const std::size_t chunk : {std::size_t{1}, std::size_t{4096}}) {
-    HttpConnect codec(kTarget, std::nullopt);
-    const auto r = drive(codec, bytes(head), chunk);
-    BOOST_TEST(kind(r.end) == "fail");
-    BOOST_TEST(r.ec == make_error_code(HttpConnectError::header_too_large));
-    BOOST_TEST(r.consumed <= kHttpMaxHeaderBlock + 4096);
-  }
+  hc::test::for_each_chunk_size(
+      {1, 4096}, fresh_codec, bytes(head), [](const hc::test::DriveResult& r) {
+        BOOST_TEST(kind(r.end) == "fail");
+        BOOST_TEST(r.ec == make_error_code(HttpConnectError::header_too_large));
+        BOOST_TEST(r.consumed <= kHttpMaxHeaderBlock + 4096);
+      });
 }
 
 BOOST_AUTO_TEST_CASE(no_line_end_within_limit) {

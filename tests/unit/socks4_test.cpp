@@ -29,25 +29,11 @@ using hc::test::bytes;
 using hc::test::concat;
 using hc::test::drive;
 using hc::test::hex;
+using hc::test::kind;
+using hc::test::kWhole;
 using hc::test::to_hex;
 
 namespace {
-
-std::string_view kind(Step::Kind k) {
-  switch (k) {
-    case Step::Kind::send:
-      return "send";
-    case Step::Kind::recv_exactly:
-      return "recv_exactly";
-    case Step::Kind::recv_some:
-      return "recv_some";
-    case Step::Kind::done:
-      return "done";
-    case Step::Kind::fail:
-      return "fail";
-  }
-  return "?";
-}
 
 const Bytes kFredRequest = hex("04 01 00 50 42 66 07 63 46 72 65 64 00");
 const Bytes kGranted = hex("00 5A 00 00 00 00 00 00");
@@ -112,14 +98,12 @@ BOOST_AUTO_TEST_CASE(step_sequence) {
 
 BOOST_AUTO_TEST_CASE(reply_delivered_in_pieces) {
   Socks4Connect codec({"66.102.7.99", 80}, "", false);
-  codec.start();
-  auto step = codec.resume({});
-  for (std::size_t i = 0; i < kGranted.size(); ++i) {
-    BOOST_TEST(kind(step.kind) == "recv_exactly");
-    BOOST_TEST(step.size == kGranted.size() - i);
-    step = codec.resume(std::span(kGranted).subspan(i, 1));
-  }
-  BOOST_TEST(kind(step.kind) == "done");
+  const auto r = hc::test::deliver_byte_by_byte(codec, kGranted);
+  BOOST_TEST(r.all_exact);
+  const std::vector<std::size_t> expected = {8, 7, 6, 5, 4, 3, 2, 1};
+  BOOST_TEST(r.asked == expected, boost::test_tools::per_element());
+  BOOST_TEST(kind(r.last.kind) == "done");
+  BOOST_TEST(r.consumed == kGranted.size());
 }
 
 BOOST_AUTO_TEST_CASE(more_bytes_than_asked_for_is_refused) {
@@ -273,24 +257,25 @@ BOOST_AUTO_TEST_CASE(parse_reply_ignores_port_and_address) {
   BOOST_TEST(!Socks4Connect::parse_reply(reply));
 }
 
-BOOST_DATA_TEST_CASE(truncated_reply_starves, bdata::xrange(kSocks4ReplySize), len) {
-  Socks4Connect codec({"example.com", 80}, "Fred", true);
-  const auto r = drive(codec, std::span(kGranted).first(len));
-  BOOST_TEST(r.starved());
-  BOOST_TEST(kind(r.end) == "recv_exactly");
-  BOOST_TEST(r.consumed == 0u);
-  BOOST_TEST(!r.ec);
+BOOST_AUTO_TEST_CASE(truncated_reply_starves) {
+  // The reply is one exact read: nothing reaches the codec until all of it is there.
+  hc::test::expect_every_prefix_starves(
+      [] {
+        return Socks4Connect({"example.com", 80}, "Fred", true);
+      },
+      kGranted, {kWhole},
+      [](const hc::test::DriveResult& r, std::size_t) {
+        BOOST_TEST(kind(r.end) == "recv_exactly");
+        BOOST_TEST(r.consumed == 0u);
+      });
 }
 
 BOOST_AUTO_TEST_CASE(payload_after_the_reply_is_not_consumed) {
+  static_assert(kSocks4ReplySize == 8);
   Socks4Connect codec({"66.102.7.99", 80}, "Fred", false);
-  const Bytes stream = concat({kGranted, bytes("SSH-2.0-OpenSSH_9.2\r\n")});
-  for (std::size_t chunk : {std::size_t{1}, std::size_t{3}, stream.size()}) {
-    const auto r = drive(codec, stream, chunk);
-    BOOST_TEST(kind(r.end) == "done");
-    BOOST_TEST(r.consumed == kSocks4ReplySize);
-    BOOST_TEST(r.leftover.empty());
-  }
+  const Bytes payload = bytes("SSH-2.0-OpenSSH_9.2\r\n");
+  hc::test::expect_payload_untouched([&]() -> Socks4Connect& { return codec; }, kGranted, payload,
+                                     {1, 3, kGranted.size() + payload.size()});
 }
 
 BOOST_AUTO_TEST_SUITE_END()

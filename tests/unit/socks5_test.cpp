@@ -34,25 +34,10 @@ using hc::test::bytes;
 using hc::test::concat;
 using hc::test::drive;
 using hc::test::hex;
+using hc::test::kind;
 using hc::test::to_hex;
 
 namespace {
-
-std::string_view kind(Step::Kind k) {
-  switch (k) {
-    case Step::Kind::send:
-      return "send";
-    case Step::Kind::recv_exactly:
-      return "recv_exactly";
-    case Step::Kind::recv_some:
-      return "recv_some";
-    case Step::Kind::done:
-      return "done";
-    case Step::Kind::fail:
-      return "fail";
-  }
-  return "?";
-}
 
 /// Runs `codec` and records every step as a line, so a test can assert the whole exchange:
 /// "send 05 01 00 @auth", "recv 2 @auth", "done", "fail <message> @request", "starved".
@@ -125,19 +110,8 @@ Socks5Options pipelined() {
 // Every prefix of a server's whole transcript must leave the codec waiting, never done or failed.
 void expect_every_prefix_starves(const std::optional<Credentials>& creds, Socks5Options options,
                                  const Bytes& transcript) {
-  for (std::size_t len = 0; len < transcript.size(); ++len) {
-    BOOST_TEST_CONTEXT("prefix " << len) {
-      Socks5Connect codec(kTarget, creds, options);
-      const auto r = drive(codec, std::span(transcript).first(len));
-      BOOST_TEST(r.starved());
-      BOOST_TEST(!r.ec);
-      BOOST_TEST(r.consumed <= len);
-    }
-  }
-  Socks5Connect codec(kTarget, creds, options);
-  const auto r = drive(codec, transcript);
-  BOOST_TEST(kind(r.end) == "done");
-  BOOST_TEST(r.consumed == transcript.size());
+  hc::test::expect_every_prefix_starves([&] { return Socks5Connect(kTarget, creds, options); },
+                                        transcript);
 }
 
 // start() must fail with `expected` at `stage` before sending anything.
@@ -687,12 +661,8 @@ BOOST_AUTO_TEST_CASE(payload_after_the_reply_is_not_consumed) {
       options.pipelined = pipeline;
       Socks5Connect codec(kTarget, kCreds, options);
       const Bytes transcript = concat({hex("05 02 01 00"), reply});
-      for (std::size_t chunk : {std::size_t{1}, std::size_t{4}, std::size_t{1000}}) {
-        const auto r = drive(codec, concat({transcript, payload}), chunk);
-        BOOST_TEST(kind(r.end) == "done");
-        BOOST_TEST(r.consumed == transcript.size());
-        BOOST_TEST(r.leftover.empty());
-      }
+      hc::test::expect_payload_untouched([&]() -> Socks5Connect& { return codec; }, transcript,
+                                         payload, {1, 4, 1000});
     }
   }
 }
@@ -701,19 +671,13 @@ BOOST_AUTO_TEST_CASE(replies_delivered_in_pieces) {
   // A runner may hand over an exact read in several resumes; the codec asks for the rest.
   const Bytes replies = concat({hex("05 02 01 00"), kSuccessReply});
   Socks5Connect codec(kTarget, kCreds, pipelined());
-  auto step = codec.start();
-  BOOST_TEST(kind(step.kind) == "send");
-  step = codec.resume({});
-  std::size_t pos = 0;
-  std::vector<std::size_t> asked;
-  while (step.kind == Step::Kind::recv_exactly && pos < replies.size()) {
-    asked.push_back(step.size);
-    step = codec.resume(std::span(replies).subspan(pos++, 1));
-  }
-  BOOST_TEST(kind(step.kind) == "done");
-  BOOST_TEST(pos == replies.size());
+  BOOST_TEST(kind(codec.start().kind) == "send");
+  const auto r = hc::test::deliver_byte_by_byte(codec, replies);
+  BOOST_TEST(kind(r.last.kind) == "done");
+  BOOST_TEST(r.consumed == replies.size());
+  BOOST_TEST(r.all_exact);
   const std::vector<std::size_t> expected = {2, 1, 2, 1, 5, 4, 3, 2, 1, 5, 4, 3, 2, 1};
-  BOOST_TEST(asked == expected, boost::test_tools::per_element());
+  BOOST_TEST(r.asked == expected, boost::test_tools::per_element());
   BOOST_TEST(codec.bound().to_string() == "10.0.0.1:1080");
 }
 
