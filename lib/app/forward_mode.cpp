@@ -3,7 +3,7 @@
 
 #include "app/listener.hpp"
 #include "app/modes.hpp"
-#include "chain/strategy.hpp"
+#include "app/tunnel_session.hpp"
 #include "log/log.hpp"
 #include "relay/relay.hpp"
 
@@ -16,16 +16,16 @@ awaitable<void> serve_connection(tcp::socket accepted, const Config& config,
   std::error_code ignored;
   const auto peer = accepted.remote_endpoint(ignored);
   const std::string who = peer.address().to_string() + ":" + std::to_string(peer.port());
-  auto chain = co_await chain::open_chain_with_strategy(config.hops, spec.target, services);
-  if (chain.error) {
-    log::error("forward " + std::to_string(spec.listen.port) + " from " + who + ": " +
-               chain.error->message());
-    co_return;
-  }
   accepted.set_option(tcp::no_delay(true), ignored);
   transport::TcpStream local(std::move(accepted));
-  const auto stats = co_await relay::relay(local, *chain.stream);
-  chain.stream->close();
+  const TunnelOutcome tunnel = co_await run_tunnel(local, config.hops, spec.target, services,
+                                                   {.optimistic_data = true, .on_open = {}});
+  if (tunnel.chain.error) {
+    log::error("forward " + std::to_string(spec.listen.port) + " from " + who + ": " +
+               tunnel.chain.error->message());
+    co_return;
+  }
+  const relay::RelayStats& stats = tunnel.stats;
   log::verbose("forward " + std::to_string(spec.listen.port) + " from " + who +
                " closed: " + std::to_string(stats.up.bytes) + " bytes sent, " +
                std::to_string(stats.down.bytes) + " bytes received");

@@ -1,5 +1,5 @@
 #include "app/modes.hpp"
-#include "chain/strategy.hpp"
+#include "app/tunnel_session.hpp"
 #include "log/log.hpp"
 #include "relay/relay.hpp"
 #include "transport/stdio_stream.hpp"
@@ -7,14 +7,14 @@
 namespace hc::app {
 
 awaitable<int> run_stdio(const Config& config, chain::Services& services) {
-  auto chain = co_await chain::open_chain_with_strategy(config.hops, config.target, services);
-  if (chain.error) {
-    log::error(chain.error->message());
+  transport::StdioStream local(co_await asio::this_coro::executor);
+  const TunnelOutcome tunnel = co_await run_tunnel(local, config.hops, config.target, services,
+                                                   {.optimistic_data = true, .on_open = {}});
+  if (tunnel.chain.error) {
+    log::error(tunnel.chain.error->message());
     co_return 1;
   }
-  transport::StdioStream local(co_await asio::this_coro::executor);
-  const auto stats = co_await relay::relay(local, *chain.stream);
-  chain.stream->close();
+  const relay::RelayStats& stats = tunnel.stats;
   log::verbose("closed: " + std::to_string(stats.up.bytes) + " bytes sent, " +
                std::to_string(stats.down.bytes) + " bytes received");
   // The direction that failed first carries the real reason; the other one then only sees the

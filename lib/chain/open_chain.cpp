@@ -141,7 +141,8 @@ namespace {
 /// One attempt at the chain. Sets `pipelining_failed` when a pipelined hop went silent or hung
 /// up mid-handshake: that hop is then marked as refusing, and a sequential attempt may follow.
 awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::HostPort target,
-                                       Services& services, bool& pipelining_failed) {
+                                       Services& services, bool& pipelining_failed,
+                                       transport::FirstBytes* first_bytes) {
   const std::size_t count = hops.size();
   auto fail = [&](std::size_t hop, proto::Stage stage, std::error_code ec, std::string detail) {
     ChainError e;
@@ -254,9 +255,22 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
       codecs.push_back(std::move(codec));
       nexts.push_back(std::move(next));
     }
+    std::size_t first_bytes_sent = 0;
+    if (pipelined && end == count && first_bytes != nullptr && takes_optimistic_data(hops.back())) {
+      // The latest moment that costs no round trip: the last request is on its way, and bytes
+      // behind it reach the target as soon as the last hop has connected.
+      first_bytes->poll();
+      const auto early = first_bytes->bytes();
+      batch.insert(batch.end(), early.begin(), early.end());
+      first_bytes_sent = early.size();
+    }
     if (pipelined) {
       log::debug(label(i + 1) + ": writing the handshakes of hops " + std::to_string(i + 1) + "-" +
-                 std::to_string(end) + " in one go (" + std::to_string(batch.size()) + " bytes)");
+                 std::to_string(end) + " in one go (" + std::to_string(batch.size()) + " bytes" +
+                 (first_bytes_sent > 0
+                      ? ", " + std::to_string(first_bytes_sent) + " of them the user's"
+                      : std::string()) +
+                 ")");
       auto written = co_await transport::with_deadline(*stream->bottom(), services.connect_timeout,
                                                        stream->write_all(batch));
       const std::error_code write_ec = written ? std::get<0>(*written) : ChainErrc::timed_out;
@@ -307,6 +321,9 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
       }
     }
     i = end;
+    if (i == count) {
+      co_return ChainResult{std::move(stream), std::nullopt, first_bytes_sent};
+    }
   }
   co_return ChainResult{std::move(stream), std::nullopt};
 }
@@ -333,15 +350,24 @@ void log_probe_end(std::exception_ptr e) {
 
 }  // namespace
 
+bool takes_optimistic_data(const proto::HopSpec& last_hop) {
+  // SOCKS servers read exactly the request and relay whatever follows. Not HTTP CONNECT: a proxy
+  // may read the request head with a buffered reader and drop what it read past the head, or
+  // answer an error and parse the bytes as the next request.
+  return last_hop.protocol == proto::Protocol::socks5 ||
+         last_hop.protocol == proto::Protocol::socks4;
+}
+
 awaitable<ChainResult> open_chain(std::vector<proto::HopSpec> hops, proto::HostPort target,
-                                  Services& services) {
+                                  Services& services, transport::FirstBytes* first_bytes) {
   bool pipelining_failed = false;
-  ChainResult result = co_await open_chain_once(hops, target, services, pipelining_failed);
+  ChainResult result =
+      co_await open_chain_once(hops, target, services, pipelining_failed, first_bytes);
   if (result.error && pipelining_failed) {
     // Nothing has reached the user yet: one sequential attempt with the hop now marked.
     log::verbose(result.error->message() + "; retrying without pipelining that hop");
     bool again = false;
-    result = co_await open_chain_once(hops, target, services, again);
+    result = co_await open_chain_once(hops, target, services, again, first_bytes);
   }
   if (!result.error && services.pipeline_mode == PipelineMode::automatic &&
       services.pipeline_memory != nullptr) {
@@ -363,7 +389,7 @@ awaitable<PipelineVerdict> probe_pipelining(std::vector<proto::HopSpec> hops, Se
   const proto::HopSpec hop = hops.back();
   hops.pop_back();
   bool ignored = false;
-  ChainResult path = co_await open_chain_once(hops, hop.server, services, ignored);
+  ChainResult path = co_await open_chain_once(hops, hop.server, services, ignored, nullptr);
   if (path.error) {
     co_return PipelineVerdict::unknown;
   }
