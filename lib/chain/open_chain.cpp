@@ -281,10 +281,23 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
     for (std::size_t k = i; k < end; ++k) {
       proto::Handshake& codec = *codecs[k - i];
       proto::Stage stage = proto::Stage::auth;
-      auto outcome =
-          co_await transport::with_deadline(*stream->bottom(), services.connect_timeout,
-                                            run_handshake(*stream, codec, stage, pipelined));
+      std::size_t received = 0;
+      auto outcome = co_await transport::with_deadline(
+          *stream->bottom(), services.connect_timeout,
+          run_handshake(*stream, codec, stage, pipelined, &received));
       const std::error_code failure = outcome ? *outcome : ChainErrc::timed_out;
+      if (failure && k > 0 && received == 0 && !hops[k].tls &&
+          (failure == ChainErrc::closed_during_handshake ||
+           failure == asio::error::connection_reset || failure == asio::error::broken_pipe)) {
+        // Hop k granted its tunnel, which then ended before hop k+1 said a word: what a hop that
+        // grants before it connects (OpenSSH -D) does when its connect fails. Hop k is to blame.
+        if (pipelined && services.pipeline_mode == PipelineMode::automatic && memory != nullptr) {
+          memory->record(hops[k], PipelineVerdict::refuses);
+          pipelining_failed = true;
+        }
+        co_return fail(k, proto::Stage::relay, ChainErrc::ended_before_first_byte,
+                       "before hop " + std::to_string(k + 1) + " answered");
+      }
       if (failure) {
         std::string detail =
             outcome ? codec.detail() : "no answer within " + seconds_text(services.connect_timeout);

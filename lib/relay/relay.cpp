@@ -97,7 +97,8 @@ awaitable<DirectionStats> pump(transport::Stream& from, transport::Stream& to, R
 /// What the two directions share while the remote side's first byte is awaited.
 struct Watch {
   transport::FirstBytes& first_bytes;
-  /// Never expires: a wait on it ends when decide() cancels it.
+  /// Expires only when decide() sets it to the past, so a wait started after the decision (the
+  /// awaitable operators start their branches later) ends at once too.
   asio::steady_timer decided_signal;
   bool decided = false;
   bool ended_early = false;
@@ -106,7 +107,7 @@ struct Watch {
   void decide(bool early) {
     decided = true;
     ended_early = early;
-    decided_signal.cancel();
+    decided_signal.expires_at(asio::steady_timer::time_point::min());
   }
 };
 
