@@ -174,9 +174,14 @@ awaitable<DirectionStats> pump_up_watched(transport::Stream& local, transport::S
 awaitable<DirectionStats> pump_down_watched(transport::Stream& remote, transport::Stream& local,
                                             RelayOptions options, Watch& watch) {
   DirectionStats stats;
-  // Not zero-filled, like pump's buffer: an idle tunnel waiting here touches no page of it.
-  auto first = std::make_unique_for_overwrite<std::uint8_t[]>(kBufferSize);
-  auto [read_ec, n] = co_await remote.read_some({first.get(), kBufferSize});
+  // An idle tunnel waits here without a buffer where it can; the first chunk is read small, the
+  // rest goes by pump (spliced where it can be).
+  if (transport::RawIo* raw = remote.raw_io()) {
+    co_await raw->wait_readable();
+  }
+  constexpr std::size_t kFirstChunk = 2048;
+  auto first = std::make_unique_for_overwrite<std::uint8_t[]>(kFirstChunk);
+  auto [read_ec, n] = co_await remote.read_some({first.get(), kFirstChunk});
   if (n == 0) {
     const bool early =
         watch.first_bytes.complete() && !watch.first_bytes.local_ended() && !watch.local_failed;
