@@ -53,6 +53,20 @@ out=$(stdin_then_run 2.5 timeout 20 "$HC" --pipeline=never -x "socks5://127.0.0.
 [[ $(early_bytes) == 0 ]] || fail "stdio never: hop saw $(early_bytes) bytes before its reply"
 note "stdio --pipeline=never: nothing before the reply, echoed once"
 
+# Bytes that come after the pipelined batch went out still go before the last reply: hop 1
+# answers 0.6 s late (a delay proxy), the user writes at 0.25 s, the scripted last hop waits
+# 1 s for bytes behind its request.
+SLOW=$(free_port)
+lab_bg slow python3 "$HC_SUPPORT/../bench/delay_proxy.py" --listen "127.0.0.1:$SLOW" \
+  --target "127.0.0.1:$DA" --delay-ms 300
+wait_port "$SLOW"
+out=$({ sleep 0.25; printf '%s\n' "$LINE"; sleep 2.5; } | timeout 20 "$HC" -vv --pipeline=always \
+  -x "socks5://127.0.0.1:$SLOW" -x "socks5://127.0.0.1:$EARLY" stdio 127.0.0.1 9 2>"$LAB/late.err") ||
+  { cat "$LAB/late.err"; fail "late bytes: exit $?"; }
+[[ $out == "$LINE" ]] || fail "late bytes: echo '$out'"
+[[ $(early_bytes) == $((${#LINE} + 1)) ]] || { cat "$LAB/late.err"; fail "late bytes: hop saw $(early_bytes) early bytes"; }
+note "bytes written after the batch went out still went before the last reply"
+
 # socks4 takes optimistic data too (the scripted hop speaks SOCKS5 only: checked through danted).
 out=$(stdin_then_run 1 timeout 20 "$HC" --pipeline=always -x "socks4://127.0.0.1:$DA" \
   stdio 127.0.0.1 "$E") || fail "socks4 always: exit $?"
