@@ -4,7 +4,7 @@
 #include "app/listener.hpp"
 #include "app/modes.hpp"
 #include "app/stats.hpp"
-#include "chain/strategy.hpp"
+#include "app/tunnel_session.hpp"
 #include "log/log.hpp"
 #include "relay/relay.hpp"
 
@@ -19,18 +19,19 @@ awaitable<void> serve_connection(tcp::socket accepted, const Config& config,
   const auto peer = accepted.remote_endpoint(ignored);
   const std::string who = peer.address().to_string() + ":" + std::to_string(peer.port());
   ConnectionStats report("forward " + std::to_string(spec.listen.port) + " from " + who, totals);
-  auto chain = co_await chain::open_chain_with_strategy(config.hops, spec.target, services);
-  report.chain_done(chain);
-  if (chain.error) {
-    log::error("forward " + std::to_string(spec.listen.port) + " from " + who + ": " +
-               chain.error->message());
-    co_return;
-  }
   accepted.set_option(tcp::no_delay(true), ignored);
   transport::TcpStream local(std::move(accepted));
-  const auto stats = co_await relay::relay(local, *chain.stream);
-  chain.stream->close();
-  report.closed(stats.up.bytes, stats.down.bytes);
+  const TunnelOutcome tunnel = co_await run_tunnel(
+      local, config.hops, spec.target, services,
+      {.optimistic_data = true,
+       .on_open = {},
+       .on_chain = [&report](const chain::ChainResult& attempt) { report.chain_done(attempt); }});
+  if (tunnel.chain.error) {
+    log::error("forward " + std::to_string(spec.listen.port) + " from " + who + ": " +
+               tunnel.chain.error->message());
+    co_return;
+  }
+  report.closed(tunnel.stats.up.bytes, tunnel.stats.down.bytes);
 }
 
 awaitable<void> accept_loop(tcp::acceptor acceptor, const Config& config, const ForwardSpec& spec,

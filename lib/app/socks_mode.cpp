@@ -13,6 +13,7 @@
 #include "app/socks_reply.hpp"
 #include "app/socks_udp.hpp"
 #include "app/stats.hpp"
+#include "app/tunnel_session.hpp"
 #include "app/users_file.hpp"
 #include "chain/handshake.hpp"
 #include "chain/strategy.hpp"
@@ -151,39 +152,49 @@ awaitable<void> serve_client(tcp::socket accepted, const Config& config, chain::
   const std::string what = who + ": " + describe(request);
   log::verbose(what);
   ConnectionStats report(what, totals);
-  auto chain = co_await chain::open_chain_with_strategy(config.hops, request.target, services);
-  report.chain_done(chain);
-  if (chain.error) {
-    const std::uint8_t rep = socks5_reply_for(*chain.error);
+  // 3. The grant goes out once a chain is open; a chain that then ends before its first byte is
+  // replaced behind the client's back where the strategy allows.
+  TunnelOptions options;
+  options.on_open = [&](transport::Stream& remote) -> awaitable<bool> {
+    // BND is our end of the chain's first connection: on a direct connection that is exactly the
+    // address RFC 1928 asks for; through hops nothing better is known.
+    proto::HostPort bound;
+    if (tcp::socket* bottom = remote.bottom()) {
+      std::error_code ec;
+      const auto local = bottom->local_endpoint(ec);
+      if (!ec) {
+        bound = {local.address().to_string(), local.port()};
+      }
+    }
+    const std::vector<std::uint8_t> granted = codec.reply(proto::kRepSucceeded, bound);
+    auto [ec, n] = co_await client.write_all(granted);
+    if (ec) {
+      log::verbose(what + ": client went away before the tunnel was granted: " + ec.message());
+      co_return false;
+    }
+    co_return true;
+  };
+  options.on_chain = [&report](const chain::ChainResult& attempt) { report.chain_done(attempt); };
+  const TunnelOutcome tunnel =
+      co_await run_tunnel(client, config.hops, request.target, services, std::move(options));
+  if (tunnel.chain.error && !tunnel.opened) {
+    const std::uint8_t rep = socks5_reply_for(*tunnel.chain.error);
     const std::vector<std::uint8_t> refusal = codec.reply(rep);
-    log::error(what + ": " + chain.error->message() + "; answered " +
+    log::error(what + ": " + tunnel.chain.error->message() + "; answered " +
                (request.version == proto::SocksVersion::socks5 ? "REP " + hex_byte(rep)
                                                                : std::string("CD 0x5B")));
     co_await client.write_all(refusal);
     co_await close_after_answer(client);
     co_return;
   }
-
-  // 3. Grant, then relay. BND is our end of the chain's first connection: on a direct connection
-  // that is exactly the address RFC 1928 asks for; through hops nothing better is known.
-  proto::HostPort bound;
-  if (tcp::socket* bottom = chain.stream->bottom()) {
-    std::error_code ec;
-    const auto local = bottom->local_endpoint(ec);
-    if (!ec) {
-      bound = {local.address().to_string(), local.port()};
-    }
-  }
-  const std::vector<std::uint8_t> granted = codec.reply(proto::kRepSucceeded, bound);
-  auto [ec, n] = co_await client.write_all(granted);
-  if (ec) {
-    chain.stream->close();
-    log::verbose(what + ": client went away before the tunnel was granted: " + ec.message());
+  if (tunnel.chain.error) {
+    log::error(what + ": " + tunnel.chain.error->message());
     co_return;
   }
-  const auto stats = co_await relay::relay(client, *chain.stream);
-  chain.stream->close();
-  report.closed(stats.up.bytes, stats.down.bytes);
+  if (!tunnel.relayed) {
+    co_return;  // the client went away before its grant
+  }
+  report.closed(tunnel.stats.up.bytes, tunnel.stats.down.bytes);
 }
 
 awaitable<void> accept_loop(tcp::acceptor acceptor, const Config& config, chain::Services& services,

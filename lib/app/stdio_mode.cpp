@@ -1,6 +1,6 @@
 #include "app/modes.hpp"
 #include "app/stats.hpp"
-#include "chain/strategy.hpp"
+#include "app/tunnel_session.hpp"
 #include "log/log.hpp"
 #include "relay/relay.hpp"
 #include "transport/stdio_stream.hpp"
@@ -9,15 +9,17 @@ namespace hc::app {
 
 awaitable<int> run_stdio(const Config& config, chain::Services& services, ServerStats& totals) {
   ConnectionStats report("stdio", totals);
-  auto chain = co_await chain::open_chain_with_strategy(config.hops, config.target, services);
-  report.chain_done(chain);
-  if (chain.error) {
-    log::error(chain.error->message());
+  transport::StdioStream local(co_await asio::this_coro::executor);
+  const TunnelOutcome tunnel = co_await run_tunnel(
+      local, config.hops, config.target, services,
+      {.optimistic_data = true,
+       .on_open = {},
+       .on_chain = [&report](const chain::ChainResult& attempt) { report.chain_done(attempt); }});
+  if (tunnel.chain.error) {
+    log::error(tunnel.chain.error->message());
     co_return 1;
   }
-  transport::StdioStream local(co_await asio::this_coro::executor);
-  const auto stats = co_await relay::relay(local, *chain.stream);
-  chain.stream->close();
+  const relay::RelayStats& stats = tunnel.stats;
   report.closed(stats.up.bytes, stats.down.bytes);
   // The direction that failed first carries the real reason; the other one then only sees the
   // abort that followed.

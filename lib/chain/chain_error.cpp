@@ -16,6 +16,12 @@ class ChainCategory final : public std::error_category {
         return "no usable address";
       case ChainErrc::no_ipv4_address:
         return "no IPv4 address (socks4 cannot carry IPv6; use socks4a:// to pass the name)";
+      case ChainErrc::ended_before_first_byte:
+        // OpenSSH -D, for one, grants the tunnel first and connects afterwards.
+        return "the tunnel ended before anything came through it (a hop that grants the tunnel "
+               "before it connects does this when its connect fails)";
+      case ChainErrc::no_hop_left:
+        return "every hop already failed for this connection";
     }
     return "unknown chain error";
   }

@@ -17,6 +17,8 @@ enum class ChainErrc {
   closed_during_handshake,  ///< EOF before the hop finished its reply
   no_address,               ///< the resolver returned nothing usable
   no_ipv4_address,          ///< socks4 needs IPv4, the name has only IPv6 addresses
+  ended_before_first_byte,  ///< the tunnel ended (EOF or reset) before the target sent a byte
+  no_hop_left,              ///< every hop already failed this connection
 };
 const std::error_category& chain_category();
 std::error_code make_error_code(ChainErrc e);

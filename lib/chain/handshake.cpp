@@ -18,7 +18,8 @@ std::error_code mid_reply(std::error_code ec) {
 }  // namespace
 
 awaitable<std::error_code> run_handshake(transport::Stream& stream, proto::Handshake& codec,
-                                         proto::Stage& stage, bool first_send_done) {
+                                         proto::Stage& stage, bool first_send_done,
+                                         std::size_t* received) {
   using Kind = proto::Step::Kind;
   std::vector<std::uint8_t> buffer;
   proto::Step step = first_send_done ? codec.resume({}) : codec.start();
@@ -52,6 +53,9 @@ awaitable<std::error_code> run_handshake(transport::Stream& stream, proto::Hands
         co_return mid_reply(ec);
       }
       got = n;
+    }
+    if (received != nullptr) {
+      *received += got;
     }
     step = codec.resume(std::span<const std::uint8_t>(buffer.data(), got));
   }

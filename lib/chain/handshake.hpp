@@ -12,7 +12,9 @@ namespace hc::chain {
 /// caller whose deadline fired can still say which stage timed out. EOF mid-reply becomes
 /// ChainErrc::closed_during_handshake. `first_send_done`: the caller already called start() and
 /// wrote its bytes as part of a pipelined batch, so only the replies are read here.
+/// `received`, when set, counts the reply bytes read (0: the peer never said a word).
 awaitable<std::error_code> run_handshake(transport::Stream& stream, proto::Handshake& codec,
-                                         proto::Stage& stage, bool first_send_done = false);
+                                         proto::Stage& stage, bool first_send_done = false,
+                                         std::size_t* received = nullptr);
 
 }  // namespace hc::chain

@@ -141,7 +141,8 @@ namespace {
 /// One attempt at the chain. Sets `pipelining_failed` when a pipelined hop went silent or hung
 /// up mid-handshake: that hop is then marked as refusing, and a sequential attempt may follow.
 awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::HostPort target,
-                                       Services& services, bool& pipelining_failed) {
+                                       Services& services, bool& pipelining_failed,
+                                       transport::FirstBytes* first_bytes) {
   const std::size_t count = hops.size();
   auto fail = [&](std::size_t hop, proto::Stage stage, std::error_code ec, std::string detail) {
     ChainError e;
@@ -267,9 +268,24 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
       codecs.push_back(std::move(codec));
       nexts.push_back(std::move(next));
     }
+    std::size_t first_bytes_sent = 0;
+    const bool optimistic =
+        pipelined && end == count && first_bytes != nullptr && takes_optimistic_data(hops.back());
+    if (optimistic) {
+      // The last request is on its way: bytes behind it reach the target as soon as the last hop
+      // has connected, a round trip earlier than after its reply.
+      first_bytes->poll();
+      const auto early = first_bytes->bytes();
+      batch.insert(batch.end(), early.begin(), early.end());
+      first_bytes_sent = early.size();
+    }
     if (pipelined) {
       log::debug(label(i + 1) + ": writing the handshakes of hops " + std::to_string(i + 1) + "-" +
-                 std::to_string(end) + " in one go (" + std::to_string(batch.size()) + " bytes)");
+                 std::to_string(end) + " in one go (" + std::to_string(batch.size()) + " bytes" +
+                 (first_bytes_sent > 0
+                      ? ", " + std::to_string(first_bytes_sent) + " of them the user's"
+                      : std::string()) +
+                 ")");
       auto written = co_await transport::with_deadline(*stream->bottom(), services.connect_timeout,
                                                        stream->write_all(batch));
       const std::error_code write_ec = written ? std::get<0>(*written) : ChainErrc::timed_out;
@@ -278,12 +294,42 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
       }
     }
     for (std::size_t k = i; k < end; ++k) {
+      if (optimistic && k > i) {
+        // What the user wrote while the earlier replies came still beats the last reply: any
+        // moment before it saves part of a round trip, at the cost of one poll per hop.
+        first_bytes->poll();
+        const auto more = first_bytes->bytes().subspan(first_bytes_sent);
+        if (!more.empty()) {
+          auto written = co_await transport::with_deadline(
+              *stream->bottom(), services.connect_timeout, stream->write_all(more));
+          const std::error_code write_ec = written ? std::get<0>(*written) : ChainErrc::timed_out;
+          if (write_ec) {
+            co_return fail(k + 1, proto::Stage::auth, write_ec, "");
+          }
+          log::debug(label(count) + ": " + std::to_string(more.size()) +
+                     " more bytes of the user's behind the request");
+          first_bytes_sent += more.size();
+        }
+      }
       proto::Handshake& codec = *codecs[k - i];
       proto::Stage stage = proto::Stage::auth;
-      auto outcome =
-          co_await transport::with_deadline(*stream->bottom(), services.connect_timeout,
-                                            run_handshake(*stream, codec, stage, pipelined));
+      std::size_t received = 0;
+      auto outcome = co_await transport::with_deadline(
+          *stream->bottom(), services.connect_timeout,
+          run_handshake(*stream, codec, stage, pipelined, &received));
       const std::error_code failure = outcome ? *outcome : ChainErrc::timed_out;
+      if (failure && k > 0 && received == 0 && !hops[k].tls &&
+          (failure == ChainErrc::closed_during_handshake ||
+           failure == asio::error::connection_reset || failure == asio::error::broken_pipe)) {
+        // Hop k granted its tunnel, which then ended before hop k+1 said a word: what a hop that
+        // grants before it connects (OpenSSH -D) does when its connect fails. Hop k is to blame.
+        if (pipelined && services.pipeline_mode == PipelineMode::automatic && memory != nullptr) {
+          memory->record(hops[k], PipelineVerdict::refuses);
+          pipelining_failed = true;
+        }
+        co_return fail(k, proto::Stage::relay, ChainErrc::ended_before_first_byte,
+                       "before hop " + std::to_string(k + 1) + " answered");
+      }
       if (failure) {
         std::string detail =
             outcome ? codec.detail() : "no answer within " + seconds_text(services.connect_timeout);
@@ -322,6 +368,12 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
       }
     }
     i = end;
+    if (i == count) {
+      timing.total = since_start();
+      ChainResult result{std::move(stream), std::nullopt, std::move(timing)};
+      result.first_bytes_sent = first_bytes_sent;
+      co_return result;
+    }
   }
   timing.total = since_start();
   co_return ChainResult{std::move(stream), std::nullopt, std::move(timing)};
@@ -349,15 +401,24 @@ void log_probe_end(std::exception_ptr e) {
 
 }  // namespace
 
+bool takes_optimistic_data(const proto::HopSpec& last_hop) {
+  // SOCKS servers read exactly the request and relay whatever follows. Not HTTP CONNECT: a proxy
+  // may read the request head with a buffered reader and drop what it read past the head, or
+  // answer an error and parse the bytes as the next request.
+  return last_hop.protocol == proto::Protocol::socks5 ||
+         last_hop.protocol == proto::Protocol::socks4;
+}
+
 awaitable<ChainResult> open_chain(std::vector<proto::HopSpec> hops, proto::HostPort target,
-                                  Services& services) {
+                                  Services& services, transport::FirstBytes* first_bytes) {
   bool pipelining_failed = false;
-  ChainResult result = co_await open_chain_once(hops, target, services, pipelining_failed);
+  ChainResult result =
+      co_await open_chain_once(hops, target, services, pipelining_failed, first_bytes);
   if (result.error && pipelining_failed) {
     // Nothing has reached the user yet: one sequential attempt with the hop now marked.
     log::verbose(result.error->message() + "; retrying without pipelining that hop");
     bool again = false;
-    result = co_await open_chain_once(hops, target, services, again);
+    result = co_await open_chain_once(hops, target, services, again, first_bytes);
   }
   if (!result.error && services.pipeline_mode == PipelineMode::automatic &&
       services.pipeline_memory != nullptr) {
@@ -379,7 +440,7 @@ awaitable<PipelineVerdict> probe_pipelining(std::vector<proto::HopSpec> hops, Se
   const proto::HopSpec hop = hops.back();
   hops.pop_back();
   bool ignored = false;
-  ChainResult path = co_await open_chain_once(hops, hop.server, services, ignored);
+  ChainResult path = co_await open_chain_once(hops, hop.server, services, ignored, nullptr);
   if (path.error) {
     co_return PipelineVerdict::unknown;
   }

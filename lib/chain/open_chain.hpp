@@ -16,6 +16,7 @@
 #include "proto/proxy_url.hpp"
 #include "proto/step.hpp"
 #include "proto/types.hpp"
+#include "transport/first_bytes.hpp"
 #include "transport/stream.hpp"
 
 namespace hc::dns {
@@ -63,11 +64,20 @@ struct ChainResult {
   std::unique_ptr<transport::Stream> stream;  ///< set on success
   std::optional<ChainError> error;            ///< set on failure
   ChainTiming timing;                         ///< filled on success
+  /// How many of the user's first bytes went glued to the last hop's request; the rest of
+  /// FirstBytes::bytes() is still to be written.
+  std::size_t first_bytes_sent = 0;
 };
 
 /// `hops` in path order (first = nearest); an empty chain connects to `target` directly.
+/// `first_bytes`: the user's bytes so far, polled when the batch holding the last hop's request
+/// is written and sent behind that request where the hop takes them (optimistic data).
 awaitable<ChainResult> open_chain(std::vector<proto::HopSpec> hops, proto::HostPort target,
-                                  Services& services);
+                                  Services& services, transport::FirstBytes* first_bytes = nullptr);
+
+/// Whether the user's first bytes may travel right behind `last_hop`'s request when that request
+/// is written pipelined.
+bool takes_optimistic_data(const proto::HopSpec& last_hop);
 
 /// The codec that asks `hop` for `next`. `next.host` must already be an address for hops that
 /// do not take names (socks4, socks5). `pipelined`: the whole request sequence in one write.

@@ -178,22 +178,36 @@ std::optional<std::size_t> blamed_hop(const ChainError& error, std::size_t used_
   return k;
 }
 
+namespace {
+
+std::size_t attempt_bound(const Planner& planner) {
+  return planner.options().strategy == Strategy::strict
+             ? 1
+             : std::max<std::size_t>(planner.options().max_attempts, 1);
+}
+
+}  // namespace
+
 awaitable<ChainResult> open_chain_with_strategy(const std::vector<proto::HopSpec>& hops,
-                                                proto::HostPort target, Services& services) {
+                                                proto::HostPort target, Services& services,
+                                                transport::FirstBytes* first_bytes,
+                                                ConnectionAttempts* attempts) {
   Planner* planner = services.planner;
   if (planner == nullptr) {
-    co_return co_await open_chain(hops, std::move(target), services);
+    co_return co_await open_chain(hops, std::move(target), services, first_bytes);
   }
-  std::vector<bool> tried(planner->hops().size(), false);
+  ConnectionAttempts fresh;
+  ConnectionAttempts& state = attempts != nullptr ? *attempts : fresh;
+  state.tried.resize(planner->hops().size(), false);
   ChainResult last;
-  const std::size_t attempts = planner->options().strategy == Strategy::strict
-                                   ? 1
-                                   : std::max<std::size_t>(planner->options().max_attempts, 1);
-  for (std::size_t attempt = 0; attempt < attempts; ++attempt) {
-    const std::vector<std::size_t> used = planner->select(Planner::Clock::now(), tried);
-    if (used.empty() && attempt > 0) {
+  const std::size_t bound = attempt_bound(*planner);
+  while (state.made < bound) {
+    const std::vector<std::size_t> used = planner->select(Planner::Clock::now(), state.tried);
+    if (used.empty() && state.made > 0) {
       break;
     }
+    ++state.made;
+    state.used = used;
     std::vector<proto::HopSpec> chain;
     chain.reserve(used.size());
     for (const std::size_t i : used) {
@@ -208,7 +222,8 @@ awaitable<ChainResult> open_chain_with_strategy(const std::vector<proto::HopSpec
     if (!whole_list) {
       subset.tls = nullptr;
     }
-    last = co_await open_chain(std::move(chain), target, whole_list ? services : subset);
+    last =
+        co_await open_chain(std::move(chain), target, whole_list ? services : subset, first_bytes);
     if (!last.error) {
       planner->report_success(used);
       co_return last;
@@ -218,13 +233,34 @@ awaitable<ChainResult> open_chain_with_strategy(const std::vector<proto::HopSpec
       co_return last;  // the target's fault: other hops would not help
     }
     planner->report_failure(used[*blamed], Planner::Clock::now());
-    tried[used[*blamed]] = true;
-    if (attempt + 1 < attempts) {
+    state.tried[used[*blamed]] = true;
+    if (state.made < bound) {
       log::verbose(last.error->message() + "; retrying without " +
                    planner->hops()[used[*blamed]].redacted());
     }
   }
+  if (!last.error) {
+    // Every hop already failed this connection (a retry after an earlier chain ended early).
+    ChainError e;
+    e.hops = hops.size();
+    e.where = target.to_string();
+    e.stage = proto::Stage::connect;
+    e.ec = ChainErrc::no_hop_left;
+    last.error = std::move(e);
+  }
   co_return last;
+}
+
+bool blame_last_hop(Planner& planner, ConnectionAttempts& attempts) {
+  if (attempts.used.empty()) {
+    return false;
+  }
+  const std::size_t last = attempts.used.back();
+  planner.report_failure(last, Planner::Clock::now());
+  if (last < attempts.tried.size()) {
+    attempts.tried[last] = true;
+  }
+  return attempts.made < attempt_bound(planner);
 }
 
 }  // namespace hc::chain

@@ -84,9 +84,25 @@ class Planner {
 /// a failure reaching the final target blames nobody (other hops would not help).
 std::optional<std::size_t> blamed_hop(const ChainError& error, std::size_t used_count);
 
+/// One connection's way through a strategy, kept across open_chain_with_strategy calls so that a
+/// chain which failed after it opened (it ended before its first byte) is retried without the
+/// hop to blame, within the same bound on attempts.
+struct ConnectionAttempts {
+  std::vector<bool> tried;  ///< hops (indices into Planner::hops()) that failed this connection
+  std::size_t made = 0;     ///< chains tried so far
+  std::vector<std::size_t> used;  ///< the hops of the chain opened last, in path order
+};
+
 /// open_chain through services.planner when set (else straight through `hops`), retrying with
-/// other hops after a hop failure. The error returned is the last attempt's.
+/// other hops after a hop failure. The error returned is the last attempt's. `attempts`: carried
+/// over from earlier calls for the same connection (null: a fresh connection).
 awaitable<ChainResult> open_chain_with_strategy(const std::vector<proto::HopSpec>& hops,
-                                                proto::HostPort target, Services& services);
+                                                proto::HostPort target, Services& services,
+                                                transport::FirstBytes* first_bytes = nullptr,
+                                                ConnectionAttempts* attempts = nullptr);
+
+/// After the chain opened last ended before its first byte: counts a failure of its last hop.
+/// True when the strategy may try another chain for this connection.
+bool blame_last_hop(Planner& planner, ConnectionAttempts& attempts);
 
 }  // namespace hc::chain

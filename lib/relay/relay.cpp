@@ -37,9 +37,9 @@ awaitable<DirectionStats> finish(DirectionStats stats, transport::Stream& from,
   co_return stats;
 }
 
-awaitable<DirectionStats> pump(transport::Stream& from, transport::Stream& to,
-                               RelayOptions options) {
-  DirectionStats stats;
+/// Carries one direction to its end. `stats`: what an earlier phase already carried.
+awaitable<DirectionStats> pump(transport::Stream& from, transport::Stream& to, RelayOptions options,
+                               DirectionStats stats = {}) {
   std::unique_ptr<std::uint8_t[]> buffer;
   std::size_t buffer_size = 0;
   // Bytes a handshake read ahead (an SSH banner behind an HTTP 200) go first, by copy.
@@ -94,13 +94,147 @@ awaitable<DirectionStats> pump(transport::Stream& from, transport::Stream& to,
   }
 }
 
+/// What the two directions share while the remote side's first byte is awaited.
+struct Watch {
+  transport::FirstBytes& first_bytes;
+  /// Expires only when decide() sets it to the past, so a wait started after the decision (the
+  /// awaitable operators start their branches later) ends at once too.
+  asio::steady_timer decided_signal;
+  bool decided = false;
+  bool ended_early = false;
+  bool local_failed = false;
+
+  void decide(bool early) {
+    decided = true;
+    ended_early = early;
+    decided_signal.expires_at(asio::steady_timer::time_point::min());
+  }
+};
+
+/// The local side's EOF was read before the relay: only the FIN is left to pass on.
+awaitable<DirectionStats> pump_ended(transport::Stream& from, transport::Stream& to) {
+  co_return co_await finish(DirectionStats{}, from, to);
+}
+
+/// Up, until the remote side's first byte: waits for the local side to be readable (a wait
+/// that can be abandoned without losing a byte), then copies and records what it reads.
+awaitable<DirectionStats> pump_up_watched(transport::Stream& local, transport::Stream& remote,
+                                          RelayOptions options, Watch& watch) {
+  using namespace asio::experimental::awaitable_operators;
+  DirectionStats stats;
+  {
+    std::unique_ptr<std::uint8_t[]> buffer;
+    transport::RawIo& raw = *local.raw_io();
+    while (!watch.decided && watch.first_bytes.complete()) {
+      // An error here (a regular file cannot be waited on: it is always ready) is left for the
+      // read to report.
+      co_await (raw.wait_readable() || watch.decided_signal.async_wait(nothrow));
+      if (watch.decided) {
+        break;
+      }
+      if (!buffer) {
+        buffer = std::make_unique_for_overwrite<std::uint8_t[]>(kBufferSize);
+      }
+      auto [read_ec, n] = co_await local.read_some({buffer.get(), kBufferSize});
+      if (n > 0) {
+        watch.first_bytes.record({buffer.get(), n});
+        auto [write_ec, written] = co_await remote.write_all({buffer.get(), n});
+        stats.bytes += written;
+        if (write_ec) {
+          // The remote side is gone; the down direction tells whether that was before its
+          // first byte.
+          while (!watch.decided) {
+            co_await watch.decided_signal.async_wait(nothrow);
+          }
+          if (watch.ended_early) {
+            co_return stats;
+          }
+          stats.error = write_ec;
+          co_return co_await finish(stats, local, remote);
+        }
+      }
+      if (read_ec == asio::error::eof) {
+        watch.first_bytes.mark_local_ended();
+        co_return co_await finish(stats, local, remote);
+      }
+      if (read_ec) {
+        watch.local_failed = true;
+        stats.error = read_ec;
+        co_return co_await finish(stats, local, remote);
+      }
+    }
+  }
+  if (watch.ended_early) {
+    co_return stats;  // left for the caller, local side untouched
+  }
+  co_return co_await pump(local, remote, options, stats);
+}
+
+/// Down: the first read decides between "the tunnel works" and "it ended before its first byte".
+awaitable<DirectionStats> pump_down_watched(transport::Stream& remote, transport::Stream& local,
+                                            RelayOptions options, Watch& watch) {
+  DirectionStats stats;
+  // An idle tunnel waits here without a buffer where it can; the first chunk is read small, the
+  // rest goes by pump (spliced where it can be).
+  if (transport::RawIo* raw = remote.raw_io()) {
+    co_await raw->wait_readable();
+  }
+  constexpr std::size_t kFirstChunk = 2048;
+  auto first = std::make_unique_for_overwrite<std::uint8_t[]>(kFirstChunk);
+  auto [read_ec, n] = co_await remote.read_some({first.get(), kFirstChunk});
+  if (n == 0) {
+    const bool early =
+        watch.first_bytes.complete() && !watch.first_bytes.local_ended() && !watch.local_failed;
+    watch.decide(early);
+    stats.error = read_ec;
+    if (early) {
+      co_return stats;
+    }
+    if (read_ec == asio::error::eof) {
+      stats.error = {};
+    }
+    co_return co_await finish(stats, remote, local);
+  }
+  watch.decide(false);
+  auto [write_ec, written] = co_await local.write_all({first.get(), n});
+  stats.bytes += written;
+  if (write_ec || (read_ec && read_ec != asio::error::eof)) {
+    stats.error = write_ec ? write_ec : read_ec;
+    co_return co_await finish(stats, remote, local);
+  }
+  if (read_ec) {
+    co_return co_await finish(stats, remote, local);
+  }
+  first.reset();
+  co_return co_await pump(remote, local, options, stats);
+}
+
 }  // namespace
 
 awaitable<RelayStats> relay(transport::Stream& local, transport::Stream& remote,
                             RelayOptions options) {
   using namespace asio::experimental::awaitable_operators;
+  if (options.local_ended) {
+    auto [up, down] = co_await (pump_ended(local, remote) && pump(remote, local, options));
+    co_return RelayStats{up, down};
+  }
   auto [up, down] = co_await (pump(local, remote, options) && pump(remote, local, options));
   co_return RelayStats{up, down};
+}
+
+awaitable<RelayStats> relay_watching_first_byte(transport::Stream& local, transport::Stream& remote,
+                                                transport::FirstBytes& first_bytes,
+                                                RelayOptions options) {
+  using namespace asio::experimental::awaitable_operators;
+  // Bytes already read ahead from the remote side are its first byte: nothing to watch.
+  if (options.local_ended || local.raw_io() == nullptr || remote.buffered() > 0) {
+    co_return co_await relay(local, remote, options);
+  }
+  Watch watch{first_bytes, asio::steady_timer(co_await asio::this_coro::executor,
+                                              asio::steady_timer::time_point::max())};
+  auto [up, down] = co_await (pump_up_watched(local, remote, options, watch) &&
+                              pump_down_watched(remote, local, options, watch));
+  co_return RelayStats{up, down, watch.ended_early};
 }
 
 RelayOptions relay_options_from_environment() {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <system_error>
 
+#include "transport/first_bytes.hpp"
 #include "transport/stream.hpp"
 
 namespace hc::relay {
@@ -23,10 +24,15 @@ struct DirectionStats {
 struct RelayStats {
   DirectionStats up;    ///< local -> remote
   DirectionStats down;  ///< remote -> local
+  /// relay_watching_first_byte only: the remote side ended (EOF or error, in down.error) before
+  /// its first byte while the local side was still open; the local side was left untouched.
+  bool ended_before_first_byte = false;
 };
 
 struct RelayOptions {
   bool allow_splice = true;
+  /// The local side's EOF was already read (FirstBytes::poll): the up direction ends at once.
+  bool local_ended = false;
 };
 
 /// The default options, with `HOPCHAIN_RELAY=copy` in the environment turning splice off (for
@@ -35,5 +41,16 @@ RelayOptions relay_options_from_environment();
 
 awaitable<RelayStats> relay(transport::Stream& local, transport::Stream& remote,
                             RelayOptions options = relay_options_from_environment());
+
+/// relay() for a tunnel that may still turn out dead: until the remote side's first byte, bytes
+/// going up are copied (not spliced) and recorded in `first_bytes`. When the remote side ends
+/// before its first byte while the local side is still open, the relay stops there with
+/// ended_before_first_byte set, neither shutting down nor closing `local`, so the caller can
+/// send first_bytes again on another chain. Once the first byte came, or more went up than
+/// first_bytes keeps, it is relay() again, splice included. `local` needs raw_io() for the
+/// watch (the modes' sockets and stdio have it); without it this is relay().
+awaitable<RelayStats> relay_watching_first_byte(
+    transport::Stream& local, transport::Stream& remote, transport::FirstBytes& first_bytes,
+    RelayOptions options = relay_options_from_environment());
 
 }  // namespace hc::relay

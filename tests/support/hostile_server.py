@@ -30,6 +30,9 @@ Cases (read the client's request first, as a real server would, then):
   socks5_trunc_dreply_K     first K bytes of an 18-byte domain reply, then EOF
   socks5_dribble            every reply byte in its own write, 0.1 s apart, then echo
   socks5_glued              success reply and GLUE in one write, then echo
+  socks5_ok_eof             success reply, then EOF at once (OpenSSH -D when its connect fails)
+  socks5_early              before its success reply, wait up to 1 s for bytes behind the
+                            request and log "early data N bytes"; then reply and echo them all
   socks5_drip               method reply, then a 262-byte reply at one byte per second
   socks4_ok                 reply 0x5A, then echo
   socks4_vn_XX              reply VN XX (CD 0x5A)
@@ -360,6 +363,22 @@ def play(p, case):
     elif case in ("socks5_ok", "socks5_glued"):
         s5_to_request(p)
         p.send(s5_reply() + (GLUE if case == "socks5_glued" else b""))
+        p.echo()
+    elif case == "socks5_ok_eof":
+        s5_to_request(p)
+        p.send(s5_reply())
+        p.sock.shutdown(socket.SHUT_WR)
+        _drain_quietly(p)
+    elif case == "socks5_early":
+        s5_to_request(p)
+        p.sock.settimeout(1.0)
+        try:
+            early = p.recv_some()
+        except socket.timeout:
+            early = b""
+        p.sock.settimeout(IO_TIMEOUT)
+        log(f"  early data {len(early)} bytes")
+        p.send(s5_reply() + early)
         p.echo()
     elif case == "socks5_forward":
         host, port = s5_to_request(p)

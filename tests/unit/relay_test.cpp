@@ -161,3 +161,154 @@ BOOST_DATA_TEST_CASE(target_reset_ends_both_directions, boost::unit_test::data::
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// --- relay_watching_first_byte -------------------------------------------------------------------
+
+namespace {
+
+struct Watched {
+  hc::relay::RelayStats stats;
+  Bytes target_got;
+  Bytes client_got;
+  bool client_saw_end = false;
+};
+
+awaitable<void> run_watching(hc::transport::Stream& local, hc::transport::Stream& remote,
+                             hc::transport::FirstBytes& first, hc::relay::RelayOptions options,
+                             hc::relay::RelayStats& stats) {
+  stats = co_await hc::relay::relay_watching_first_byte(local, remote, first, options);
+}
+
+/// The target reads what the client sent before, then ends without a byte (FIN, or a reset).
+awaitable<void> target_ends_silently(tcp::socket& target, std::size_t expect, bool reset,
+                                     Bytes& got) {
+  std::uint8_t buffer[4096];
+  while (got.size() < expect) {
+    auto [ec, n] = co_await target.async_read_some(asio::buffer(buffer), nothrow);
+    got.insert(got.end(), buffer, buffer + n);
+    if (ec) {
+      break;
+    }
+  }
+  if (reset) {
+    target.set_option(asio::socket_base::linger(true, 0));
+    target.close();
+  } else {
+    target.shutdown(tcp::socket::shutdown_send);
+  }
+}
+
+awaitable<void> send_up(tcp::socket& client, Bytes data) {
+  co_await asio::async_write(client, asio::buffer(data), nothrow);
+}
+
+awaitable<void> silent_end_scenario(hc::transport::Stream& local, hc::transport::Stream& remote,
+                                    hc::transport::FirstBytes& first, tcp::socket& client,
+                                    tcp::socket& target, Bytes up, bool reset, Watched& out) {
+  using namespace asio::experimental::awaitable_operators;
+  const std::size_t size = up.size();
+  co_await (run_watching(local, remote, first, {true}, out.stats) &&
+            send_up(client, std::move(up)) &&
+            target_ends_silently(target, size, reset, out.target_got));
+}
+
+awaitable<void> talk_scenario(hc::transport::Stream& local, hc::transport::Stream& remote,
+                              hc::transport::FirstBytes& first, tcp::socket& client,
+                              tcp::socket& target, Bytes up, Bytes down, bool splice,
+                              Watched& out) {
+  using namespace asio::experimental::awaitable_operators;
+  co_await (run_watching(local, remote, first, {splice}, out.stats) &&
+            talk(client, std::move(up), out.client_got) &&
+            talk(target, std::move(down), out.target_got));
+}
+
+awaitable<void> target_reads_to_eof_then_ends(tcp::socket& target, Bytes& got) {
+  co_await read_to_eof(target, got);
+  target.shutdown(tcp::socket::shutdown_send);
+}
+
+awaitable<void> answer_after_eof_scenario(hc::transport::Stream& local,
+                                          hc::transport::Stream& remote,
+                                          hc::transport::FirstBytes& first, tcp::socket& client,
+                                          tcp::socket& target, Bytes up, Watched& out) {
+  using namespace asio::experimental::awaitable_operators;
+  co_await (run_watching(local, remote, first, {true}, out.stats) &&
+            talk(client, std::move(up), out.client_got) &&
+            target_reads_to_eof_then_ends(target, out.target_got));
+}
+
+awaitable<void> write_hi(hc::transport::Stream& local, bool& wrote) {
+  const Bytes hello = {'h', 'i'};
+  auto [ec, n] = co_await local.write_all(hello);
+  wrote = !ec && n == 2;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(relay_watch)
+
+BOOST_DATA_TEST_CASE(remote_end_before_first_byte_leaves_local_open,
+                     boost::unit_test::data::make({false, true}), reset) {
+  asio::io_context io;
+  auto client_side = connected_pair(io);
+  auto target_side = connected_pair(io);
+  hc::transport::TcpStream local(std::move(client_side.far));
+  hc::transport::TcpStream remote(std::move(target_side.near));
+  hc::transport::FirstBytes first;
+  const Bytes up = pattern(3000, 5);
+  Watched out;
+  run(io,
+      silent_end_scenario(local, remote, first, client_side.near, target_side.far, up, reset, out));
+  BOOST_TEST(out.stats.ended_before_first_byte);
+  BOOST_TEST((out.target_got == up));
+  BOOST_TEST((Bytes(first.bytes().begin(), first.bytes().end()) == up));
+  // The local side is untouched: the client sees neither EOF nor a reset, and it still works.
+  client_side.near.non_blocking(true);
+  std::uint8_t probe[8];
+  std::error_code ec;
+  client_side.near.read_some(asio::buffer(probe), ec);
+  BOOST_TEST((ec == asio::error::would_block));
+  bool wrote = false;
+  io.restart();
+  run(io, write_hi(local, wrote));
+  BOOST_TEST(wrote);
+}
+
+BOOST_DATA_TEST_CASE(first_byte_turns_it_into_a_plain_relay, boost::unit_test::data::make(kSplice),
+                     splice) {
+  asio::io_context io;
+  auto client_side = connected_pair(io);
+  auto target_side = connected_pair(io);
+  hc::transport::TcpStream local(std::move(client_side.far));
+  hc::transport::TcpStream remote(std::move(target_side.near));
+  hc::transport::FirstBytes first;
+  const Bytes up = pattern(1 << 20, 6);
+  const Bytes down = pattern(1 << 20, 7);
+  Watched out;
+  run(io, talk_scenario(local, remote, first, client_side.near, target_side.far, up, down, splice,
+                        out));
+  BOOST_TEST(!out.stats.ended_before_first_byte);
+  BOOST_TEST((out.target_got == up));
+  BOOST_TEST((out.client_got == down));
+  BOOST_TEST(out.stats.up.bytes == up.size());
+  BOOST_TEST(out.stats.down.bytes == down.size());
+}
+
+BOOST_AUTO_TEST_CASE(silent_end_after_the_clients_own_end_is_an_answer) {
+  asio::io_context io;
+  auto client_side = connected_pair(io);
+  auto target_side = connected_pair(io);
+  hc::transport::TcpStream local(std::move(client_side.far));
+  hc::transport::TcpStream remote(std::move(target_side.near));
+  hc::transport::FirstBytes first;
+  const Bytes up = pattern(100, 8);
+  Watched out;
+  // The client sends and half-closes; the target reads to EOF and ends without a word.
+  run(io,
+      answer_after_eof_scenario(local, remote, first, client_side.near, target_side.far, up, out));
+  BOOST_TEST(!out.stats.ended_before_first_byte);
+  BOOST_TEST((out.target_got == up));
+  BOOST_TEST(out.client_got.empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -163,3 +163,41 @@ BOOST_AUTO_TEST_CASE(blame) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(connection_attempts)
+
+BOOST_AUTO_TEST_CASE(blame_last_hop_marks_it_tried_within_the_bound) {
+  Planner p(hops(3), opts(Strategy::dynamic));
+  hc::chain::ConnectionAttempts a;
+  a.tried.assign(3, false);
+  a.made = 1;
+  a.used = {0, 1, 2};
+  BOOST_TEST(hc::chain::blame_last_hop(p, a));
+  BOOST_TEST(a.tried[2]);
+  BOOST_TEST(!p.alive(2, Planner::Clock::now()));
+  BOOST_TEST((p.select(Planner::Clock::now(), a.tried) == Idx{0, 1}));
+  a.made = 3;  // the default bound on chains per connection
+  BOOST_TEST(!hc::chain::blame_last_hop(p, a));
+}
+
+BOOST_AUTO_TEST_CASE(strict_never_retries) {
+  Planner p(hops(2), opts(Strategy::strict));
+  hc::chain::ConnectionAttempts a;
+  a.tried.assign(2, false);
+  a.made = 1;
+  a.used = {0, 1};
+  BOOST_TEST(!hc::chain::blame_last_hop(p, a));
+}
+
+BOOST_AUTO_TEST_CASE(optimistic_data_only_behind_socks_requests) {
+  auto hop = [](const std::string& url) {
+    hc::proto::HopSpec h;
+    BOOST_REQUIRE(!hc::proto::parse_proxy_url(url, h));
+    return h;
+  };
+  BOOST_TEST(hc::chain::takes_optimistic_data(hop("socks5://a:1080")));
+  BOOST_TEST(hc::chain::takes_optimistic_data(hop("socks4a://a:1080")));
+  BOOST_TEST(!hc::chain::takes_optimistic_data(hop("http://a:3128")));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,117 @@
+#include "app/tunnel_session.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "chain/strategy.hpp"
+#include "log/log.hpp"
+#include "transport/first_bytes.hpp"
+
+namespace hc::app {
+namespace {
+
+/// A reset rather than a FIN: the tunnel failed, and a clean end would pass for an answer.
+void abort_local(transport::Stream& local) {
+  if (tcp::socket* bottom = local.bottom(); bottom != nullptr && bottom->is_open()) {
+    std::error_code ignored;
+    bottom->set_option(asio::socket_base::linger(true, 0), ignored);
+  }
+  local.close();
+}
+
+/// The last hop of the chain opened last, which a chain that ended before its first byte blames.
+const proto::HopSpec& last_hop(const std::vector<proto::HopSpec>& hops,
+                               const chain::Services& services,
+                               const chain::ConnectionAttempts& attempts) {
+  if (services.planner != nullptr && !attempts.used.empty()) {
+    return services.planner->hops()[attempts.used.back()];
+  }
+  return hops.back();
+}
+
+}  // namespace
+
+awaitable<TunnelOutcome> run_tunnel(transport::Stream& local,
+                                    const std::vector<proto::HopSpec>& hops,
+                                    const proto::HostPort& target, chain::Services& services,
+                                    TunnelOptions options) {
+  transport::RawIo* raw = local.raw_io();
+  transport::FirstBytes first_bytes(options.optimistic_data && raw != nullptr ? raw->read_fd()
+                                                                              : -1);
+  chain::ConnectionAttempts attempts;
+  TunnelOutcome out;
+  for (;;) {
+    out.chain =
+        co_await chain::open_chain_with_strategy(hops, target, services, &first_bytes, &attempts);
+    if (options.on_chain) {
+      options.on_chain(out.chain);
+    }
+    if (out.chain.error) {
+      if (out.opened) {
+        abort_local(local);
+      }
+      co_return out;
+    }
+    transport::Stream& remote = *out.chain.stream;
+    if (!out.opened) {
+      out.opened = true;
+      if (options.on_open && !co_await options.on_open(remote)) {
+        remote.close();
+        co_return out;
+      }
+    }
+
+    // The first bytes the last request did not carry go first (all of them after a sequential
+    // handshake). A failed write shows up again as the relay's first read.
+    const std::size_t first_count = first_bytes.bytes().size();
+    const std::size_t glued = std::min(out.chain.first_bytes_sent, first_count);
+    if (glued < first_count) {
+      co_await remote.write_all(first_bytes.bytes().subspan(glued));
+    }
+    relay::RelayOptions relay_options = relay::relay_options_from_environment();
+    relay_options.local_ended = first_bytes.local_ended();
+    // Through hops, a tunnel that ends before its first byte is a hop's failure (OpenSSH -D
+    // grants first and connects afterwards); a direct connection's target may end as it likes.
+    if (hops.empty()) {
+      out.stats = co_await relay::relay(local, remote, relay_options);
+    } else {
+      out.stats =
+          co_await relay::relay_watching_first_byte(local, remote, first_bytes, relay_options);
+    }
+    out.relayed = true;
+    out.stats.up.bytes += first_count;
+    remote.close();
+    if (!out.stats.ended_before_first_byte) {
+      co_return out;
+    }
+
+    // Nothing reached the user: blame the last hop and, if the strategy allows, try other hops.
+    const proto::HopSpec& blamed = last_hop(hops, services, attempts);
+    const std::size_t length =
+        services.planner != nullptr && !attempts.used.empty() ? attempts.used.size() : hops.size();
+    chain::ChainError error;
+    error.hop = length;
+    error.hops = length;
+    error.where = blamed.redacted();
+    error.stage = proto::Stage::relay;
+    error.ec = chain::ChainErrc::ended_before_first_byte;
+    const std::error_code& reason = out.stats.down.error;
+    error.detail = !reason || reason == asio::error::eof ? "EOF" : reason.message();
+    if (options.on_chain) {
+      chain::ChainResult ended;
+      ended.error = error;
+      options.on_chain(ended);
+    }
+    const bool again =
+        services.planner != nullptr && chain::blame_last_hop(*services.planner, attempts);
+    if (!again) {
+      out.chain.error = std::move(error);
+      abort_local(local);
+      co_return out;
+    }
+    log::verbose(error.message() + "; retrying without " + blamed.redacted() + ", resending " +
+                 std::to_string(first_bytes.bytes().size()) + " bytes");
+  }
+}
+
+}  // namespace hc::app

@@ -1,0 +1,46 @@
+/// The bytes the user sent up before the tunnel answered. They go with the last hop's request
+/// where that hop takes them (optimistic data), else first thing once the chain is open; and
+/// when a chain ends before its first byte and a strategy retries with other hops, they are
+/// sent again on the new chain, so the target sees them exactly once per chain.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace hc::transport {
+
+class FirstBytes {
+ public:
+  /// Enough for any request a client sends before its first answer.
+  static constexpr std::size_t kDefaultLimit = 64 * 1024;
+
+  /// `fd`: the local side's read descriptor, for poll(); -1 when nothing may be read early.
+  explicit FirstBytes(int fd = -1, std::size_t limit = kDefaultLimit) : fd_(fd), limit_(limit) {}
+
+  /// Reads what the local side has already delivered, without waiting, up to the limit. Uses
+  /// poll() and read() on the descriptor as it is, so a shared stdin keeps its flags; a regular
+  /// file counts as ready. EOF is recorded (local_ended), never read twice (a tty's EOF is once).
+  void poll();
+
+  /// Records bytes the relay carried up. Past the limit they are no longer kept and complete()
+  /// turns false: a retry could not replay them.
+  void record(std::span<const std::uint8_t> bytes);
+  void mark_local_ended() { local_ended_ = true; }
+
+  std::span<const std::uint8_t> bytes() const { return held_; }
+  /// Whether bytes() is everything the user sent so far.
+  bool complete() const { return !overflowed_; }
+  /// The local side's EOF was read (by poll() or the relay).
+  bool local_ended() const { return local_ended_; }
+
+ private:
+  int fd_;
+  std::size_t limit_;
+  std::vector<std::uint8_t> held_;
+  bool overflowed_ = false;
+  bool local_ended_ = false;
+};
+
+}  // namespace hc::transport

@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# The user's first bytes. Optimistic data: with the last SOCKS request pipelined, what the user
+# already wrote travels with it (a scripted hop sees it before it replies; with
+# --pipeline=never it does not), in stdio and forward mode, and the echo comes back once; a
+# target that speaks first still works; ssh through danted still logs in. A hop that grants and
+# then ends the tunnel before any byte (what OpenSSH -D was said to do when its connect fails):
+# a dynamic strategy retries without it, resending the user's bytes, which arrive exactly once
+# (stdio, forward and socks mode, as first and as last hop); under strict it is a named error,
+# exit 1, without waiting for stdin to end.
+set -euo pipefail
+# shellcheck source=SCRIPTDIR/../support/lab.sh
+source "${HC_SUPPORT:?HC_SUPPORT must point to tests/support}/lab.sh"
+# shellcheck source=SCRIPTDIR/../support/lab_hostile.sh
+source "$HC_SUPPORT/lab_hostile.sh"
+lab_init
+require_hopchain
+lab_require python3 ssh
+
+HC=$HOPCHAIN   # start_hostile wraps $HOPCHAIN with --pipeline=never; these tests choose their own
+export XDG_CACHE_HOME=$LAB/cache
+
+E=$(free_port); start_echo "$E" 127.0.0.1
+DA=$(free_port); start_danted dante-a "$DA"
+BP=$(free_port); start_banner_server "$BP" "SSH-2.0-lab-banner"
+EARLY=$(free_port); start_hostile "$EARLY" socks5_early
+GONE=$(free_port); start_hostile "$GONE" socks5_ok_eof
+
+# stdin_then_run SECS CMD... : the line "$LINE" is waiting on stdin before CMD starts, and stdin
+# stays open for SECS more seconds (a user who typed and waits for the answer).
+stdin_then_run() {
+  local secs=$1
+  shift
+  { printf '%s\n' "$LINE"; sleep "$secs"; } | { sleep 0.2; exec "$@"; }
+}
+
+# early_bytes : how many bytes the scripted hop saw behind the request before its reply, last time
+early_bytes() {
+  grep -o 'early data [0-9]* bytes' "$LAB/hostile-$EARLY.log" | tail -1 | awk '{print $3}'
+}
+
+# --- optimistic data, stdio ----------------------------------------------------------------------
+LINE=early-bird
+out=$(stdin_then_run 1.5 timeout 20 "$HC" -vv --pipeline=always -x "socks5://127.0.0.1:$EARLY" \
+  stdio 127.0.0.1 9 2>"$LAB/always.err") || { cat "$LAB/always.err"; fail "stdio always: exit $?"; }
+[[ $out == "$LINE" ]] || fail "stdio always: echo '$out'"
+[[ $(early_bytes) == $((${#LINE} + 1)) ]] || fail "stdio always: hop saw $(early_bytes) early bytes"
+grep -q "of them the user's" "$LAB/always.err" || fail "stdio always: no optimistic data logged"
+note "stdio --pipeline=always: the line went with the request ($(early_bytes) bytes), echoed once"
+
+out=$(stdin_then_run 2.5 timeout 20 "$HC" --pipeline=never -x "socks5://127.0.0.1:$EARLY" \
+  stdio 127.0.0.1 9) || fail "stdio never: exit $?"
+[[ $out == "$LINE" ]] || fail "stdio never: echo '$out'"
+[[ $(early_bytes) == 0 ]] || fail "stdio never: hop saw $(early_bytes) bytes before its reply"
+note "stdio --pipeline=never: nothing before the reply, echoed once"
+
+# Bytes that come after the pipelined batch went out still go before the last reply: hop 1
+# answers 0.6 s late (a delay proxy), the user writes at 0.25 s, the scripted last hop waits
+# 1 s for bytes behind its request.
+SLOW=$(free_port)
+lab_bg slow python3 "$HC_SUPPORT/../bench/delay_proxy.py" --listen "127.0.0.1:$SLOW" \
+  --target "127.0.0.1:$DA" --delay-ms 300
+wait_port "$SLOW"
+out=$({ sleep 0.25; printf '%s\n' "$LINE"; sleep 2.5; } | timeout 20 "$HC" -vv --pipeline=always \
+  -x "socks5://127.0.0.1:$SLOW" -x "socks5://127.0.0.1:$EARLY" stdio 127.0.0.1 9 2>"$LAB/late.err") ||
+  { cat "$LAB/late.err"; fail "late bytes: exit $?"; }
+[[ $out == "$LINE" ]] || fail "late bytes: echo '$out'"
+[[ $(early_bytes) == $((${#LINE} + 1)) ]] || { cat "$LAB/late.err"; fail "late bytes: hop saw $(early_bytes) early bytes"; }
+note "bytes written after the batch went out still went before the last reply"
+
+# socks4 takes optimistic data too (the scripted hop speaks SOCKS5 only: checked through danted).
+out=$(stdin_then_run 1 timeout 20 "$HC" --pipeline=always -x "socks4://127.0.0.1:$DA" \
+  stdio 127.0.0.1 "$E") || fail "socks4 always: exit $?"
+[[ $out == "$LINE" ]] || fail "socks4 always: echo '$out'"
+
+# --- optimistic data, forward ----------------------------------------------------------------------
+FWD=$(free_port)
+lab_bg fwd "$HC" -v --pipeline=always -x "socks5://127.0.0.1:$EARLY" forward "$FWD:127.0.0.1:9"
+wait_port "$FWD"
+send_and_read='import socket,sys
+s=socket.create_connection(("127.0.0.1",int(sys.argv[1])),timeout=10)
+want=sys.argv[2].encode()+b"\n"
+s.sendall(want); got=b""
+while len(got)<len(want):
+    d=s.recv(100)
+    if not d: break
+    got+=d
+sys.exit(0 if got==want else 1)'
+python3 -c "$send_and_read" "$FWD" "$LINE" || fail "forward always: echo failed"
+# The client writes right after its connect; whether that beats hopchain's connect to the hop on
+# loopback is a race, so only the echo is checked here.
+note "forward --pipeline=always: echoed once (hop saw $(early_bytes) bytes before its reply)"
+
+# --- a target that speaks first ------------------------------------------------------------------
+LINE=hello-after-banner
+out=$(stdin_then_run 1 timeout 20 "$HC" --pipeline=always -x "socks5://127.0.0.1:$DA" \
+  stdio 127.0.0.1 "$BP") || fail "banner: exit $?"
+[[ $out == *SSH-2.0-lab-banner* ]] || fail "banner: no banner in '$out'"
+[[ $(grep -c "$LINE" <<<"$out") == 1 ]] || fail "banner: the line came back $(grep -c "$LINE" <<<"$out") times"
+note "server speaks first: banner and one echo"
+
+# --- real ssh through danted, its banner as optimistic data --------------------------------------
+SSHD=$(free_port); start_sshd "$SSHD"
+timeout -k 5 60 ssh -F "$LAB_SSH_CONFIG" \
+  -o "ProxyCommand=$HC --pipeline=always -x socks5://127.0.0.1:$DA stdio %h %p" \
+  -p "$SSHD" "$LAB_SSH_USER@127.0.0.1" echo hello-through-chain </dev/null >"$LAB/ssh.out" \
+  2>"$LAB/ssh.err" || { cat "$LAB/ssh.err"; fail "ssh: exit $?"; }
+[[ $(cat "$LAB/ssh.out") == hello-through-chain ]] || fail "ssh: output '$(cat "$LAB/ssh.out")'"
+note "ssh ProxyCommand through danted with --pipeline=always: ok"
+
+# --- a hop that grants, then ends the tunnel before any byte -------------------------------------
+GONE_URL=socks5://127.0.0.1:$GONE
+LINE=exactly-once
+for pipeline in always never; do
+  for order in last first; do
+    if [[ $order == last ]]; then hops=(-x "socks5://127.0.0.1:$DA" -x "$GONE_URL"); else hops=(-x "$GONE_URL" -x "socks5://127.0.0.1:$DA"); fi
+    out=$(stdin_then_run 1 timeout 20 "$HC" -v --pipeline=$pipeline --strategy dynamic "${hops[@]}" \
+      stdio 127.0.0.1 "$E" 2>"$LAB/gone.err") || { cat "$LAB/gone.err"; fail "dynamic, $order, $pipeline: exit $?"; }
+    [[ $out == "$LINE" ]] || { cat "$LAB/gone.err"; fail "dynamic, $order, $pipeline: echo '$out'"; }
+    grep -q "ended before anything came through it.*retrying without $GONE_URL" "$LAB/gone.err" ||
+      { cat "$LAB/gone.err"; fail "dynamic, $order, $pipeline: the failed hop is not named"; }
+    note "dynamic, granting hop $order, --pipeline=$pipeline: retried without it, echoed once"
+  done
+done
+
+# strict: a named error and exit 1 while stdin is still open (no hang)
+for order in last first; do
+  if [[ $order == last ]]; then hops=(-x "socks5://127.0.0.1:$DA" -x "$GONE_URL"); want="hop 2/2 $GONE_URL"; else hops=(-x "$GONE_URL" -x "socks5://127.0.0.1:$DA"); want="hop 1/2 $GONE_URL"; fi
+  SECONDS=0
+  rc=0
+  # stdin stays open 9 s: only the failure itself may end hopchain before that
+  timeout 20 "$HC" --pipeline=never "${hops[@]}" stdio 127.0.0.1 "$E" \
+    < <(printf '%s\n' "$LINE"; sleep 9) >/dev/null 2>"$LAB/strict.err" || rc=$?
+  ((SECONDS < 8)) || fail "strict, $order: took $SECONDS s"
+  ((rc == 1)) || { cat "$LAB/strict.err"; fail "strict, $order: exit $rc (want 1)"; }
+  grep -q "$want: relay: the tunnel ended before anything came through it" "$LAB/strict.err" ||
+    { cat "$LAB/strict.err"; fail "strict, $order: no named error"; }
+  note "strict, granting hop $order: $(head -c 120 "$LAB/strict.err")"
+done
+
+# forward and socks mode: the retry is invisible to the client
+FWD2=$(free_port)
+lab_bg fwd2 "$HC" -v --pipeline=never --strategy dynamic -x "socks5://127.0.0.1:$DA" -x "$GONE_URL" \
+  forward "$FWD2:127.0.0.1:$E"
+wait_port "$FWD2"
+python3 -c "$send_and_read" "$FWD2" "$LINE" || fail "forward dynamic: echo failed"
+grep -q "retrying without $GONE_URL" "$LAB/fwd2.log" || fail "forward dynamic: no retry logged"
+note "forward, dynamic: retried without the granting hop, echoed once"
+
+SOCKS=$(free_port)
+lab_bg socks "$HC" -v --pipeline=never --strategy dynamic -x "socks5://127.0.0.1:$DA" -x "$GONE_URL" \
+  socks "$SOCKS"
+wait_port "$SOCKS"
+python3 - "$SOCKS" "$E" "$LINE" <<'PY' || fail "socks dynamic: echo failed"
+import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(b"\x05\x01\x00")
+assert s.recv(2) == b"\x05\x00"
+s.sendall(b"\x05\x01\x00\x01\x7f\x00\x00\x01" + struct.pack("!H", int(sys.argv[2])))
+reply = b""
+while len(reply) < 10:
+    reply += s.recv(10 - len(reply))
+assert reply[1] == 0, reply
+want = sys.argv[3].encode() + b"\n"
+s.sendall(want)
+got = b""
+while len(got) < len(want):
+    d = s.recv(100)
+    if not d:
+        break
+    got += d
+sys.exit(0 if got == want else 1)
+PY
+grep -q "retrying without $GONE_URL" "$LAB/socks.log" || fail "socks dynamic: no retry logged"
+note "socks, dynamic: granted, retried without the granting hop behind the client's back, echoed once"
