@@ -33,12 +33,10 @@ awaitable<void> serve_connection(tcp::socket accepted, const Config& config,
 
 awaitable<void> accept_loop(tcp::acceptor acceptor, const Config& config, const ForwardSpec& spec,
                             chain::Services& services) {
-  const auto ex = co_await asio::this_coro::executor;
-  co_await accept_connections(
-      std::move(acceptor), "forward " + listen_text(spec.listen), [&, ex](tcp::socket socket) {
-        asio::co_spawn(ex, serve_connection(std::move(socket), config, spec, services),
-                       log_task_end);
-      });
+  co_await accept_connections(std::move(acceptor), "forward " + listen_text(spec.listen),
+                              [&](tcp::socket socket) {
+                                return serve_connection(std::move(socket), config, spec, services);
+                              });
 }
 
 }  // namespace

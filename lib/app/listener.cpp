@@ -2,7 +2,12 @@
 #include "app/listener.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "log/log.hpp"
 
@@ -127,8 +132,26 @@ std::optional<std::string> AcceptBackoff::on_success(Clock::time_point now) {
          " failed attempts)";
 }
 
+namespace {
+
+std::atomic<std::size_t> live_connections{0};
+
+void connection_ended(std::exception_ptr e) {
+  log_task_end(e);
+  if (live_connections.fetch_sub(1) == 1) {
+    // The last connection is gone. glibc keeps the memory freed by thousands of relays and
+    // handshakes in its heaps (it returns to the system only what sits at a heap's top), so an
+    // idle listener would stay at its peak size: hand it back now. Cheap on an idle heap.
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+  }
+}
+
+}  // namespace
+
 awaitable<void> accept_connections(tcp::acceptor acceptor, std::string label,
-                                   ConnectionHandler on_connection) {
+                                   ConnectionHandler serve) {
   const auto ex = co_await asio::this_coro::executor;
   AcceptBackoff backoff;
   for (;;) {
@@ -141,7 +164,8 @@ awaitable<void> accept_connections(tcp::acceptor acceptor, std::string label,
       if (auto line = backoff.on_success(now)) {
         log::info(label + ": " + *line);
       }
-      on_connection(std::move(socket));
+      ++live_connections;
+      asio::co_spawn(ex, serve(std::move(socket)), connection_ended);
       continue;
     }
     if (ec == asio::error::connection_aborted) {

@@ -66,14 +66,15 @@ class AcceptBackoff {
   std::uint64_t quiet_failures_ = 0;  // since the last line logged
 };
 
-/// Called with each accepted connection; starts its task and returns at once.
-using ConnectionHandler = std::function<void(tcp::socket)>;
+/// The task that serves one accepted connection.
+using ConnectionHandler = std::function<awaitable<void>(tcp::socket)>;
 
-/// Accepts connections on `acceptor` and passes each to `on_connection`, until the acceptor is
-/// closed or the io_context stops. Never gives up on an accept error and never spins: a resource
-/// shortage backs off (AcceptBackoff), other errors are logged and retried after a short pause.
-/// `label` names the listener in log lines ("forward 127.0.0.1:8080").
+/// Accepts connections on `acceptor` and runs `serve` on each as a task of its own (an exception
+/// ends that connection only, and is logged), until the acceptor is closed or the io_context
+/// stops. Never gives up on an accept error and never spins: a resource shortage backs off
+/// (AcceptBackoff), other errors are logged and retried after a short pause. `label` names the
+/// listener in log lines ("forward 127.0.0.1:8080").
 awaitable<void> accept_connections(tcp::acceptor acceptor, std::string label,
-                                   ConnectionHandler on_connection);
+                                   ConnectionHandler serve);
 
 }  // namespace hc::app

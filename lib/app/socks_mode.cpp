@@ -186,12 +186,9 @@ awaitable<void> serve_client(tcp::socket accepted, const Config& config,
 
 awaitable<void> accept_loop(tcp::acceptor acceptor, const Config& config,
                             chain::Services& services) {
-  const auto ex = co_await asio::this_coro::executor;
   co_await accept_connections(
       std::move(acceptor), "socks " + listen_text(config.socks_listen),
-      [&, ex](tcp::socket socket) {
-        asio::co_spawn(ex, serve_client(std::move(socket), config, services), log_task_end);
-      });
+      [&](tcp::socket socket) { return serve_client(std::move(socket), config, services); });
 }
 
 }  // namespace
