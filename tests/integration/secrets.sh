@@ -186,7 +186,8 @@ lab_bg socks-default "$HOPCHAIN" socks "$LS"
 S_PID=$LAB_LAST_PID
 lab_bg udp-default "$HOPCHAIN" udp "$LU:127.0.0.1:$E"
 U_PID=$LAB_LAST_PID
-wait_port "$LF" && wait_port "$LS" || fail "forward or socks did not listen on 127.0.0.1"
+wait_port "$LF" || fail "forward did not listen on 127.0.0.1"
+wait_port "$LS" || fail "socks did not listen on 127.0.0.1"
 for ((i = 0; i < 50; i++)); do
   [[ -n $(ss -Hlun "sport = :$LU") ]] && break
   sleep 0.1

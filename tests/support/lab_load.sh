@@ -68,6 +68,8 @@ load_start_chain() {
   }
 }
 
+_load_fds() { find "/proc/$LOAD_PID/fd" -mindepth 1 -maxdepth 1 | wc -l; }
+
 _load_cpu_ms() {
   awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$LOAD_PID/stat"
 }
@@ -77,7 +79,7 @@ _load_cpu_ms() {
 _load_wait_idle() {
   local base=$1 i
   for ((i = 0; i < 100; i++)); do
-    (($(ls "/proc/$LOAD_PID/fd" | wc -l) <= base)) && return 0
+    (($(_load_fds) <= base)) && return 0
     sleep 0.1
   done
   return 1
@@ -85,7 +87,7 @@ _load_wait_idle() {
 
 load_run() { # CONNS BYTES [TIMEOUT]
   local conns=$1 bytes=$2 limit=${3:-110} rc=0 base cpu0
-  base=$(ls "/proc/$LOAD_PID/fd" | wc -l)
+  base=$(_load_fds)
   sleep 0.5
   LOAD_RSS_IDLE=$(_load_status_kib "$LOAD_PID" VmRSS)
   cpu0=$(_load_cpu_ms)
@@ -98,7 +100,7 @@ load_run() { # CONNS BYTES [TIMEOUT]
   }
   LOAD_CPU_MS=$(($(_load_cpu_ms) - cpu0))
   LOAD_RSS_PEAK=$(_load_status_kib "$LOAD_PID" VmHWM)
-  _load_wait_idle "$base" || note "hopchain still holds $(ls "/proc/$LOAD_PID/fd" | wc -l) descriptors (idle: $base)"
+  _load_wait_idle "$base" || note "hopchain still holds $(_load_fds) descriptors (idle: $base)"
   sleep 1
   LOAD_RSS_AFTER=$(_load_status_kib "$LOAD_PID" VmRSS)
   LOAD_SMAPS_AFTER=$(grep -E '^(Rss|Anonymous|Private_Dirty|Shared_Clean|Private_Clean):' \
