@@ -2,7 +2,8 @@
 # Proves forward mode survives running out of file descriptors: hopchain runs under
 # `ulimit -n 64` (soft and hard, so it cannot raise it) forwarding through danted to an echo
 # server; 150 clients connect and stay. Then:
-# - the exhaustion is logged once (a bounded number of lines, not one per attempt);
+# - the exhaustion is logged once per event loop (--workers 2: each loop accepts on its own
+#   SO_REUSEPORT socket and backs off on its own), not once per attempt;
 # - hopchain does not spin while accept() keeps failing (the pending connections keep the
 #   listener readable): its CPU time grows by under 0.2 s over 2 s of exhaustion;
 # - it is still alive; once the clients go, it logs that accepting works again, and a new
@@ -19,7 +20,7 @@ D=$(free_port); start_danted dante "$D"
 L=$(free_port)
 # bash's `ulimit -n` sets the soft and the hard limit, so hopchain's start-up cannot raise it.
 lab_bg hopchain-forward bash -c 'ulimit -n 64 && exec "$@"' limit \
-  "$HOPCHAIN" -x "socks5://127.0.0.1:$D" forward "$L:127.0.0.1:$E"
+  "$HOPCHAIN" -x "socks5://127.0.0.1:$D" forward --workers 2 "$L:127.0.0.1:$E"
 HC_PID=$LAB_LAST_PID
 wait_port "$L" 127.0.0.1 || fail "hopchain did not listen on $L"
 LOG=$LAB/hopchain-forward.log
@@ -68,9 +69,9 @@ kill -0 "$HC_PID" 2>/dev/null || fail "hopchain died while out of descriptors"
 note "ok: ${used_ms} ms of CPU in 2 s while out of descriptors, still alive"
 
 shortage_lines=$(grep -c 'pausing accepts\|accept still failing' "$LOG" || true)
-((shortage_lines == 1)) || {
+((shortage_lines >= 1 && shortage_lines <= 2)) || {
   cat "$LOG" >&2
-  fail "the shortage was logged $shortage_lines times (want once per 10 s)"
+  fail "the shortage was logged $shortage_lines times (want once per 10 s and event loop)"
 }
 all_lines=$(wc -l <"$LOG")
 ((all_lines <= CLIENTS / 2)) || fail "hopchain wrote $all_lines log lines during the shortage"
