@@ -13,6 +13,7 @@ source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
 # shellcheck source=../support/lab_load.sh
 source "$HC_SUPPORT/lab_load.sh"
 bench_init
+load_build_client   # this tree's hcbench (with `load`), cached by content
 
 CONNS=${LOAD_CONNS:-5000}
 BYTES=${LOAD_BYTES:-4M}
