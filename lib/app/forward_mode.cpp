@@ -36,22 +36,10 @@ awaitable<void> serve_connection(tcp::socket accepted, const Config& config,
 
 awaitable<void> accept_loop(tcp::acceptor acceptor, const Config& config, const ForwardSpec& spec,
                             chain::Services& services, ServerStats& totals) {
-  const auto ex = co_await asio::this_coro::executor;
-  for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(nothrow);
-    if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
-      co_return;
-    }
-    if (ec) {
-      // Out of descriptors and the like: keep serving rather than die, but do not spin.
-      log::error("accept on port " + std::to_string(spec.listen.port) + ": " + ec.message());
-      asio::steady_timer pause(ex, std::chrono::milliseconds(100));
-      co_await pause.async_wait(nothrow);
-      continue;
-    }
-    asio::co_spawn(ex, serve_connection(std::move(socket), config, spec, services, totals),
-                   log_task_end);
-  }
+  co_await accept_connections(
+      std::move(acceptor), "forward " + listen_text(spec.listen), [&](tcp::socket socket) {
+        return serve_connection(std::move(socket), config, spec, services, totals);
+      });
 }
 
 }  // namespace

@@ -2,7 +2,11 @@
 /// connections (forward, socks).
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <exception>
+#include <functional>
+#include <optional>
 #include <string>
 #include <system_error>
 
@@ -23,5 +27,54 @@ std::string listen_text(const proto::HostPort& listen);
 /// The co_spawn completion handler of a connection's task: an exception ends that connection
 /// only, and is logged rather than dropped.
 void log_task_end(std::exception_ptr e);
+
+/// True for the accept errors that mean "no resources now" (EMFILE, ENFILE, ENOBUFS, ENOMEM):
+/// the pending connection stays in the kernel backlog, so the listener stays readable and an
+/// immediate retry would spin.
+bool is_resource_shortage(const std::error_code& ec);
+
+/// When to retry accept() during a resource shortage, and what to log about it. Pauses start at
+/// 50 ms and double up to 1 s, and start again at 50 ms after a successful accept. At most one
+/// line per 10 s: when a shortage starts, while it lasts (with how many failures it kept quiet),
+/// and when accepting works again; a shortage that starts and ends within the interval of the
+/// last line is only counted. Pure: the caller passes the time.
+class AcceptBackoff {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr std::chrono::milliseconds first_pause{50};
+  static constexpr std::chrono::milliseconds max_pause{1000};
+  static constexpr std::chrono::seconds log_interval{10};
+
+  struct Step {
+    std::chrono::milliseconds pause;
+    std::optional<std::string> log_line;  // without the listener's label
+  };
+
+  /// A failed accept for lack of resources.
+  Step on_shortage(const std::error_code& ec, Clock::time_point now);
+  /// A successful accept: ends a shortage, if there was one, with the line that says so.
+  std::optional<std::string> on_success(Clock::time_point now);
+
+ private:
+  bool short_ = false;      // the last accept failed for lack of resources
+  bool announced_ = false;  // this shortage has been logged
+  bool has_logged_ = false;
+  std::chrono::milliseconds pause_{first_pause};
+  Clock::time_point since_{};
+  Clock::time_point last_log_{};
+  std::uint64_t failures_ = 0;        // in this shortage
+  std::uint64_t quiet_failures_ = 0;  // since the last line logged
+};
+
+/// The task that serves one accepted connection.
+using ConnectionHandler = std::function<awaitable<void>(tcp::socket)>;
+
+/// Accepts connections on `acceptor` and runs `serve` on each as a task of its own (an exception
+/// ends that connection only, and is logged), until the acceptor is closed or the io_context
+/// stops. Never gives up on an accept error and never spins: a resource shortage backs off
+/// (AcceptBackoff), other errors are logged and retried after a short pause. `label` names the
+/// listener in log lines ("forward 127.0.0.1:8080").
+awaitable<void> accept_connections(tcp::acceptor acceptor, std::string label,
+                                   ConnectionHandler serve);
 
 }  // namespace hc::app

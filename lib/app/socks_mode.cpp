@@ -199,21 +199,10 @@ awaitable<void> serve_client(tcp::socket accepted, const Config& config, chain::
 
 awaitable<void> accept_loop(tcp::acceptor acceptor, const Config& config, chain::Services& services,
                             ServerStats& totals) {
-  const auto ex = co_await asio::this_coro::executor;
-  for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(nothrow);
-    if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
-      co_return;
-    }
-    if (ec) {
-      // Out of descriptors and the like: keep serving rather than die, but do not spin.
-      log::error("socks: accept on " + listen_text(config.socks_listen) + ": " + ec.message());
-      asio::steady_timer pause(ex, std::chrono::milliseconds(100));
-      co_await pause.async_wait(nothrow);
-      continue;
-    }
-    asio::co_spawn(ex, serve_client(std::move(socket), config, services, totals), log_task_end);
-  }
+  co_await accept_connections(std::move(acceptor), "socks " + listen_text(config.socks_listen),
+                              [&](tcp::socket socket) {
+                                return serve_client(std::move(socket), config, services, totals);
+                              });
 }
 
 }  // namespace

@@ -27,7 +27,10 @@ bool g_serving = false;
 awaitable<int> run_udp(const Config& config, chain::Services& services, ServerStats& totals) {
   const auto ex = co_await asio::this_coro::executor;
   std::vector<asio::ip::udp::socket> sockets;
-  for (const auto& spec : config.udp_forwards) {
+  // By index: for a range-for here, GCC 12's UBSan reports "reference binding to null pointer"
+  // on the loop's iterator (the vector is fine; the report stops every sanitizer build's udp run).
+  for (std::size_t i = 0; i < config.udp_forwards.size(); ++i) {
+    const ForwardSpec& spec = config.udp_forwards[i];
     std::error_code ec;
     auto socket = udp::open_udp_listener(ex, spec.listen, ec);
     if (ec) {

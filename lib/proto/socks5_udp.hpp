@@ -22,8 +22,9 @@ namespace hc::proto::socks5 {
 
 /// RSV RSV FRAG ATYP and a one-byte name length: the fewest bytes that say a header's length.
 inline constexpr std::size_t kUdpHeaderHead = 5;
-/// The shortest header: IPv4 (RSV RSV FRAG ATYP ADDR(4) PORT(2)).
-inline constexpr std::size_t kUdpHeaderMin = 10;
+/// The shortest header: a one-byte domain name (RSV RSV FRAG ATYP LEN NAME(1) PORT(2)), two
+/// bytes shorter than IPv4's.
+inline constexpr std::size_t kUdpHeaderMin = 8;
 
 /// Appends RSV(0) RSV(0) FRAG(0) ATYP ADDR PORT. Names are checked as in a request (1..255 bytes,
 /// no NUL/CR/LF/space); nothing is appended on error.

@@ -17,6 +17,14 @@
 //       the same through a local forward; CPU comes from the cgroup the forwarder runs in
 //   hcbench hold --connect HOST:PORT --count N [--inflight K] [--timeout S] [--hold S]
 //       open N tunnels (each echoes one byte to prove it is up), report, then idle
+//   hcbench load --connect HOST:PORT --count N --bytes M [--window W] [--inflight K] [--timeout S]
+//                [--seed X]
+//       N connections, all connected before any data moves; each then sends M bytes of its own
+//       pseudo-random pattern and checks, byte by byte, that the same M bytes come back (echo
+//       target), then closes. Counts connections that completed, were corrupted or were lost.
+//       At most W bytes (default 64K) per connection are on their way at any time: proxies that
+//       copy with blocking writes (microsocks) deadlock against an echo server once both
+//       directions' buffers fill, which thousands of connections under TCP memory pressure do.
 //   hcbench cps --connect HOST:PORT [--seconds S] [--threads T]
 //       connect, echo one byte, close, in a loop: connections per second
 //   hcbench startup --port P --runs N [--timeout S] -- CMD...
@@ -930,6 +938,210 @@ int cmd_hold(const Args& a) {
   return 0;
 }
 
+// --- load (checked concurrent echo) --------------------------------------------------------------
+
+// Byte k of connection i's pattern: 8 bytes per splitmix64 step of (seed, i, k / 8), so any
+// offset can be regenerated for checking without keeping what was sent.
+std::uint64_t splitmix(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+void fill_pattern(std::uint64_t seed, std::uint64_t conn, std::uint64_t offset, char* out,
+                  std::size_t n) {
+  std::uint64_t block = offset / 8, word = 0;
+  std::size_t skip = static_cast<std::size_t>(offset % 8);
+  const std::uint64_t base = seed ^ (conn << 40);
+  for (std::size_t i = 0; i < n;) {
+    word = splitmix(base + block++);
+    for (std::size_t b = skip; b < 8 && i < n; ++b)
+      out[i++] = static_cast<char>(word >> (8 * b));
+    skip = 0;
+  }
+}
+
+int cmd_load(const Args& a) {
+  raise_nofile();
+  signal(SIGPIPE, SIG_IGN);
+  sockaddr_in sa = parse_hostport(a.need("connect"));
+  const int count = std::stoi(a.need("count"));
+  const std::uint64_t bytes = parse_size(a.need("bytes"));
+  const int inflight_max = std::stoi(a.get("inflight", "256"));
+  const std::uint64_t window = std::max<std::uint64_t>(1, parse_size(a.get("window", "64K")));
+  const double timeout = std::stod(a.get("timeout", "120"));
+  const std::uint64_t seed = std::stoull(a.get("seed", "12345"));
+  enum State : char { idle, connecting, connected, running, done, corrupt, failed };
+  struct Conn {
+    int fd = -1;
+    State state = idle;
+    std::uint64_t sent = 0, received = 0;
+  };
+  std::vector<Conn> conns(static_cast<std::size_t>(count));
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  std::string first_error;
+  auto note_error = [&](const std::string& e) {
+    if (first_error.empty())
+      first_error = e;
+  };
+  auto finish = [&](Conn& c, State s) {
+    epoll_ctl(ep, EPOLL_CTL_DEL, c.fd, nullptr);
+    ::close(c.fd);
+    c.fd = -1;
+    c.state = s;
+  };
+  auto watch = [&](Conn& c, std::size_t idx, std::uint32_t events, int op) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.u64 = idx;
+    epoll_ctl(ep, op, c.fd, &ev);
+  };
+  std::vector<epoll_event> evs(1024);
+  std::vector<char> buf(256 * 1024), want(256 * 1024);
+  const double t0 = mono(), end = t0 + timeout;
+
+  // Phase 1: every connection up (at most `inflight` handshakes at a time).
+  int started = 0, n_connected = 0, connect_failed = 0, inflight = 0;
+  while (n_connected + connect_failed < count && mono() < end) {
+    while (inflight < inflight_max && started < count) {
+      Conn& c = conns[static_cast<std::size_t>(started)];
+      c.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      if (c.fd < 0) {
+        note_error(std::string("socket: ") + std::strerror(errno));
+        c.state = failed;
+        ++connect_failed;
+        ++started;
+        continue;
+      }
+      int r = ::connect(c.fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+      if (r != 0 && errno != EINPROGRESS) {
+        note_error(std::string("connect: ") + std::strerror(errno));
+        ::close(c.fd);
+        c.state = failed;
+        ++connect_failed;
+        ++started;
+        continue;
+      }
+      c.state = connecting;
+      watch(c, static_cast<std::size_t>(started), EPOLLOUT, EPOLL_CTL_ADD);
+      ++started;
+      ++inflight;
+    }
+    int n = epoll_wait(ep, evs.data(), static_cast<int>(evs.size()), 100);
+    for (int i = 0; i < n; ++i) {
+      Conn& c = conns[evs[static_cast<std::size_t>(i)].data.u64];
+      int err = 0;
+      socklen_t len = sizeof err;
+      getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      --inflight;
+      if (err != 0) {
+        note_error(std::string("connect: ") + std::strerror(err));
+        finish(c, failed);
+        ++connect_failed;
+        continue;
+      }
+      c.state = connected;
+      watch(c, static_cast<std::size_t>(&c - conns.data()), 0, EPOLL_CTL_MOD);
+      ++n_connected;
+    }
+  }
+  const double connect_secs = mono() - t0;
+
+  // Phase 2: every connected one sends its pattern and checks the echo, all at once.
+  int active = 0;
+  for (std::size_t i = 0; i < conns.size(); ++i) {
+    if (conns[i].state == connected) {
+      conns[i].state = running;
+      watch(conns[i], i, EPOLLIN | EPOLLOUT, EPOLL_CTL_MOD);
+      ++active;
+    }
+  }
+  const int peak = active;
+  while (active > 0 && mono() < end) {
+    int n = epoll_wait(ep, evs.data(), static_cast<int>(evs.size()), 100);
+    for (int i = 0; i < n; ++i) {
+      const std::size_t idx = evs[static_cast<std::size_t>(i)].data.u64;
+      Conn& c = conns[idx];
+      const std::uint32_t e = evs[static_cast<std::size_t>(i)].events;
+      if (c.state != running)
+        continue;
+      const std::uint64_t room = window - std::min(window, c.sent - c.received);
+      if ((e & EPOLLOUT) && c.sent < bytes && room > 0) {
+        const auto chunk = static_cast<std::size_t>(
+            std::min<std::uint64_t>({bytes - c.sent, room, std::uint64_t{65536}}));
+        fill_pattern(seed, idx, c.sent, buf.data(), chunk);
+        ssize_t w = ::write(c.fd, buf.data(), chunk);
+        if (w > 0) {
+          c.sent += static_cast<std::uint64_t>(w);
+          if (c.sent == bytes || c.sent - c.received >= window)
+            watch(c, idx, EPOLLIN, EPOLL_CTL_MOD);  // wait for the echo to catch up
+        } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+          note_error(std::string("write: ") + std::strerror(errno));
+          finish(c, failed);
+          --active;
+          continue;
+        }
+      }
+      if (e & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+        ssize_t r = ::read(c.fd, buf.data(), buf.size());
+        if (r > 0) {
+          const auto got = static_cast<std::size_t>(r);
+          if (c.received + got > bytes) {
+            note_error("more bytes came back than were sent");
+            finish(c, corrupt);
+            --active;
+            continue;
+          }
+          fill_pattern(seed, idx, c.received, want.data(), got);
+          if (std::memcmp(buf.data(), want.data(), got) != 0) {
+            note_error("echoed bytes differ from those sent");
+            finish(c, corrupt);
+            --active;
+            continue;
+          }
+          const bool was_blocked = c.sent < bytes && c.sent - c.received >= window;
+          c.received += got;
+          if (c.received == bytes) {
+            finish(c, done);
+            --active;
+          } else if (was_blocked) {
+            watch(c, idx, EPOLLIN | EPOLLOUT, EPOLL_CTL_MOD);
+          }
+        } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+          note_error(r == 0 ? "closed before the whole echo came back"
+                            : std::string("read: ") + std::strerror(errno));
+          finish(c, failed);
+          --active;
+        }
+      }
+    }
+  }
+  const double secs = mono() - t0;
+  int ok = 0, bad = 0, lost = 0;
+  std::uint64_t moved = 0;
+  for (auto& c : conns) {
+    moved += c.sent + c.received;
+    if (c.state == done)
+      ++ok;
+    else if (c.state == corrupt)
+      ++bad;
+    else
+      ++lost;
+    if (c.fd >= 0)
+      ::close(c.fd);
+  }
+  std::printf(
+      "result conns=%d ok=%d corrupt=%d lost=%d peak_concurrent=%d bytes_each=%llu "
+      "mib_moved=%.1f connect_secs=%.3f secs=%.3f mb_per_s=%.1f first_error=%s\n",
+      count, ok, bad, lost, peak, static_cast<unsigned long long>(bytes),
+      static_cast<double>(moved) / (1 << 20), connect_secs, secs,
+      secs > 0 ? static_cast<double>(moved) / 1e6 / secs : 0.0,
+      first_error.empty() ? "none" : ("'" + first_error + "'").c_str());
+  std::fflush(stdout);
+  return ok == count ? 0 : 1;
+}
+
 // --- cps -----------------------------------------------------------------------------------------
 
 int cmd_cps(const Args& a) {
@@ -1027,7 +1239,7 @@ int cmd_cgexec(const Args& a) {
 int main(int argc, char** argv) {
   if (argc < 2)
     die("usage: hcbench "
-        "serve|nc|connect-idle|first-byte|bulk-stdio|bulk-tcp|hold|cps|startup|cgexec ...");
+        "serve|nc|connect-idle|first-byte|bulk-stdio|bulk-tcp|hold|load|cps|startup|cgexec ...");
   std::string sub = argv[1];
   Args a = parse(argc, argv, 2);
   if (sub == "serve")
@@ -1044,6 +1256,8 @@ int main(int argc, char** argv) {
     return cmd_bulk_tcp(a);
   if (sub == "hold")
     return cmd_hold(a);
+  if (sub == "load")
+    return cmd_load(a);
   if (sub == "cps")
     return cmd_cps(a);
   if (sub == "startup")

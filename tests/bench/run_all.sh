@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole benchmark suite (not part of the test run) and prints its tables:
-#   setup_latency.sh  bulk.sh  concurrency.sh  startup.sh
+#   setup_latency.sh  bulk.sh  concurrency.sh  startup.sh  load.sh
 # Installs the peers and servers it needs (apt-get, as root or through sudo), builds hopchain
 # in Release mode into build-bench/ (unless HOPCHAIN points to a binary), and keeps every
 # script's full output in $BENCH_OUT (default: a new directory under /tmp).
@@ -9,16 +9,16 @@
 #   tests/bench/run_all.sh                 # everything
 #   tests/bench/run_all.sh bulk startup    # a subset
 #   HOPCHAIN=/path/to/hopchain tests/bench/run_all.sh
-# Each script's own knobs (LAT_RUNS, BULK_BYTES, CONC_N, STARTUP_RUNS, ...) pass through.
+# Each script's own knobs (LAT_RUNS, BULK_BYTES, CONC_N, STARTUP_RUNS, LOAD_CONNS, ...) pass through.
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 HC_ROOT=$(cd "$BENCH_DIR/../.." && pwd)
 cd "$HC_ROOT"
 
 PARTS=("$@")
-((${#PARTS[@]})) || PARTS=(setup_latency bulk concurrency startup)
+((${#PARTS[@]})) || PARTS=(setup_latency bulk concurrency startup load)
 for p in "${PARTS[@]}"; do
-  [[ -f $BENCH_DIR/$p.sh ]] || { echo "run_all: no such part: $p (setup_latency bulk concurrency startup)" >&2; exit 2; }
+  [[ -f $BENCH_DIR/$p.sh ]] || { echo "run_all: no such part: $p (setup_latency bulk concurrency startup load)" >&2; exit 2; }
 done
 
 # shellcheck source=../deps.sh

@@ -22,15 +22,18 @@
 #   assert_file_lacks FILE DESC STR...  none of STR occurs in FILE (fixed strings, binary safe)
 
 HOSTILE_MAX_SECS=${HOSTILE_MAX_SECS:-5}   # bound for a failure that needs no timeout
+export HOSTILE_PIPELINE=${HOSTILE_PIPELINE:-never}   # never or always: hopchain's --pipeline
 # shellcheck disable=SC2034 # used by the scripts that source this file
 HOSTILE_GLUE="GLUED-PAYLOAD-0123456789"$'\n'   # what the *_glued cases send with their reply
 
 # A scripted server plays one case per connection and captures what arrives, so hopchain's
 # background probe of a new hop (does it take pipelined handshakes?) would be a stray connection
-# here: the hostile tests run hopchain with --pipeline=never.
+# here: the hostile tests run hopchain with --pipeline=never, or with HOSTILE_PIPELINE=always
+# (read at every run) with every handshake pipelined, which needs no probe either.
 _hostile_no_probes() {
   [[ -n ${HOSTILE_NO_PROBES:-} ]] && return
-  printf '#!/bin/sh\nexec "%s" --pipeline=never "$@"\n' "$HOPCHAIN" >"$LAB/hopchain-no-probes"
+  printf '#!/bin/sh\nexec "%s" --pipeline="${HOSTILE_PIPELINE:-never}" "$@"\n' "$HOPCHAIN" \
+    >"$LAB/hopchain-no-probes"
   chmod +x "$LAB/hopchain-no-probes"
   HOPCHAIN="$LAB/hopchain-no-probes"
   HOSTILE_NO_PROBES=1
