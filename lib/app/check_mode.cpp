@@ -164,8 +164,23 @@ void print_json(const Config& config, const std::vector<Row>& rows, bool ok, std
   out << "],\"target\":" << target << ",\"ok\":" << (ok ? "true" : "false") << "}\n";
 }
 
-/// Strict walk: prefix k-1 asked for hop k's address times the reach of hop k; the difference to
-/// the next reach is hop k's handshake.
+/// Hop j's handshake (its TLS, request and connect onward) as timed inside one chain: from the
+/// step before it (hop j-1's tunnel, or the first connect) to its own reply. Two walks differ in
+/// speed (a pipelining verdict learnt between them), so the difference of their totals could
+/// even be negative; this cannot.
+std::optional<double> handshake_within(const chain::ChainTiming& timing, std::size_t j) {
+  if (j >= timing.hops.size() || !timing.hops[j].tunnel) {
+    return std::nullopt;
+  }
+  const auto start = j == 0 ? timing.connected : timing.hops[j - 1].tunnel;
+  if (!start) {
+    return std::nullopt;
+  }
+  return std::chrono::duration<double, std::milli>(*timing.hops[j].tunnel - *start).count();
+}
+
+/// Strict walk: prefix k-1 asked for hop k's address times the reach of hop k; hop k's
+/// handshake is timed inside the walk that goes through it to the next hop (or the target).
 awaitable<void> walk_chain(const Config& config, chain::Services& services,
                            std::vector<Row>& rows) {
   const auto& hops = config.hops;
@@ -194,7 +209,8 @@ awaitable<void> walk_chain(const Config& config, chain::Services& services,
     }
     rows[k].connect_ms = t.ms;
     if (k > 0) {
-      rows[k - 1].handshake_ms = t.ms - previous_reach;
+      rows[k - 1].handshake_ms =
+          handshake_within(t.chain.timing, k - 1).value_or(std::max(0.0, t.ms - previous_reach));
       rows[k - 1].total_ms = t.ms;
       rows[k - 1].result = "ok";
     }
@@ -224,7 +240,8 @@ awaitable<void> walk_chain(const Config& config, chain::Services& services,
     }
   } else {
     if (!hops.empty()) {
-      rows.back().handshake_ms = t.ms - previous_reach;
+      rows.back().handshake_ms = handshake_within(t.chain.timing, hops.size() - 1)
+                                     .value_or(std::max(0.0, t.ms - previous_reach));
       rows.back().total_ms = t.ms;
       rows.back().result = "ok";
     }
