@@ -25,7 +25,8 @@ awaitable<void> serve_connection(tcp::socket accepted, const Config& config,
       local, config.hops, spec.target, services,
       {.optimistic_data = true,
        .on_open = {},
-       .on_chain = [&report](const chain::ChainResult& attempt) { report.chain_done(attempt); }});
+       .on_chain = [&report](const chain::ChainResult& attempt) { report.chain_done(attempt); },
+       .live = report.live()});
   if (tunnel.chain.error) {
     log::error("forward " + std::to_string(spec.listen.port) + " from " + who + ": " +
                tunnel.chain.error->message());

@@ -175,6 +175,7 @@ awaitable<void> serve_client(tcp::socket accepted, const Config& config, chain::
     co_return true;
   };
   options.on_chain = [&report](const chain::ChainResult& attempt) { report.chain_done(attempt); };
+  options.live = report.live();
   const TunnelOutcome tunnel =
       co_await run_tunnel(client, config.hops, request.target, services, std::move(options));
   if (tunnel.chain.error && !tunnel.opened) {

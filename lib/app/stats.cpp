@@ -164,8 +164,20 @@ ConnectionStats::ConnectionStats(std::string name, ServerStats& totals)
 }
 
 ConnectionStats::~ConnectionStats() {
-  if (!settled_) {
+  if (settled_) {
+    return;
+  }
+  if (relay_started_ == Clock::time_point{}) {
     totals_.abandoned();
+    return;
+  }
+  // Destroyed mid-relay: the process is exiting on a signal. What moved so far is still news.
+  settled_ = true;
+  totals_.closed(live_.up, live_.down);
+  if (totals_.reporting()) {
+    const auto duration =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - relay_started_);
+    totals_.report(name_ + ": " + close_line(live_.up, live_.down, duration) + ", interrupted");
   }
 }
 

@@ -15,6 +15,7 @@
 
 #include "chain/chain_error.hpp"
 #include "chain/open_chain.hpp"
+#include "relay/relay.hpp"
 
 namespace hc::app {
 
@@ -88,6 +89,9 @@ class ConnectionStats {
   void chain_done(const chain::ChainResult& result);
   /// The relay ended: logs the close line and adds the bytes to the totals.
   void closed(std::uint64_t sent, std::uint64_t received);
+  /// Counts the relay keeps up to date, so that a connection cut short while relaying (the
+  /// process interrupted) still gets its close line, marked "interrupted", from the destructor.
+  relay::LiveBytes* live() { return &live_; }
 
  private:
   std::string name_;
@@ -95,6 +99,7 @@ class ConnectionStats {
   Clock::time_point started_ = Clock::now();
   Clock::time_point relay_started_{};
   bool settled_ = false;
+  relay::LiveBytes live_;
 };
 
 }  // namespace hc::app

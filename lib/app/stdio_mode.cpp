@@ -14,7 +14,8 @@ awaitable<int> run_stdio(const Config& config, chain::Services& services, Server
       local, config.hops, config.target, services,
       {.optimistic_data = true,
        .on_open = {},
-       .on_chain = [&report](const chain::ChainResult& attempt) { report.chain_done(attempt); }});
+       .on_chain = [&report](const chain::ChainResult& attempt) { report.chain_done(attempt); },
+       .live = report.live()});
   if (tunnel.chain.error) {
     log::error(tunnel.chain.error->message());
     co_return 1;

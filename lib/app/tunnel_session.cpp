@@ -70,6 +70,10 @@ awaitable<TunnelOutcome> run_tunnel(transport::Stream& local,
     }
     relay::RelayOptions relay_options = relay::relay_options_from_environment();
     relay_options.local_ended = first_bytes.local_ended();
+    relay_options.live = options.live;
+    if (options.live != nullptr) {
+      *options.live = {first_count, 0};
+    }
     // Through hops, a tunnel that ends before its first byte is a hop's failure (OpenSSH -D
     // grants first and connects afterwards); a direct connection's target may end as it likes.
     if (hops.empty()) {

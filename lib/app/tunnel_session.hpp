@@ -28,6 +28,9 @@ struct TunnelOptions {
   /// timing), a chain that failed to open, and one that ended before its first byte (an error,
   /// even when another attempt follows). For statistics.
   std::function<void(const chain::ChainResult& attempt)> on_chain;
+  /// Running byte counts of the current attempt's relay (first bytes included), for a report
+  /// on a tunnel cut short before run_tunnel returns.
+  relay::LiveBytes* live = nullptr;
 };
 
 struct TunnelOutcome {

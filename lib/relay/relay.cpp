@@ -37,9 +37,26 @@ awaitable<DirectionStats> finish(DirectionStats stats, transport::Stream& from,
   co_return stats;
 }
 
-/// Carries one direction to its end. `stats`: what an earlier phase already carried.
+/// Counts bytes a direction delivered, in its stats and in the live count when there is one.
+void carried(DirectionStats& stats, std::uint64_t* live, std::size_t n) {
+  stats.bytes += n;
+  if (live != nullptr) {
+    *live += n;
+  }
+}
+
+std::uint64_t* live_up(const RelayOptions& options) {
+  return options.live != nullptr ? &options.live->up : nullptr;
+}
+
+std::uint64_t* live_down(const RelayOptions& options) {
+  return options.live != nullptr ? &options.live->down : nullptr;
+}
+
+/// Carries one direction to its end. `stats`: what an earlier phase already carried; `live`:
+/// the running count to keep, if any.
 awaitable<DirectionStats> pump(transport::Stream& from, transport::Stream& to, RelayOptions options,
-                               DirectionStats stats = {}) {
+                               DirectionStats stats, std::uint64_t* live) {
   std::unique_ptr<std::uint8_t[]> buffer;
   std::size_t buffer_size = 0;
   // Bytes a handshake read ahead (an SSH banner behind an HTTP 200) go first, by copy.
@@ -53,7 +70,7 @@ awaitable<DirectionStats> pump(transport::Stream& from, transport::Stream& to, R
         co_return co_await finish(stats, from, to);
       }
       auto [write_ec, written] = co_await to.write_all({buffer.get(), n});
-      stats.bytes += written;
+      carried(stats, live, written);
       if (write_ec) {
         stats.error = write_ec;
         co_return co_await finish(stats, from, to);
@@ -61,7 +78,7 @@ awaitable<DirectionStats> pump(transport::Stream& from, transport::Stream& to, R
     }
   }
   if (options.allow_splice && from.raw_io() && to.raw_io()) {
-    const SpliceResult spliced = co_await splice_until_eof(*from.raw_io(), *to.raw_io());
+    const SpliceResult spliced = co_await splice_until_eof(*from.raw_io(), *to.raw_io(), live);
     stats.bytes += spliced.bytes;
     if (spliced.outcome != SpliceOutcome::unsupported) {
       stats.spliced = true;
@@ -79,7 +96,7 @@ awaitable<DirectionStats> pump(transport::Stream& from, transport::Stream& to, R
     auto [read_ec, n] = co_await from.read_some({buffer.get(), buffer_size});
     if (n > 0) {
       auto [write_ec, written] = co_await to.write_all({buffer.get(), n});
-      stats.bytes += written;
+      carried(stats, live, written);
       if (write_ec) {
         stats.error = write_ec;
         co_return co_await finish(stats, from, to);
@@ -139,7 +156,7 @@ awaitable<DirectionStats> pump_up_watched(transport::Stream& local, transport::S
       if (n > 0) {
         watch.first_bytes.record({buffer.get(), n});
         auto [write_ec, written] = co_await remote.write_all({buffer.get(), n});
-        stats.bytes += written;
+        carried(stats, live_up(options), written);
         if (write_ec) {
           // The remote side is gone; the down direction tells whether that was before its
           // first byte.
@@ -167,7 +184,7 @@ awaitable<DirectionStats> pump_up_watched(transport::Stream& local, transport::S
   if (watch.ended_early) {
     co_return stats;  // left for the caller, local side untouched
   }
-  co_return co_await pump(local, remote, options, stats);
+  co_return co_await pump(local, remote, options, stats, live_up(options));
 }
 
 /// Down: the first read decides between "the tunnel works" and "it ended before its first byte".
@@ -197,7 +214,7 @@ awaitable<DirectionStats> pump_down_watched(transport::Stream& remote, transport
   }
   watch.decide(false);
   auto [write_ec, written] = co_await local.write_all({first.get(), n});
-  stats.bytes += written;
+  carried(stats, live_down(options), written);
   if (write_ec || (read_ec && read_ec != asio::error::eof)) {
     stats.error = write_ec ? write_ec : read_ec;
     co_return co_await finish(stats, remote, local);
@@ -206,7 +223,7 @@ awaitable<DirectionStats> pump_down_watched(transport::Stream& remote, transport
     co_return co_await finish(stats, remote, local);
   }
   first.reset();
-  co_return co_await pump(remote, local, options, stats);
+  co_return co_await pump(remote, local, options, stats, live_down(options));
 }
 
 }  // namespace
@@ -215,10 +232,12 @@ awaitable<RelayStats> relay(transport::Stream& local, transport::Stream& remote,
                             RelayOptions options) {
   using namespace asio::experimental::awaitable_operators;
   if (options.local_ended) {
-    auto [up, down] = co_await (pump_ended(local, remote) && pump(remote, local, options));
+    auto [up, down] = co_await (pump_ended(local, remote) &&
+                                pump(remote, local, options, {}, live_down(options)));
     co_return RelayStats{up, down};
   }
-  auto [up, down] = co_await (pump(local, remote, options) && pump(remote, local, options));
+  auto [up, down] = co_await (pump(local, remote, options, {}, live_up(options)) &&
+                              pump(remote, local, options, {}, live_down(options)));
   co_return RelayStats{up, down};
 }
 

@@ -29,8 +29,16 @@ struct RelayStats {
   bool ended_before_first_byte = false;
 };
 
+/// Bytes carried so far each way, kept up to date while the relay runs, for a report on a
+/// tunnel that is cut short (the process interrupted) before relay() returns its stats.
+struct LiveBytes {
+  std::uint64_t up = 0;
+  std::uint64_t down = 0;
+};
+
 struct RelayOptions {
   bool allow_splice = true;
+  LiveBytes* live = nullptr;  ///< where to keep the running counts, if anywhere
   /// The local side's EOF was already read (FirstBytes::poll): the up direction ends at once.
   bool local_ended = false;
 };

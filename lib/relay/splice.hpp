@@ -21,6 +21,8 @@ struct SpliceResult {
 };
 
 /// Moves bytes from `from` to `to` until EOF or an error. Does not shut down or close anything.
-awaitable<SpliceResult> splice_until_eof(transport::RawIo& from, transport::RawIo& to);
+/// `progress`, if set, grows with every chunk delivered.
+awaitable<SpliceResult> splice_until_eof(transport::RawIo& from, transport::RawIo& to,
+                                         std::uint64_t* progress = nullptr);
 
 }  // namespace hc::relay

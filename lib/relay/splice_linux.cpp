@@ -102,7 +102,8 @@ bool is_socket(int fd) {
 
 }  // namespace
 
-awaitable<SpliceResult> splice_until_eof(transport::RawIo& from, transport::RawIo& to) {
+awaitable<SpliceResult> splice_until_eof(transport::RawIo& from, transport::RawIo& to,
+                                         std::uint64_t* progress) {
   SpliceResult result;
   if (is_socket(from.read_fd())) {
     // An idle tunnel should not hold two descriptors per direction: the pipe is taken when the
@@ -164,6 +165,9 @@ awaitable<SpliceResult> splice_until_eof(transport::RawIo& from, transport::RawI
       if (out > 0) {
         in_pipe -= static_cast<std::size_t>(out);
         result.bytes += static_cast<std::uint64_t>(out);
+        if (progress != nullptr) {
+          *progress += static_cast<std::uint64_t>(out);
+        }
         moved_any = true;
         continue;
       }
@@ -206,6 +210,9 @@ awaitable<SpliceResult> splice_until_eof(transport::RawIo& from, transport::RawI
           }
           in_pipe -= static_cast<std::size_t>(r);
           result.bytes += static_cast<std::uint64_t>(r);
+          if (progress != nullptr) {
+            *progress += static_cast<std::uint64_t>(r);
+          }
         }
         co_return result;  // unsupported from here on; the pipe is empty
       }

@@ -4,6 +4,7 @@
 #     on stderr, stdout byte-exact;
 #   - a TLS hop reports its TLS time before its tunnel;
 #   - stdio --stats (also with -q): only the statistics lines on stderr, stdout byte-exact;
+#     cut short by SIGINT, still the close line (marked interrupted) and exit status 130;
 #   - forward --stats: a summary per connection, totals on SIGTERM with exit status 0;
 #   - SIGUSR1 to forward, socks and udp: one summary line, and the process keeps serving;
 #     failed chains are counted against the hop that reported them.
@@ -73,6 +74,37 @@ must_match "$LAB/stdio.err" \
   "stdio -v: TLS hop setup line"
 must_match "$LAB/stdio.err" "^hopchain: stdio: $CLOSE_RE" "stdio -v through a TLS hop: close line"
 note "ok: stdio -v: a TLS hop reports its TLS and tunnel times"
+
+# --- stdio --stats cut short by SIGINT: the close line still comes, marked interrupted -------
+mkfifo "$LAB/int.fifo"
+(
+  printf 'interrupt me\n'
+  sleep 20
+) >"$LAB/int.fifo" &
+feeder=$!
+"$HOPCHAIN" --stats "${HOP[@]}" stdio 127.0.0.1 "$E" <"$LAB/int.fifo" >"$LAB/int.out" 2>"$LAB/int.err" &
+hc=$!
+for ((i = 0; i < 100; i++)); do
+  [[ $(wc -c <"$LAB/int.out") -ge 13 ]] && break
+  sleep 0.1
+done
+kill -INT "$hc"
+for ((i = 0; i < 100; i++)); do
+  kill -0 "$hc" 2>/dev/null || break
+  sleep 0.1
+done
+if kill -0 "$hc" 2>/dev/null; then
+  kill -KILL "$hc" "$feeder" 2>/dev/null || true
+  fail "stdio --stats: still running 10 s after SIGINT"
+fi
+rc=0
+wait "$hc" || rc=$?
+kill "$feeder" 2>/dev/null || true
+((rc == 130)) || fail "stdio --stats interrupted: exit status $rc, want 130"
+must_match "$LAB/int.err" \
+  "^hopchain: stdio: closed: sent 13 B, received 13 B in $DUR, up $RATE, down $RATE, interrupted\$" \
+  "stdio --stats interrupted: close line"
+note "ok: stdio --stats interrupted by SIGINT: close line with what moved, marked interrupted"
 
 # --- stdio --stats: nothing but the statistics ---------------------------------------------
 for quiet in "" -q; do
