@@ -190,10 +190,9 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
       ->required();
   forward
       ->add_option("--workers", raw.forward_workers,
-                   "Event loops (threads) sharing the ports; 0 = one per core")
+                   "Event loops (threads) sharing the ports, 0-256; 0 (default) = one per core")
       ->type_name("N")
-      ->check(CLI::Range(0U, 256U))
-      ->default_str("0");
+      ->check(CLI::Validator(CLI::Range(0U, 256U)).description(""));
   forward->footer(
       "Example:\n  hopchain -x socks5://127.0.0.1:1080 forward 8080:intranet.example:80 "
       "[::1]:2222:git:22");
