@@ -51,7 +51,10 @@ awaitable<int> run_forward(const Config& config, chain::Services& services, Serv
   std::vector<tcp::acceptor> acceptors;
   for (const auto& spec : config.forwards) {
     std::error_code ec;
-    tcp::acceptor acceptor = open_listener(ex, spec.listen, ec, role.share_ports);
+    const PortSharing sharing = !role.share_ports ? PortSharing::exclusive
+                                : role.primary    ? PortSharing::first
+                                                  : PortSharing::join;
+    tcp::acceptor acceptor = open_listener(ex, spec.listen, ec, sharing);
     if (ec) {
       log::error("forward: cannot listen on " + listen_text(spec.listen) + ": " + ec.message());
       co_return 1;

@@ -13,8 +13,32 @@
 
 namespace hc::app {
 
+namespace {
+
+/// A socket opened and bound to `endpoint` the way every listener is (dual-stack for `*`,
+/// SO_REUSEADDR so that TIME_WAIT leftovers do not block a restart), not yet listening.
+void open_and_bind(tcp::acceptor& acceptor, const tcp::endpoint& endpoint, bool dual_stack,
+                   bool reuse_port, std::error_code& ec) {
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec && dual_stack) {
+    // `*` means IPv4 too: a dual-stack socket rather than two listeners.
+    acceptor.set_option(asio::ip::v6_only(false), ec);
+  }
+  if (!ec) {
+    acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  }
+  if (!ec && reuse_port) {
+    acceptor.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true), ec);
+  }
+  if (!ec) {
+    acceptor.bind(endpoint, ec);
+  }
+}
+
+}  // namespace
+
 tcp::acceptor open_listener(const asio::any_io_executor& ex, const proto::HostPort& listen,
-                            std::error_code& ec, bool share_port) {
+                            std::error_code& ec, PortSharing sharing) {
   tcp::acceptor acceptor(ex);
   ec.clear();
   asio::ip::address address = asio::ip::address_v6::any();
@@ -25,20 +49,18 @@ tcp::acceptor open_listener(const asio::any_io_executor& ex, const proto::HostPo
     }
   }
   const tcp::endpoint endpoint(address, listen.port);
-  acceptor.open(endpoint.protocol(), ec);
-  if (!ec && listen.host.empty()) {
-    // `*` means IPv4 too: a dual-stack socket rather than two listeners.
-    acceptor.set_option(asio::ip::v6_only(false), ec);
+  const bool dual_stack = listen.host.empty();
+  if (sharing == PortSharing::first) {
+    // A plain bind fails while anyone listens there, SO_REUSEPORT or not.
+    tcp::acceptor probe(ex);
+    open_and_bind(probe, endpoint, dual_stack, false, ec);
+    std::error_code ignored;
+    probe.close(ignored);
+    if (ec) {
+      return acceptor;
+    }
   }
-  if (!ec) {
-    acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  }
-  if (!ec && share_port) {
-    acceptor.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true), ec);
-  }
-  if (!ec) {
-    acceptor.bind(endpoint, ec);
-  }
+  open_and_bind(acceptor, endpoint, dual_stack, sharing != PortSharing::exclusive, ec);
   if (!ec) {
     acceptor.listen(asio::socket_base::max_listen_connections, ec);
   }

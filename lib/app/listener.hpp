@@ -15,11 +15,20 @@
 
 namespace hc::app {
 
+/// Whether a listener shares its port with the other event loops of this process.
+enum class PortSharing : std::uint8_t {
+  exclusive,  ///< one listener per port
+  /// SO_REUSEPORT, first of this process's listeners on the port. The kernel lets any process of
+  /// the same user join such a port and take a share of its connections, so the port is first
+  /// checked free (a plain bind): a port in use fails with "address already in use".
+  first,
+  join,  ///< SO_REUSEPORT, joining the listener that `first` opened
+};
+
 /// Opens, binds and listens on `listen`: an IP literal, or host "" (written `*`) for every
-/// address, IPv6 and IPv4. On failure `ec` is set and the acceptor is closed. `share_port`:
-/// SO_REUSEPORT, for several event loops of this process listening on the same port.
+/// address, IPv6 and IPv4. On failure `ec` is set and the acceptor is closed.
 tcp::acceptor open_listener(const asio::any_io_executor& ex, const proto::HostPort& listen,
-                            std::error_code& ec, bool share_port = false);
+                            std::error_code& ec, PortSharing sharing = PortSharing::exclusive);
 
 /// "127.0.0.1:1080", "[::1]:1080", or "*:1080" for every address.
 std::string listen_text(const proto::HostPort& listen);

@@ -115,3 +115,14 @@ wait "$pm" || rm_rc=$?
 }
 note "ok: 20 echo connections interleaved with 5 failing ones"
 hc_alive "at the end"
+
+# A second process on a port this one serves must fail, not quietly take a share of its
+# connections (SO_REUSEPORT lets any process of the same user join a shared port).
+for workers in 1 2; do
+  expect_fail_with "address already in use" "$HOPCHAIN" "${CHAIN[@]}" forward \
+    --workers "$workers" "$L1:127.0.0.1:$E"
+done
+note "ok: a second forward on a busy port fails with 'address already in use'"
+check_echo "spec 1 still serving every connection after the refused second process" \
+  127.0.0.1 "$L1" --count 20 --max-size 65536
+hc_alive "after the refused second process"
