@@ -60,6 +60,7 @@ struct RawOptions {
   std::string pipeline = "auto";
   std::vector<std::string> dns_servers;
   std::string cafile;
+  bool direct = false;
   int verbose = 0;
   bool quiet = false;
   bool stats = false;
@@ -109,6 +110,28 @@ bool read_chain_file(const std::string& path, app::ChainFile& file, bool quiet, 
   return true;
 }
 
+/// People chain for privacy: an empty chain never quietly means a direct connection. Empty
+/// when the hops and --direct agree; else what is wrong, naming the source that came up empty.
+std::string no_hop_error(const RawOptions& raw, bool no_hops, const std::string& config_dir) {
+  if (raw.direct) {
+    return no_hops ? std::string()
+                   : "--direct means no hop, but hops were given (-x, -f or -c): drop one or "
+                     "the other";
+  }
+  if (!no_hops) {
+    return {};
+  }
+  std::string source = "no hop given";
+  if (!raw.chain_name.empty()) {
+    source = "chain '" + raw.chain_name + "' (" + config_dir + "/chains/" + raw.chain_name +
+             ") has no hop";
+  } else if (!raw.chain_file.empty()) {
+    source = "chain file " + raw.chain_file + " has no hop";
+  }
+  return source +
+         ": add one (-x URL, -f FILE or -c NAME), or pass --direct to connect without a proxy";
+}
+
 }  // namespace
 
 ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
@@ -132,6 +155,8 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
   app.add_option("-c,--chain", raw.chain_name,
                  "Read hops from ~/.config/hopchain/chains/NAME (before -f and -x hops)")
       ->type_name("NAME");
+  app.add_flag("--direct", raw.direct,
+               "Connect without any hop; needed when no hop is given (never implied)");
   app.add_option("--strategy", raw.strategy,
                  "Which hops a connection uses (default strict: all, in order)")
       ->type_name("STRATEGY")
@@ -164,8 +189,8 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
   app.add_flag("--stats", raw.stats,
                "Print connection stats (setup per hop, bytes, duration, throughput) and totals");
   // Help in groups: which hops, how they are reached, what is printed.
-  for (const char* name : {"--via", "--chain-file", "--chain", "--strategy", "--chain-len",
-                           "--max-fails", "--fail-timeout"}) {
+  for (const char* name : {"--via", "--chain-file", "--chain", "--direct", "--strategy",
+                           "--chain-len", "--max-fails", "--fail-timeout"}) {
     app.get_option(name)->group("Chain");
   }
   for (const char* name : {"--connect-timeout", "--dns-server", "--cafile", "--pipeline"}) {
@@ -269,6 +294,11 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
     if (!add_hop(raw.via[i], "--via #" + std::to_string(i + 1), config.hops, err)) {
       return {std::nullopt, kUsageError};
     }
+  }
+  if (const std::string error = no_hop_error(raw, config.hops.empty(), config_dir);
+      !error.empty()) {
+    err << "hopchain: " << error << "\n";
+    return {std::nullopt, kUsageError};
   }
   if (std::any_of(config.hops.begin(), config.hops.end(), app::needs_password)) {
     const std::string path = config_dir.empty() ? std::string() : config_dir + "/credentials";

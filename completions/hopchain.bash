@@ -25,7 +25,7 @@ _hopchain()
     fi
 
     local commands="stdio forward socks udp check"
-    local global_opts="-h --help --version -x --via -f --chain-file -c --chain --strategy --chain-len
+    local global_opts="-h --help --version -x --via -f --chain-file -c --chain --direct --strategy --chain-len
         --max-fails --fail-timeout --connect-timeout --dns-server --cafile --pipeline
         -v --verbose -q --quiet --stats"
     local schemes="socks4:// socks4a:// socks5:// socks5h:// http:// https://

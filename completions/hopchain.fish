@@ -27,6 +27,7 @@ complete -c hopchain -n $pre -s x -l via -x -d 'Add a hop (proxy URL), nearest f
     -a 'socks4:// socks4a:// socks5:// socks5h:// http:// https:// socks4+tls:// socks4a+tls:// socks5+tls:// socks5h+tls://'
 complete -c hopchain -n $pre -s f -l chain-file -r -F -d 'Read hops from FILE'
 complete -c hopchain -n $pre -s c -l chain -x -a '(__hopchain_chains)' -d 'Named chain from the config folder'
+complete -c hopchain -n $pre -l direct -d 'Connect without any hop (needed when no hop is given)'
 complete -c hopchain -n $pre -l strategy -x -a 'strict dynamic random round-robin' -d 'How hops are chosen'
 complete -c hopchain -n $pre -l chain-len -x -d 'Hops taken by random and round-robin'
 complete -c hopchain -n $pre -l max-fails -x -d 'Failures before a hop counts as dead'

@@ -168,6 +168,7 @@ bench_hop_args() {
   local p
   BENCH_CHAIN=()
   for p in "$@"; do BENCH_CHAIN+=(-x "socks5://127.0.0.1:$p"); done
+  [[ $# -gt 0 ]] || BENCH_CHAIN=(--direct)
 }
 
 # bench_header TITLE: a banner before a table

@@ -196,7 +196,7 @@ note "ok: forward, middle hop restarted: same hopchain process serves again: $ou
 # --- the target resets the connection ---------------------------------------------------------
 # stdio: 64 KiB goes out and comes back, then the RST; stdin stays open meanwhile
 for via in direct danted; do
-  args=()
+  args=(--direct)
   [[ $via == danted ]] && args=(-x "socks5://127.0.0.1:$DA")
   rm -f "$LAB/rst.fifo"
   mkfifo "$LAB/rst.fifo"
@@ -230,7 +230,7 @@ except socket.timeout:
     sys.exit(1)
 EOF
 LD=$(free_port) LR=$(free_port)
-lab_bg hopchain-fwd-direct "$HOPCHAIN" forward "$LD:127.0.0.1:$R"
+lab_bg hopchain-fwd-direct "$HOPCHAIN" --direct forward "$LD:127.0.0.1:$R"
 lab_bg hopchain-fwd-danted "$HOPCHAIN" -x "socks5://127.0.0.1:$DA" forward "$LR:127.0.0.1:$R"
 wait_port "$LD" 127.0.0.1 15 || fail "forward (direct) is not listening"
 wait_port "$LR" 127.0.0.1 15 || fail "forward (danted) is not listening"

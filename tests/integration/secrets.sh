@@ -180,11 +180,11 @@ note "ok: no password (raw, percent-encoded, base64 Basic, hex) in ${#files[@]} 
 
 # --- listeners default to loopback ---------------------------------------------------------------
 LF=$(free_port) LS=$(free_port) LU=$(free_port)
-lab_bg fwd-default "$HOPCHAIN" forward "$LF:127.0.0.1:$E"
+lab_bg fwd-default "$HOPCHAIN" --direct forward "$LF:127.0.0.1:$E"
 F_PID=$LAB_LAST_PID
-lab_bg socks-default "$HOPCHAIN" socks "$LS"
+lab_bg socks-default "$HOPCHAIN" --direct socks "$LS"
 S_PID=$LAB_LAST_PID
-lab_bg udp-default "$HOPCHAIN" udp "$LU:127.0.0.1:$E"
+lab_bg udp-default "$HOPCHAIN" --direct udp "$LU:127.0.0.1:$E"
 U_PID=$LAB_LAST_PID
 wait_port "$LF" || fail "forward did not listen on 127.0.0.1"
 wait_port "$LS" || fail "socks did not listen on 127.0.0.1"

@@ -44,7 +44,7 @@ CLOSED=$(free_port) # nothing listens here
 
 # Local SOCKS servers: direct (names resolved by hopchain with the lab DNS), and two 2-hop chains.
 P0=$(free_port)
-start_hopchain_socks hc-direct 127.0.0.1 "$P0" -v --dns-server "127.0.0.1:$DNS" socks "$P0"
+start_hopchain_socks hc-direct 127.0.0.1 "$P0" --direct -v --dns-server "127.0.0.1:$DNS" socks "$P0"
 P2=$(free_port)
 start_hopchain_socks hc-2hop 127.0.0.1 "$P2" -v -x "socks5://127.0.0.1:$DA" \
   -x "socks5h://127.0.0.1:$MP" socks "127.0.0.1:$P2"
@@ -125,7 +125,7 @@ BAD_PW=Wr0ngPa55-4417 # distinctive, so a leak is found by grep
 printf '# test accounts\n%s:%s\nother:pw-other\n' "$LAB_USER" "$LAB_PASS" >"$LAB/users"
 chmod 600 "$LAB/users"
 PU=$(free_port)
-start_hopchain_socks hc-users 127.0.0.1 "$PU" -vv socks --users "$LAB/users" "$PU"
+start_hopchain_socks hc-users 127.0.0.1 "$PU" --direct -vv socks --users "$LAB/users" "$PU"
 curl_fetch "users: curl --socks5 -U, right password" "$PAGE" --socks5 "127.0.0.1:$PU" \
   -U "$LAB_USER:$LAB_PASS" "http://127.0.0.1:$H/index.html"
 curl_fetch "users: curl -x socks5h://user:pass@" "$PAGE" \
@@ -153,7 +153,7 @@ note "ok: users: sub-negotiation VER 5, ULEN 0, method not offered -> refused wi
 
 cp "$LAB/users" "$LAB/users-open"
 chmod 644 "$LAB/users-open"
-expect_fail_with "too open" "$HOPCHAIN" socks --users "$LAB/users-open" "$(free_port)"
+expect_fail_with "too open" "$HOPCHAIN" --direct socks --users "$LAB/users-open" "$(free_port)"
 assert_rc 2
 assert_stderr_has "chmod 600"
 assert_stderr_lacks "$LAB_PASS"
@@ -162,7 +162,7 @@ note "ok: group/other-readable users file refused (exit 2): $(head -c 150 "$LAB_
 # --- the --open refusal (nothing ever listens beyond loopback) -----------------------------------
 for bind in '*' 0.0.0.0 '[::]'; do
   PX=$(free_port)
-  expect_fail_with "open proxy" "$HOPCHAIN" socks "$bind:$PX"
+  expect_fail_with "open proxy" "$HOPCHAIN" --direct socks "$bind:$PX"
   assert_rc 2
   assert_stderr_has "--open"
   [[ -z $(ss -Hltn "sport = :$PX") ]] || fail "something listens on $PX after the refusal"
@@ -215,7 +215,7 @@ curl_fetch "the server still serves after the bad clients" "$PAGE" --socks5 "127
   "http://127.0.0.1:$H/index.html"
 
 PT=$(free_port)
-start_hopchain_socks hc-timeout 127.0.0.1 "$PT" --connect-timeout 1 socks "$PT"
+start_hopchain_socks hc-timeout 127.0.0.1 "$PT" --direct --connect-timeout 1 socks "$PT"
 silent_client_closed "a client that sends nothing is closed after --connect-timeout 1" \
   127.0.0.1 "$PT" 0.8 4
 silent_client_closed "a client that stops after its first byte too" 127.0.0.1 "$PT" 0.8 4 05
@@ -223,7 +223,7 @@ log_has "$LAB/hc-timeout.log" "timed out: no complete request within 1 s"
 
 # --- IPv6 listener, and SIGTERM ------------------------------------------------------------------
 P6=$(free_port)
-start_hopchain_socks hc-v6 ::1 "$P6" socks "[::1]:$P6"
+start_hopchain_socks hc-v6 ::1 "$P6" --direct socks "[::1]:$P6"
 pid6=$LAB_LAST_PID
 curl_fetch "IPv6 listener [::1]" "$PAGE" -x "socks5h://[::1]:$P6" "http://127.0.0.1:$H/index.html"
 kill -TERM "$pid6"

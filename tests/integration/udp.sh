@@ -70,7 +70,7 @@ grep -q "hop 3/3 socks5://127.0.0.1:$DC: UDP relay" "$LAB/hc-3dsd.log" ||
 
 # --- no hop, IPv6 target, several sources ---------------------------------------------------------
 L=$(free_port) L6=$(free_port)
-start_hopchain_udp hc-direct -v udp "$L:127.0.0.1:$E" -- "$L"
+start_hopchain_udp hc-direct --direct -v udp "$L:127.0.0.1:$E" -- "$L"
 udp_echo_check "no hop (plain UDP forward)" 127.0.0.1 "$L" --count 200
 lab_kill "$LAB_LAST_PID"
 L=$(free_port)
@@ -241,7 +241,7 @@ lab_kill "$LAB_LAST_PID"
 lab_kill "$SOCKS_PID"
 
 P=$(free_port)
-lab_bg hc-socks-direct "$HOPCHAIN" -v socks "$P"
+lab_bg hc-socks-direct "$HOPCHAIN" --direct -v socks "$P"
 _lab_wait_up hc-socks-direct "$LAB_LAST_PID" "$P" 127.0.0.1
 socks_udp "socks server with no hop, 2 targets" "$P" --target "127.0.0.1:$E" --target "[::1]:$E6"
 lab_kill "$LAB_LAST_PID"

@@ -51,30 +51,31 @@ BOOST_AUTO_TEST_CASE(stdio_with_hops_in_path_order) {
   BOOST_TEST((c.mode == hc::app::Mode::stdio));
 }
 
-BOOST_AUTO_TEST_CASE(no_hop_is_a_direct_connection) {
-  auto p = parse({"stdio", "[::1]", "22"});
+BOOST_AUTO_TEST_CASE(direct_flag_is_a_direct_connection) {
+  auto p = parse({"--direct", "stdio", "[::1]", "22"});
   BOOST_REQUIRE(p.outcome.config);
   BOOST_TEST(p.outcome.config->hops.empty());
   BOOST_TEST(p.outcome.config->target.host == "::1");
 }
 
 BOOST_AUTO_TEST_CASE(verbosity_and_timeout) {
-  auto p = parse({"-vv", "--connect-timeout", "2.5", "stdio", "h", "1"});
+  auto p = parse({"--direct", "-vv", "--connect-timeout", "2.5", "stdio", "h", "1"});
   BOOST_REQUIRE(p.outcome.config);
   BOOST_TEST(p.outcome.config->verbosity == 2);
   BOOST_TEST(p.outcome.config->connect_timeout.count() == 2500);
-  auto q = parse({"-q", "stdio", "h", "1"});
+  auto q = parse({"--direct", "-q", "stdio", "h", "1"});
   BOOST_REQUIRE(q.outcome.config);
   BOOST_TEST(q.outcome.config->verbosity == -1);
 }
 
 BOOST_AUTO_TEST_CASE(usage_errors_exit_2) {
   BOOST_TEST(parse({}).outcome.exit_code == 2);
-  BOOST_TEST(parse({"stdio", "h"}).outcome.exit_code == 2);
-  BOOST_TEST(parse({"stdio", "h", "0"}).outcome.exit_code == 2);
-  BOOST_TEST(parse({"stdio", "h", "65536"}).outcome.exit_code == 2);
-  BOOST_TEST(parse({"forward", "8080"}).outcome.exit_code == 2);
-  BOOST_TEST(parse({"--connect-timeout", "0", "stdio", "h", "1"}).outcome.exit_code == 2);
+  BOOST_TEST(parse({"--direct", "stdio", "h"}).outcome.exit_code == 2);
+  BOOST_TEST(parse({"--direct", "stdio", "h", "0"}).outcome.exit_code == 2);
+  BOOST_TEST(parse({"--direct", "stdio", "h", "65536"}).outcome.exit_code == 2);
+  BOOST_TEST(parse({"--direct", "forward", "8080"}).outcome.exit_code == 2);
+  BOOST_TEST(parse({"--direct", "--connect-timeout", "0", "stdio", "h", "1"}).outcome.exit_code ==
+             2);
   BOOST_TEST(parse({"bogus"}).outcome.exit_code == 2);
 }
 
@@ -96,7 +97,8 @@ BOOST_AUTO_TEST_CASE(bad_url_is_not_echoed) {
 }
 
 BOOST_AUTO_TEST_CASE(forward_specs) {
-  auto p = parse({"forward", "8080:example.org:80", "[::1]:2222:[2001:db8::1]:22", "*:9:h:9"});
+  auto p = parse(
+      {"--direct", "forward", "8080:example.org:80", "[::1]:2222:[2001:db8::1]:22", "*:9:h:9"});
   BOOST_REQUIRE(p.outcome.config);
   const auto& f = p.outcome.config->forwards;
   BOOST_REQUIRE(f.size() == 3u);
@@ -120,7 +122,7 @@ BOOST_AUTO_TEST_CASE(bad_forward_specs) {
 }
 
 BOOST_AUTO_TEST_CASE(socks_listen_addresses) {
-  auto p = parse({"socks", "1080"});
+  auto p = parse({"--direct", "socks", "1080"});
   BOOST_REQUIRE(p.outcome.config);
   BOOST_TEST((p.outcome.config->mode == hc::app::Mode::socks));
   BOOST_TEST(p.outcome.config->socks_listen.host == "127.0.0.1");
@@ -132,31 +134,31 @@ BOOST_AUTO_TEST_CASE(socks_listen_addresses) {
   BOOST_TEST(p.outcome.config->hops.size() == 1u);
   for (const char* loopback : {"localhost:9", "127.0.0.2:9", "[::ffff:127.0.0.1]:9"}) {
     BOOST_TEST_CONTEXT(loopback) {
-      BOOST_TEST(parse({"socks", loopback}).outcome.config.has_value());
+      BOOST_TEST(parse({"--direct", "socks", loopback}).outcome.config.has_value());
     }
   }
   for (const char* bad : {"0", "65536", "x", "host.example:1080", "::1:1080", "1:2:3", ""}) {
     BOOST_TEST_CONTEXT(bad) {
-      BOOST_TEST(parse({"socks", bad}).outcome.exit_code == 2);
+      BOOST_TEST(parse({"--direct", "socks", bad}).outcome.exit_code == 2);
     }
   }
-  BOOST_TEST(parse({"socks"}).outcome.exit_code == 2);
+  BOOST_TEST(parse({"--direct", "socks"}).outcome.exit_code == 2);
 }
 
 BOOST_AUTO_TEST_CASE(socks_beyond_loopback_needs_users_or_open) {
   for (const char* open : {"*:1080", "0.0.0.0:1080", "[::]:1080", "192.0.2.1:1080"}) {
     BOOST_TEST_CONTEXT(open) {
-      auto p = parse({"socks", open});
+      auto p = parse({"--direct", "socks", open});
       BOOST_TEST(!p.outcome.config);
       BOOST_TEST(p.outcome.exit_code == 2);
       BOOST_TEST(p.err.find("open proxy") != std::string::npos, p.err);
       BOOST_TEST(p.err.find("--open") != std::string::npos);
-      auto q = parse({"socks", "--open", open});
+      auto q = parse({"--direct", "socks", "--open", open});
       BOOST_REQUIRE(q.outcome.config);
       BOOST_TEST(q.err.find("warning") != std::string::npos);
     }
   }
-  auto p = parse({"socks", "*:1080", "--open"});
+  auto p = parse({"--direct", "socks", "*:1080", "--open"});
   BOOST_REQUIRE(p.outcome.config);
   BOOST_TEST(p.outcome.config->socks_listen.host.empty());
 }
@@ -168,18 +170,18 @@ BOOST_AUTO_TEST_CASE(socks_users_file) {
   close(fd);
   std::ofstream(name) << "alice:hunter2\n";
   BOOST_REQUIRE(chmod(name, 0600) == 0);
-  auto p = parse({"socks", "--users", name, "*:1080"});
+  auto p = parse({"--direct", "socks", "--users", name, "*:1080"});
   BOOST_REQUIRE(p.outcome.config);  // passwords required: no --open needed
   BOOST_REQUIRE(p.outcome.config->socks_users.size() == 1u);
   BOOST_TEST(p.outcome.config->socks_users[0].user == "alice");
   BOOST_TEST(p.err.empty());
   BOOST_REQUIRE(chmod(name, 0644) == 0);
-  p = parse({"socks", "--users", name, "1080"});
+  p = parse({"--direct", "socks", "--users", name, "1080"});
   BOOST_TEST(p.outcome.exit_code == 2);
   BOOST_TEST(p.err.find("too open") != std::string::npos, p.err);
   BOOST_TEST(p.err.find("hunter2") == std::string::npos);
   std::remove(name);
-  p = parse({"socks", "--users", name, "1080"});
+  p = parse({"--direct", "socks", "--users", name, "1080"});
   BOOST_TEST(p.outcome.exit_code == 2);
   BOOST_TEST(p.err.find(name) != std::string::npos, p.err);
 }
@@ -211,27 +213,27 @@ BOOST_AUTO_TEST_CASE(udp_specs_and_timeout) {
   BOOST_TEST(c.udp_timeout.count() == 60000);  // default 60 s
   BOOST_TEST(c.forwards.empty());
 
-  p = parse({"udp", "--udp-timeout", "2.5", "5353:h:53"});
+  p = parse({"--direct", "udp", "--udp-timeout", "2.5", "5353:h:53"});
   BOOST_REQUIRE(p.outcome.config);
   BOOST_TEST(p.outcome.config->udp_timeout.count() == 2500);
   BOOST_TEST(p.outcome.config->hops.empty());
 }
 
 BOOST_AUTO_TEST_CASE(bad_udp_arguments) {
-  for (const auto& args :
-       std::vector<std::vector<std::string>>{{"udp"},
-                                             {"udp", "5353"},
-                                             {"udp", "0:h:53"},
-                                             {"udp", "5353:h:70000"},
-                                             {"udp", "--udp-timeout", "0", "5353:h:53"},
-                                             {"udp", "--udp-timeout", "-1", "5353:h:53"},
-                                             {"udp", "--udp-timeout", "soon", "5353:h:53"}}) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--direct", "udp"},
+           {"--direct", "udp", "5353"},
+           {"--direct", "udp", "0:h:53"},
+           {"--direct", "udp", "5353:h:70000"},
+           {"--direct", "udp", "--udp-timeout", "0", "5353:h:53"},
+           {"--direct", "udp", "--udp-timeout", "-1", "5353:h:53"},
+           {"--direct", "udp", "--udp-timeout", "soon", "5353:h:53"}}) {
     auto p = parse(args);
     BOOST_TEST(!p.outcome.config);
     BOOST_TEST(p.outcome.exit_code == 2);
     BOOST_TEST(!p.err.empty());
   }
-  auto p = parse({"udp", "5353:h:0"});
+  auto p = parse({"--direct", "udp", "5353:h:0"});
   BOOST_TEST(p.outcome.exit_code == 2);
   BOOST_TEST(p.err.find("hopchain: udp: ") == 0u, p.err);
 }
@@ -327,6 +329,34 @@ BOOST_AUTO_TEST_CASE(named_chain_with_strategy_lines) {
   BOOST_TEST(b.outcome.exit_code == 2);
 }
 
+// An empty chain is never a quiet direct connection: exit 2, naming the source that is empty.
+BOOST_AUTO_TEST_CASE(no_hop_needs_direct) {
+  ConfigHome home;
+  home.write("chains/empty", "# socks5h://a\n\n   # socks5h://b\n");
+  const std::string file = home.dir + "/hopchain/chains/empty";
+  for (const auto& [args, want] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"stdio", "h", "1"}, "no hop given"},
+           {{"socks", "1080"}, "no hop given"},
+           {{"forward", "8080:h:80"}, "no hop given"},
+           {{"udp", "5353:h:53"}, "no hop given"},
+           {{"check"}, "no hop given"},
+           {{"-c", "empty", "stdio", "h", "1"}, "chain 'empty' (" + file + ") has no hop"},
+           {{"-f", file, "stdio", "h", "1"}, "chain file " + file + " has no hop"},
+           {{"--direct", "-x", "socks5h://a", "stdio", "h", "1"}, "--direct means no hop"},
+           {{"--direct", "-c", "work", "stdio", "h", "1"}, "cannot read chain file"}}) {
+    auto p = parse(args);
+    BOOST_TEST(!p.outcome.config);
+    BOOST_TEST(p.outcome.exit_code == 2);
+    BOOST_TEST(p.err.find(want) != std::string::npos, p.err);
+    if (want != "cannot read chain file" && want != "--direct means no hop") {
+      BOOST_TEST(p.err.find("--direct") != std::string::npos, p.err);
+    }
+  }
+  home.write("chains/work", "socks5h://a\n");
+  BOOST_TEST(parse({"--direct", "-c", "work", "stdio", "h", "1"}).outcome.exit_code == 2);
+  BOOST_TEST(parse({"--direct", "stdio", "h", "1"}).outcome.config.has_value());
+}
+
 BOOST_AUTO_TEST_CASE(password_in_readable_chain_file_warns) {
   ConfigHome home;
   home.write("chains/open", "socks5h://u:sekrit@a\n", 0644);
@@ -368,7 +398,7 @@ BOOST_AUTO_TEST_CASE(check_subcommand) {
   auto bare = parse({"-x", "socks5h://a", "check"});
   BOOST_REQUIRE(bare.outcome.config);
   BOOST_TEST(!bare.outcome.config->check_target);
-  BOOST_TEST(parse({"check", "onlyhost"}).outcome.exit_code == 2);
+  BOOST_TEST(parse({"--direct", "check", "onlyhost"}).outcome.exit_code == 2);
   auto h = parse({"--help"});
   for (const char* opt :
        {"--strategy", "--chain-len", "--max-fails", "--fail-timeout", "--chain", "check"}) {
@@ -381,7 +411,7 @@ BOOST_AUTO_TEST_CASE(stats_flag) {
   BOOST_REQUIRE(p.outcome.config);
   BOOST_TEST(p.outcome.config->stats);
   BOOST_TEST(p.outcome.config->verbosity == -1);
-  auto plain = parse({"stdio", "h", "1"});
+  auto plain = parse({"--direct", "stdio", "h", "1"});
   BOOST_REQUIRE(plain.outcome.config);
   BOOST_TEST(!plain.outcome.config->stats);
 }
