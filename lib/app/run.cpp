@@ -122,7 +122,8 @@ int run(const Config& config) {
   }
 
   int exit_code = 1;
-  asio::signal_set signals(io, SIGINT, SIGTERM);
+  // SIGHUP too: ssh ends its ProxyCommand with it, and the tunnel still deserves its close line.
+  asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
   signals.async_wait([&](const std::error_code& ec, int signo) {
     if (ec) {
       return;

@@ -22,6 +22,14 @@ awaitable<int> run_stdio(const Config& config, chain::Services& services, Server
   }
   const relay::RelayStats& stats = tunnel.stats;
   report.closed(stats.up.bytes, stats.down.bytes);
+  // Only a write to stdout can fail with EPIPE on the way down (reading a socket never does):
+  // the local reader went away (`| head`). Like a filter whose reader had enough, not a failure
+  // of the far side.
+  if (stats.down.error == std::errc::broken_pipe) {
+    log::verbose("stdio: the local output was closed (its reader went away); tunnel to " +
+                 config.target.to_string() + " ended");
+    co_return 0;
+  }
   // The direction that failed first carries the real reason; the other one then only sees the
   // abort that followed.
   const std::error_code& failure =

@@ -75,36 +75,58 @@ must_match "$LAB/stdio.err" \
 must_match "$LAB/stdio.err" "^hopchain: stdio: $CLOSE_RE" "stdio -v through a TLS hop: close line"
 note "ok: stdio -v: a TLS hop reports its TLS and tunnel times"
 
-# --- stdio --stats cut short by SIGINT: the close line still comes, marked interrupted -------
-mkfifo "$LAB/int.fifo"
-(
-  printf 'interrupt me\n'
-  sleep 20
-) >"$LAB/int.fifo" &
-feeder=$!
-"$HOPCHAIN" --stats "${HOP[@]}" stdio 127.0.0.1 "$E" <"$LAB/int.fifo" >"$LAB/int.out" 2>"$LAB/int.err" &
-hc=$!
-for ((i = 0; i < 100; i++)); do
-  [[ $(wc -c <"$LAB/int.out") -ge 13 ]] && break
-  sleep 0.1
-done
-kill -INT "$hc"
-for ((i = 0; i < 100; i++)); do
-  kill -0 "$hc" 2>/dev/null || break
-  sleep 0.1
-done
-if kill -0 "$hc" 2>/dev/null; then
-  kill -KILL "$hc" "$feeder" 2>/dev/null || true
-  fail "stdio --stats: still running 10 s after SIGINT"
+# --- stdio --stats cut short by SIGINT, or by SIGHUP as ssh ends its ProxyCommand: the close
+# line still comes, marked interrupted, and the exit status is 128 + the signal ---------------
+interrupted_close_line() { # SIGNAL WANT-RC
+  local sig=$1 want=$2 feeder hc rc=0 i
+  rm -f "$LAB/int.fifo"
+  mkfifo "$LAB/int.fifo"
+  (
+    printf 'interrupt me\n'
+    sleep 20
+  ) >"$LAB/int.fifo" &
+  feeder=$!
+  "$HOPCHAIN" --stats "${HOP[@]}" stdio 127.0.0.1 "$E" <"$LAB/int.fifo" >"$LAB/int.out" 2>"$LAB/int.err" &
+  hc=$!
+  for ((i = 0; i < 100; i++)); do
+    [[ $(wc -c <"$LAB/int.out") -ge 13 ]] && break
+    sleep 0.1
+  done
+  kill "-$sig" "$hc"
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$hc" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$hc" 2>/dev/null; then
+    kill -KILL "$hc" "$feeder" 2>/dev/null || true
+    fail "stdio --stats: still running 10 s after SIG$sig"
+  fi
+  wait "$hc" || rc=$?
+  kill "$feeder" 2>/dev/null || true
+  ((rc == want)) || fail "stdio --stats interrupted by SIG$sig: exit status $rc, want $want"
+  must_match "$LAB/int.err" \
+    "^hopchain: stdio: closed: sent 13 B, received 13 B in $DUR, up $RATE, down $RATE, interrupted\$" \
+    "stdio --stats interrupted by SIG$sig: close line"
+  note "ok: stdio --stats interrupted by SIG$sig: close line with what moved, marked interrupted, exit $rc"
+}
+interrupted_close_line INT 130
+interrupted_close_line HUP 129
+
+# --- stdio | head: the local reader going away is not the far side's failure ------------------
+# The writer may meet a closed pipe too once hopchain is gone: only hopchain's status counts.
+set +e
+{ head -c 1000000 /dev/zero 2>/dev/null; } |
+  timeout 30 "$HOPCHAIN" -v "${HOP[@]}" stdio 127.0.0.1 "$E" 2>"$LAB/head.err" | head -c 10 >/dev/null
+statuses=("${PIPESTATUS[@]}")
+set -e
+rc=${statuses[1]}
+((rc == 0)) || fail "stdio | head: exit status $rc, want 0"
+must_match "$LAB/head.err" "the local output was closed" "stdio | head: why the tunnel ended"
+if grep -q "lost" "$LAB/head.err"; then
+  cat "$LAB/head.err" >&2
+  fail "stdio | head: blamed the far side"
 fi
-rc=0
-wait "$hc" || rc=$?
-kill "$feeder" 2>/dev/null || true
-((rc == 130)) || fail "stdio --stats interrupted: exit status $rc, want 130"
-must_match "$LAB/int.err" \
-  "^hopchain: stdio: closed: sent 13 B, received 13 B in $DUR, up $RATE, down $RATE, interrupted\$" \
-  "stdio --stats interrupted: close line"
-note "ok: stdio --stats interrupted by SIGINT: close line with what moved, marked interrupted"
+note "ok: stdio | head: exit 0, 'the local output was closed'"
 
 # --- stdio --stats: nothing but the statistics ---------------------------------------------
 for quiet in "" -q; do
