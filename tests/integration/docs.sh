@@ -119,7 +119,7 @@ fi
 # --- install into a DESTDIR --------------------------------------------------------------
 if [[ -f $BUILD/cmake_install.cmake ]]; then
   cache_value() { sed -n "s/^$1:[A-Z]*=//p" "$BUILD/CMakeCache.txt"; }
-  prefix=/usr
+  prefix=/usr/local
   bindir=$(cache_value CMAKE_INSTALL_BINDIR); bindir=${bindir:-bin}
   mandir=$(cache_value CMAKE_INSTALL_MANDIR); mandir=${mandir:-share/man}
   [[ $bindir == /* ]] || bindir=$prefix/$bindir
@@ -127,7 +127,11 @@ if [[ -f $BUILD/cmake_install.cmake ]]; then
   dest=$TMP/destdir
   if DESTDIR=$dest cmake --install "$BUILD" --prefix "$prefix" >"$TMP/install.log" 2>&1; then
     for f in "$bindir/hopchain" \
-             "$mandir/man1/hopchain.1" \
+             "$mandir/man1/hopchain.1.gz" \
+             "$prefix/share/doc/hopchain/copyright" \
+             "$prefix/share/doc/hopchain/changelog.gz" \
+             "$prefix/share/doc/hopchain/examples/chain.txt" \
+             "$prefix/lib/systemd/system/hopchain@.service" \
              "$prefix/share/bash-completion/completions/hopchain" \
              "$prefix/share/zsh/vendor-completions/_hopchain" \
              "$prefix/share/fish/vendor_completions.d/hopchain.fish"; do
@@ -135,8 +139,12 @@ if [[ -f $BUILD/cmake_install.cmake ]]; then
     done
     [[ -x $dest$bindir/hopchain ]] && "$dest$bindir/hopchain" --version >/dev/null ||
       fail "installed $bindir/hopchain does not run --version"
-    cmp -s "$MAN" "$dest$mandir/man1/hopchain.1" || fail "installed man page differs from man/hopchain.1"
-    ((failures == 0)) && pass "cmake --install into DESTDIR puts binary, man page and completions in place"
+    zcat "$dest$mandir/man1/hopchain.1.gz" | cmp -s "$MAN" - ||
+      fail "installed man page differs from man/hopchain.1"
+    # The unit names the binary where this prefix put it, not a fixed /usr/bin.
+    grep -qx "ExecStart=$bindir/hopchain -c %i \$HOPCHAIN_ARGS" "$dest$prefix/lib/systemd/system/hopchain@.service" ||
+      fail "hopchain@.service does not run $bindir/hopchain"
+    ((failures == 0)) && pass "cmake --install into DESTDIR puts binary, man page, completions, docs and unit in place"
   else
     cat "$TMP/install.log" >&2
     fail "cmake --install into DESTDIR failed"
