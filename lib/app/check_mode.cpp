@@ -35,6 +35,7 @@ struct Row {
   /// yes, no, unknown (a probe found nothing conclusive), not probed, n/a (never pipelined)
   std::string pipelining = "n/a";
   std::string pipelining_source;  ///< "cache" or "probe"; empty when nothing is known
+  std::string via;  ///< target row under a non-strict strategy: the hops the strategy picked
 };
 
 struct Timed {
@@ -66,6 +67,15 @@ Row hop_row(std::size_t index, const proto::HopSpec& hop) {
   row.label = std::to_string(index + 1);
   row.url = hop.redacted();
   row.protocol = hop.scheme;
+  return row;
+}
+
+/// The target's row; "not tested" until a walk reaches it (check without HOST PORT keeps it so).
+Row target_row(const Config& config) {
+  Row row;
+  row.label = "target";
+  row.url = config.check_target ? config.check_target->to_string() : std::string();
+  row.result = "not tested";
   return row;
 }
 
@@ -128,9 +138,15 @@ void print_table(const std::vector<Row>& rows, std::ostream& out) {
   };
   line("HOP", "URL", "PROTO", "CONNECT", "HANDSHAKE", "TOTAL", "PIPELINE", "RESULT");
   for (const auto& r : rows) {
+    if (r.result == "not tested") {
+      continue;  // no HOST PORT: the table has no target row
+    }
+    std::string result = r.error.empty() ? r.result : r.result + ": " + r.error;
+    if (!r.via.empty()) {
+      result += " (" + r.via + ")";
+    }
     line(r.label, r.url, r.protocol, ms_text(r.connect_ms), ms_text(r.handshake_ms),
-         ms_text(r.total_ms), r.label == "target" ? "-" : r.pipelining,
-         r.error.empty() ? r.result : r.result + ": " + r.error);
+         ms_text(r.total_ms), r.label == "target" ? "-" : r.pipelining, result);
   }
 }
 
@@ -143,7 +159,8 @@ void print_json(const Config& config, const std::vector<Row>& rows, bool ok, std
     std::ostringstream o;
     o << "{";
     if (r.label == "target") {
-      o << "\"address\":" << json_string(r.url);
+      o << "\"address\":" << (r.url.empty() ? "null" : json_string(r.url))
+        << ",\"via\":" << (r.via.empty() ? "null" : json_string(r.via));
     } else {
       o << "\"hop\":" << r.label << ",\"url\":" << json_string(r.url)
         << ",\"protocol\":" << json_string(r.protocol)
@@ -164,65 +181,80 @@ void print_json(const Config& config, const std::vector<Row>& rows, bool ok, std
   out << "],\"target\":" << target << ",\"ok\":" << (ok ? "true" : "false") << "}\n";
 }
 
-/// Hop j's handshake (its TLS, request and connect onward) as timed inside one chain: from the
-/// step before it (hop j-1's tunnel, or the first connect) to its own reply. Two walks differ in
-/// speed (a pipelining verdict learnt between them), so the difference of their totals could
-/// even be negative; this cannot.
-std::optional<double> handshake_within(const chain::ChainTiming& timing, std::size_t j) {
-  if (j >= timing.hops.size() || !timing.hops[j].tunnel) {
-    return std::nullopt;
-  }
-  const auto start = j == 0 ? timing.connected : timing.hops[j - 1].tunnel;
-  if (!start) {
-    return std::nullopt;
-  }
-  return std::chrono::duration<double, std::milli>(*timing.hops[j].tunnel - *start).count();
+double ms_of(std::chrono::microseconds d) {
+  return std::chrono::duration<double, std::milli>(d).count();
 }
 
-/// Strict walk: prefix k-1 asked for hop k's address times the reach of hop k; hop k's
-/// handshake is timed inside the walk that goes through it to the next hop (or the target).
+/// The times of every hop of one chain, from that chain's own clock: hop j+1 was reached when hop
+/// j's tunnel opened, and hop j's handshake lasted from the step before it (the first connect,
+/// or hop j-1's tunnel) to its reply. Taken from a single walk, they add up: no later hop can
+/// come out sooner than an earlier one, as the difference of two walks could (one of them may
+/// have been pipelined, or just slower).
+void fill_times(const chain::ChainTiming& timing, std::vector<Row>& rows) {
+  if (!timing.connected || rows.empty()) {
+    return;
+  }
+  rows[0].connect_ms = ms_of(*timing.connected);
+  std::chrono::microseconds previous = *timing.connected;
+  for (std::size_t j = 0; j < timing.hops.size() && j < rows.size(); ++j) {
+    const auto& tunnel = timing.hops[j].tunnel;
+    if (!tunnel) {
+      return;
+    }
+    rows[j].handshake_ms = ms_of(*tunnel - previous);
+    rows[j].total_ms = ms_of(*tunnel);
+    if (j + 1 < rows.size()) {
+      rows[j + 1].connect_ms = ms_of(*tunnel);
+    }
+    previous = *tunnel;
+  }
+}
+
+/// Marks the row of the hop a failed walk blames, given that the walk asked hop k's
+/// predecessors for hop k's address (k = hops.size() for the target).
+void blame_row(const chain::ChainError& e, std::size_t k, std::vector<Row>& rows) {
+  // Failing inside hop j's handshake (j < k, except asking it for hop k) is hop j's fault;
+  // otherwise hop k could not be reached.
+  std::size_t row = k;
+  if (e.hop >= 1 && e.hop <= k && !(e.hop == k && e.stage == proto::Stage::request)) {
+    row = e.hop - 1;
+  }
+  rows[row].result = "failed";
+  rows[row].error = reason(e);
+  if (row == k && k > 0) {
+    rows[k - 1].result = "ok";  // it answered; the hop after it is what is unreachable
+    rows[row].error = "via hop " + std::to_string(k) + ": " + rows[row].error;
+  }
+}
+
+/// Strict walk: prefix k-1 asked for hop k's address shows whether hop k can be reached; the
+/// times all come from the longest walk that succeeded (fill_times).
 awaitable<void> walk_chain(const Config& config, chain::Services& services,
                            std::vector<Row>& rows) {
   const auto& hops = config.hops;
   for (std::size_t i = 0; i < hops.size(); ++i) {
     rows.push_back(hop_row(i, hops[i]));
   }
-  double previous_reach = 0;
+  chain::ChainTiming longest;
   for (std::size_t k = 0; k < hops.size(); ++k) {
     std::vector<proto::HopSpec> prefix(hops.begin(), hops.begin() + static_cast<long>(k));
     auto t = co_await timed_open(std::move(prefix), hops[k].server, services);
     if (t.chain.error) {
-      const auto& e = *t.chain.error;
-      // Failing inside hop j's handshake (j < k, except asking it for hop k) is hop j's fault;
-      // otherwise hop k could not be reached.
-      std::size_t row = k;
-      if (e.hop >= 1 && e.hop <= k && !(e.hop == k && e.stage == proto::Stage::request)) {
-        row = e.hop - 1;
-      }
-      rows[row].result = "failed";
-      rows[row].error = reason(e);
-      if (row == k && k > 0) {
-        rows[k - 1].result = "ok";  // it answered; the hop after it is what is unreachable
-        rows[row].error = "via hop " + std::to_string(k) + ": " + rows[row].error;
-      }
+      blame_row(*t.chain.error, k, rows);
+      fill_times(longest, rows);
       co_return;
     }
-    rows[k].connect_ms = t.ms;
+    longest = t.chain.timing;
     if (k > 0) {
-      rows[k - 1].handshake_ms =
-          handshake_within(t.chain.timing, k - 1).value_or(std::max(0.0, t.ms - previous_reach));
-      rows[k - 1].total_ms = t.ms;
       rows[k - 1].result = "ok";
     }
-    previous_reach = t.ms;
     rows[k].result = "reachable";  // until its own handshake is exercised
   }
   if (!config.check_target) {
+    fill_times(longest, rows);
     co_return;
   }
-  Row target;
-  target.label = "target";
-  target.url = config.check_target->to_string();
+  Row target = target_row(config);
   auto t = co_await timed_open(hops, *config.check_target, services);
   if (t.chain.error) {
     const auto& e = *t.chain.error;
@@ -239,19 +271,19 @@ awaitable<void> walk_chain(const Config& config, chain::Services& services,
       }
     }
   } else {
+    longest = t.chain.timing;
     if (!hops.empty()) {
-      rows.back().handshake_ms = handshake_within(t.chain.timing, hops.size() - 1)
-                                     .value_or(std::max(0.0, t.ms - previous_reach));
-      rows.back().total_ms = t.ms;
       rows.back().result = "ok";
     }
-    target.total_ms = t.ms;
+    target.total_ms = ms_of(t.chain.timing.total);
     target.result = "ok";
   }
+  fill_times(longest, rows);
   rows.push_back(std::move(target));
 }
 
-/// Any hop may be picked: each is checked alone, through nothing.
+/// Any hop may be picked: each is checked alone, through nothing, and then the target through
+/// whichever hops the strategy picks.
 awaitable<void> check_each(const Config& config, chain::Services& services,
                            std::vector<Row>& rows) {
   // The TLS contexts are indexed by position in the full chain; single-hop chains build their own.
@@ -262,8 +294,9 @@ awaitable<void> check_each(const Config& config, chain::Services& services,
     Row row = hop_row(i, hop);
     auto reach = co_await timed_open(std::vector<proto::HopSpec>{}, hop.server, alone);
     if (reach.chain.error) {
+      // The walk's target was the hop itself: its error must not speak of a "target".
       row.result = "failed";
-      row.error = reach.chain.error->message();
+      row.error = reason(*reach.chain.error);
     } else {
       row.connect_ms = reach.ms;
       row.result = "reachable";
@@ -275,14 +308,39 @@ awaitable<void> check_each(const Config& config, chain::Services& services,
           row.result = "failed";
           row.error = t.chain.error->message();
         } else {
-          row.handshake_ms = std::max(0.0, t.ms - reach.ms);
-          row.total_ms = t.ms;
+          std::vector<Row> timed(1);
+          fill_times(t.chain.timing, timed);
+          row.connect_ms = timed[0].connect_ms;
+          row.handshake_ms = timed[0].handshake_ms;
+          row.total_ms = timed[0].total_ms;
           row.result = "ok";
         }
       }
     }
     rows.push_back(std::move(row));
   }
+  Row target = target_row(config);
+  if (config.check_target) {
+    // What a connection would do: the strategy picks the hops, skipping the dead ones.
+    const auto t0 = Clock::now();
+    auto chain =
+        co_await chain::open_chain_with_strategy(config.hops, *config.check_target, services);
+    if (chain.error) {
+      target.result = "failed";
+      target.error = chain.error->message();
+    } else {
+      chain.stream->close();
+      target.total_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+      target.result = "ok";
+      std::string via;
+      for (const auto& used : chain.timing.hops) {
+        via += (via.empty() ? "via " : ", ") + used.hop;
+      }
+      target.error.clear();
+      target.via = via;
+    }
+  }
+  rows.push_back(std::move(target));
 }
 
 /// open_chain pipelines, in auto mode, only the hops it learns about: plain SOCKS5 ones.
@@ -379,6 +437,9 @@ awaitable<int> run_check(const Config& config, chain::Services& services) {
   } else {
     co_await check_each(config, services, rows);
   }
+  if (rows.empty() || rows.back().label != "target") {
+    rows.push_back(target_row(config));  // a hop failed before the target's turn
+  }
   co_await settle_pipelining(config, services, *memory, claimed, rows);
   for (const bool c : claimed) {
     if (c) {
@@ -387,8 +448,9 @@ awaitable<int> run_check(const Config& config, chain::Services& services) {
   }
   bool ok = true;
   for (const auto& r : rows) {
-    // Without HOST PORT the last hop's handshake cannot be exercised: reachable is a pass.
-    ok = ok && (r.result == "ok" || r.result == "reachable");
+    // Without HOST PORT the last hop's handshake cannot be exercised: reachable is a pass, and
+    // the target is not tested.
+    ok = ok && (r.result == "ok" || r.result == "reachable" || r.result == "not tested");
   }
   if (config.check_json) {
     print_json(config, rows, ok, std::cout);

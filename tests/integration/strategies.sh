@@ -153,7 +153,7 @@ d = json.load(open(sys.argv[1]))
 assert d["ok"] is False and d["strategy"] == "dynamic", d
 assert [h["result"] for h in d["hops"]] == ["reachable", "failed"], d
 assert [h["pipelining"] for h in d["hops"]] == ["yes", "unknown"], d  # a dead hop: no probe
-assert d["target"] is None, d
+assert d["target"]["result"] == "not tested" and d["target"]["address"] is None, d
 PY
 note "check: ok"
 
