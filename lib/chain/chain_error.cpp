@@ -46,7 +46,11 @@ std::string ChainError::message() const {
     m = "hop " + std::to_string(hop) + "/" + std::to_string(hops) + " " + where;
   }
   m += ": ";
-  m += proto::to_string(stage);
+  if (stage == proto::Stage::request && !asked.empty()) {
+    m += "could not reach " + asked;
+  } else {
+    m += proto::to_string(stage);
+  }
   m += ": ";
   m += ec.message();
   if (!detail.empty()) {

@@ -1,6 +1,9 @@
 /// The one error type of a chain: which hop (index and redacted URL), which stage, and why.
-///   hopchain: hop 2/3 socks5h://proxy-b:1080: request: connection not allowed by ruleset (SOCKS5
-///   reply 0x02)
+///   hopchain: hop 2/3 socks5h://proxy-b:1080: auth: authentication failed (SOCKS5 ...)
+/// A refused request also says what the hop was asked to reach, since the same reply code means
+/// "the next hop is down" or "the target is":
+///   hopchain: hop 1/2 socks5h://proxy-a:1080: could not reach hop 2 (127.0.0.1:21999):
+///   connection refused (SOCKS5 reply 0x05)
 #pragma once
 
 #include <cstddef>
@@ -30,6 +33,9 @@ struct ChainError {
   proto::Stage stage = proto::Stage::connect;
   std::error_code ec;
   std::string detail;  ///< extra words (an HTTP status line, a name that did not resolve)
+  /// Request stage: what the hop was asked to reach, "hop 2 (127.0.0.1:1080)" or "the target
+  /// example.org:22"; empty for other requests (UDP ASSOCIATE).
+  std::string asked;
 
   /// "hop 2/3 socks5h://proxy-b:1080: request: ..." without the "hopchain: " prefix.
   std::string message() const;

@@ -152,6 +152,14 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
     e.stage = stage;
     e.ec = ec;
     e.detail = std::move(detail);
+    if (stage == proto::Stage::request && hop >= 1) {
+      // Hop `hop` was asked for the next hop's address, or for the target's (which is the next
+      // hop itself for a UDP association's control connection).
+      const bool next_is_hop = hop < count || services.label_hops > count;
+      const std::string next = hop < count ? hops[hop].server.to_string() : target.to_string();
+      e.asked =
+          next_is_hop ? "hop " + std::to_string(hop + 1) + " (" + next + ")" : "the target " + next;
+    }
     return ChainResult{nullptr, std::move(e), {}};
   };
   const std::size_t shown = std::max(count, services.label_hops);

@@ -185,7 +185,7 @@ for i in 1 2; do
     fail "forward while the middle hop is down, connection $i: $out"
 done
 # hop 1 cannot reach hop 2 and says so
-grep -qF "hop 1/3 socks5://127.0.0.1:$DA: request: connection refused (SOCKS5 reply 0x05)" \
+grep -qF "hop 1/3 socks5://127.0.0.1:$DA: could not reach hop 2 (127.0.0.1:$M): connection refused (SOCKS5 reply 0x05)" \
   "$LAB/hopchain-forward.log" || fail "forward: the refusal is not logged"
 note "ok: forward, middle hop down: new connections are closed, the listener stays up"
 restart_middle_hop

@@ -172,10 +172,10 @@ done
 # --- failures reach the client with the hop's reply code -----------------------------------------
 curl_fails "2 hops, hop 2 (danted) refuses by rule -> REP 0x02" "(2)" \
   --socks5 "127.0.0.1:$P2B" "http://$LAB_BLOCKED_IP:$H/"
-log_has "$LAB/hc-2hop-b.log" "hop 2/2 socks5h://127.0.0.1:$DA: request: connection not allowed by ruleset (SOCKS5 reply 0x02); answered REP 0x02"
+log_has "$LAB/hc-2hop-b.log" "hop 2/2 socks5h://127.0.0.1:$DA: could not reach the target $LAB_BLOCKED_IP:$H: connection not allowed by ruleset (SOCKS5 reply 0x02); answered REP 0x02"
 curl_fails "2 hops, hop 2 (microsocks) cannot connect -> REP 0x05" "(5)" \
   --socks5-hostname "127.0.0.1:$P2" "http://127.0.0.1:$CLOSED/"
-log_has "$LAB/hc-2hop.log" "hop 2/2 socks5h://127.0.0.1:$MP: request: connection refused (SOCKS5 reply 0x05)"
+log_has "$LAB/hc-2hop.log" "hop 2/2 socks5h://127.0.0.1:$MP: could not reach the target 127.0.0.1:$CLOSED: connection refused (SOCKS5 reply 0x05)"
 curl_fails "direct, connection refused -> REP 0x05" "(5)" \
   --socks5 "127.0.0.1:$P0" "http://127.0.0.1:$CLOSED/"
 log_has "$LAB/hc-direct.log" "target 127.0.0.1:$CLOSED: connect: Connection refused; answered REP 0x05"

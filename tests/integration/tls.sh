@@ -262,7 +262,7 @@ timeout -k 5 "$((LAB_CMD_TIMEOUT + 10))" python3 "$HC_SUPPORT/stdio_driver.py" -
   { cat "$LAB/driver.out" >&2; fail "https hop with Basic auth failed"; }
 grep -qF "https://$U@127.0.0.1:$SHA" "$DRIVER_ERR" || { cat "$DRIVER_ERR" >&2; fail "-vv lacks the hop"; }
 ! grep -qF "$P" "$DRIVER_ERR" || fail "the password appears in -vv output"
-expect_fail_with "hop 1/1 https://$U@127.0.0.1:$SHA: request: proxy refused CONNECT (HTTP status 401)" \
+expect_fail_with "hop 1/1 https://$U@127.0.0.1:$SHA: could not reach the target 127.0.0.1:$E: proxy refused CONNECT (HTTP status 401)" \
   "$HOPCHAIN" -vv --cafile "$CA" -x "https://$U:wrong-$P@127.0.0.1:$SHA" stdio 127.0.0.1 "$E"
 assert_stderr_lacks "wrong-$P"
 note "ok: https + Basic auth works, and the password is never printed"
