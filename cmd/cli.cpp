@@ -144,11 +144,12 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
                  "Failures before a hop is skipped for --fail-timeout (1)")
       ->type_name("N")
       ->check(positive);
-  app.add_option("--fail-timeout", raw.fail_timeout, "Seconds a failed hop is skipped (30)")
+  app.add_option("--fail-timeout", raw.fail_timeout,
+                 "Seconds a failed hop is skipped (30; 0-86400)")
       ->type_name("SECONDS")
       ->check(seconds_in({.zero_allowed = true, .max = 86400}));
   app.add_option("--connect-timeout", raw.connect_timeout,
-                 "Seconds for each hop's connect and each handshake (10)")
+                 "Seconds for each hop's connect and each handshake (10; up to 3600)")
       ->type_name("SECONDS")
       ->check(seconds_in({.zero_allowed = false, .max = 3600}));
   app.add_option("--dns-server", raw.dns_servers,
@@ -220,7 +221,7 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
                   "[BIND:]LPORT:HOST:PORT; BIND defaults to 127.0.0.1, * = all")
       ->required();
   udp->add_option("--udp-timeout", raw.udp_timeout,
-                  "Seconds of silence before a local source's association closes (60)")
+                  "Idle seconds before a source's association closes (60; up to 86400)")
       ->type_name("SECONDS")
       ->check(seconds_in({.zero_allowed = false, .max = 86400}));
   udp->footer(
