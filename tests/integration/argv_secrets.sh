@@ -26,7 +26,7 @@ HOP_B="socks5h://userb:$PW_B_URL@127.0.0.1:$MB"
 hopchain_pid() {
   local pid=$1 child
   if [[ $(readlink "/proc/$pid/exe") != "$(readlink -f "$HOPCHAIN")" ]]; then
-    child=$(cat "/proc/$pid/task/$pid/children" 2>/dev/null | awk '{print $1}')
+    child=$(awk '{print $1}' "/proc/$pid/task/$pid/children" 2>/dev/null)
     [[ -n $child ]] && pid=$child
   fi
   echo "$pid"

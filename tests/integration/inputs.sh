@@ -110,28 +110,27 @@ last_received() {
     fail "$2: the target received $(tail -n 1 "$LAB/received"), want $1"
 }
 RUNS=0
-run_stdio() { # DESC REDIRECTIONS-AS-A-STRING : one bounded stdio run, rc 0 required
-  local rc=0
+# hc_stdio : one bounded stdio run with -v; the caller's redirections open or close 0, 1 and 2
+hc_stdio() {
   RUNS=$((RUNS + 1))
-  eval "timeout -k 5 30 \"\$HOPCHAIN\" -v stdio 127.0.0.1 \"\$R\" $2" || rc=$?
-  ((rc == 0)) || fail "$1: exit $rc"
+  timeout -k 5 30 "$HOPCHAIN" -v stdio 127.0.0.1 "$R"
 }
 
-run_stdio "stdin closed" '<&- >"$LAB/out" 2>"$LAB/err"'
+hc_stdio <&- >"$LAB/out" 2>"$LAB/err" || fail "stdin closed: exit $?"
 last_received "b''" "stdin closed"
 [[ $(cat "$LAB/out") == banner-from-target ]] || fail "stdin closed: stdout is '$(cat "$LAB/out")'"
 note "ok: stdio <&- sends nothing, delivers the target's bytes and exits when the target closes"
 
-run_stdio "stdout closed" '<"$LAB/ping" >&- 2>"$LAB/err"'
+hc_stdio <"$LAB/ping" >&- 2>"$LAB/err" || fail "stdout closed: exit $?"
 last_received "b'ping\\n'" "stdout closed"
 grep -q "hopchain" "$LAB/err" || fail "stdout closed: no log line on stderr"
 grep -q "banner-from-target" "$LAB/err" && fail "stdout closed: the target's bytes went to stderr"
 
-run_stdio "stderr closed" '<"$LAB/ping" >"$LAB/out" 2>&-'
+hc_stdio <"$LAB/ping" >"$LAB/out" 2>&- || fail "stderr closed: exit $?"
 last_received "b'ping\\n'" "stderr closed"
 [[ $(cat "$LAB/out") == banner-from-target ]] || fail "stderr closed: stdout is '$(cat "$LAB/out")'"
 
-run_stdio "stdin and stderr closed" '<&- >"$LAB/out" 2>&-'
+hc_stdio <&- >"$LAB/out" 2>&- || fail "stdin and stderr closed: exit $?"
 last_received "b''" "stdin and stderr closed"
 [[ $(cat "$LAB/out") == banner-from-target ]] || fail "stdin, stderr closed: stdout '$(cat "$LAB/out")'"
 note "ok: with stdout or stderr closed, data and log lines stay on their own descriptors"
