@@ -1,22 +1,21 @@
 #include "cli.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <ostream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "app/config_file.hpp"
 #include "app/credentials.hpp"
 #include "app/endpoint_syntax.hpp"
 #include "app/listener.hpp"
 #include "app/users_file.hpp"
 #include "proto/proxy_url.hpp"
+#include "seconds_option.hpp"
 
 namespace hc::cli {
 namespace {
@@ -89,14 +88,13 @@ bool add_hop(const std::string& url, const std::string& origin, std::vector<prot
 
 /// Reads a chain file (-f, or -c's named chain) with its optional strategy/chain-len lines.
 bool read_chain_file(const std::string& path, app::ChainFile& file, bool quiet, std::ostream& err) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    err << "hopchain: cannot read chain file " << path << "\n";
+  app::ConfigFileText text = app::read_config_file(path);
+  if (!text.error.empty()) {
+    err << "hopchain: cannot read chain file " << path << ": " << text.error << "\n";
     return false;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  file = app::parse_chain_text(text.str());
+  file = app::parse_chain_text(text.text);
+  app::wipe(text.text);
   if (!file.error.empty()) {
     err << "hopchain: " << path << ":" << file.error << "\n";
     return false;
@@ -139,6 +137,10 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
   CLI::App app{
       "hopchain: tunnel through a chain of SOCKS4, SOCKS4a, SOCKS5 and HTTP CONNECT proxies.",
       "hopchain"};
+  // Before any subcommand exists: they copy it. Every error then reads "hopchain: ...".
+  app.failure_message([](const CLI::App* a, const CLI::Error& e) {
+    return "hopchain: " + CLI::FailureMessage::simple(a, e);
+  });
   app.set_version_flag("--version", std::string("hopchain ") + HOPCHAIN_VERSION);
   app.require_subcommand(1);
   app.fallthrough();
@@ -146,7 +148,6 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
 
   // Validators that check without adding their name to the help's type column.
   const CLI::Validator positive = CLI::Validator(CLI::PositiveNumber).description("");
-  const CLI::Validator non_negative = CLI::Validator(CLI::NonNegativeNumber).description("");
   app.add_option("-x,--via", raw.via, "Add a hop (proxy URL); repeat in path order, nearest first")
       ->type_name("URL");
   app.add_option("-f,--chain-file", raw.chain_file,
@@ -168,13 +169,14 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
                  "Failures before a hop is skipped for --fail-timeout (1)")
       ->type_name("N")
       ->check(positive);
-  app.add_option("--fail-timeout", raw.fail_timeout, "Seconds a failed hop is skipped (30)")
+  app.add_option("--fail-timeout", raw.fail_timeout,
+                 "Seconds a failed hop is skipped (30; 0-86400)")
       ->type_name("SECONDS")
-      ->check(non_negative);
+      ->check(seconds_in({.zero_allowed = true, .max = 86400}));
   app.add_option("--connect-timeout", raw.connect_timeout,
-                 "Seconds for each hop's connect and each handshake (10)")
+                 "Seconds for each hop's connect and each handshake (10; up to 3600)")
       ->type_name("SECONDS")
-      ->check(positive);
+      ->check(seconds_in({.zero_allowed = false, .max = 3600}));
   app.add_option("--dns-server", raw.dns_servers,
                  "Resolve names with this DNS server instead of the system's")
       ->type_name("IP[:PORT]");
@@ -244,9 +246,9 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
                   "[BIND:]LPORT:HOST:PORT; BIND defaults to 127.0.0.1, * = all")
       ->required();
   udp->add_option("--udp-timeout", raw.udp_timeout,
-                  "Seconds of silence before a local source's association closes (60)")
+                  "Idle seconds before a source's association closes (60; up to 86400)")
       ->type_name("SECONDS")
-      ->check(positive);
+      ->check(seconds_in({.zero_allowed = false, .max = 86400}));
   udp->footer(
       "Example:\n  hopchain -x socks5://127.0.0.1:1080 udp 5353:dns.example:53\n"
       "  dig -p 5353 @127.0.0.1 example.org");
@@ -303,11 +305,15 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
   if (std::any_of(config.hops.begin(), config.hops.end(), app::needs_password)) {
     const std::string path = config_dir.empty() ? std::string() : config_dir + "/credentials";
     std::vector<app::CredentialEntry> entries;
-    std::ifstream in(path, std::ios::binary);
-    if (!path.empty() && in) {
-      std::ostringstream text;
-      text << in.rdbuf();
-      const std::string error = app::parse_credentials(text.str(), entries);
+    // No file is fine (HOPCHAIN_PASSWORD may do); one that cannot be read is an error.
+    app::ConfigFileText text = path.empty() ? app::ConfigFileText{} : app::read_config_file(path);
+    if (!path.empty() && !text.missing && !text.error.empty()) {
+      err << "hopchain: cannot read " << path << ": " << text.error << "\n";
+      return {std::nullopt, kUsageError};
+    }
+    if (!path.empty() && text.error.empty()) {
+      const std::string error = app::parse_credentials(text.text, entries);
+      app::wipe(text.text);
       if (!error.empty()) {
         err << "hopchain: " << path << ": " << error << "\n";
         return {std::nullopt, kUsageError};
@@ -345,10 +351,8 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
     return {std::nullopt, kUsageError};
   }
   strategy.max_fails = raw.max_fails;
-  strategy.fail_timeout =
-      std::chrono::milliseconds(static_cast<long long>(std::ceil(raw.fail_timeout * 1000)));
-  config.connect_timeout =
-      std::chrono::milliseconds(static_cast<long long>(std::ceil(raw.connect_timeout * 1000)));
+  strategy.fail_timeout = to_milliseconds(raw.fail_timeout);
+  config.connect_timeout = to_milliseconds(raw.connect_timeout);
   config.dns_servers = raw.dns_servers;
   config.pipeline = raw.pipeline == "always"  ? chain::PipelineMode::always
                     : raw.pipeline == "never" ? chain::PipelineMode::never
@@ -406,8 +410,7 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
     }
   } else if (udp->parsed()) {
     config.mode = app::Mode::udp;
-    config.udp_timeout =
-        std::chrono::milliseconds(static_cast<long long>(std::ceil(raw.udp_timeout * 1000)));
+    config.udp_timeout = to_milliseconds(raw.udp_timeout);
     for (const auto& text : raw.udp_specs) {
       app::ForwardSpec spec;
       const std::string error = app::parse_forward_spec(text, spec);

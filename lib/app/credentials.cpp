@@ -4,6 +4,8 @@
 #include <charconv>
 #include <sys/stat.h>
 
+#include "app/config_file.hpp"
+
 namespace hc::app {
 namespace {
 
@@ -25,9 +27,13 @@ std::vector<std::string_view> split_words(std::string_view line) {
   return words;
 }
 
-std::string_view strip_comment(std::string_view line) {
-  const std::size_t hash = line.find('#');
-  return hash == std::string_view::npos ? line : line.substr(0, hash);
+/// Tokens are never echoed: a misplaced one may be (part of) a password.
+std::string unexpected_word(const std::string& where, std::string_view word, const char* expected) {
+  if (!word.empty() && word.front() == '#') {
+    return where + "a comment must be a line of its own ('#' first): elsewhere '#' is part of a " +
+           "word, so that a password may hold one";
+  }
+  return where + "expected " + expected;
 }
 
 template <typename T>
@@ -50,7 +56,7 @@ std::string config_dir(const char* xdg_config_home, const char* home) {
 }
 
 std::string parse_credentials(std::string_view text, std::vector<CredentialEntry>& out) {
-  // Tokens may span lines, as in .netrc; comments run to the end of their line.
+  // Tokens may span lines, as in .netrc. Comments are whole lines, as in the users file.
   std::vector<std::pair<std::string_view, std::size_t>> tokens;  // word, line
   std::size_t line_no = 0;
   while (!text.empty()) {
@@ -58,7 +64,10 @@ std::string parse_credentials(std::string_view text, std::vector<CredentialEntry
     const std::size_t nl = text.find('\n');
     const std::string_view line = text.substr(0, nl);
     text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-    for (const auto word : split_words(strip_comment(line))) {
+    if (is_comment_line(line)) {
+      continue;
+    }
+    for (const auto word : split_words(line)) {
       tokens.emplace_back(word, line_no);
     }
   }
@@ -66,7 +75,7 @@ std::string parse_credentials(std::string_view text, std::vector<CredentialEntry
     const auto [keyword, line] = tokens[i];
     const std::string where = "line " + std::to_string(line) + ": ";
     if (keyword != "machine") {
-      return where + "expected 'machine', found '" + std::string(keyword) + "'";
+      return unexpected_word(where, keyword, "'machine'");
     }
     CredentialEntry entry;
     bool has_login = false, has_password = false;
@@ -78,6 +87,9 @@ std::string parse_credentials(std::string_view text, std::vector<CredentialEntry
     while (i < tokens.size() && tokens[i].first != "machine") {
       const auto key = tokens[i].first;
       const std::string at = "line " + std::to_string(tokens[i].second) + ": ";
+      if (key != "port" && key != "login" && key != "password") {
+        return unexpected_word(at, key, "'machine', 'port', 'login' or 'password'");
+      }
       if (i + 1 >= tokens.size()) {
         return at + "'" + std::string(key) + "' without a value";
       }
@@ -91,11 +103,9 @@ std::string parse_credentials(std::string_view text, std::vector<CredentialEntry
       } else if (key == "login") {
         entry.login = value;
         has_login = true;
-      } else if (key == "password") {
+      } else {
         entry.password = value;
         has_password = true;
-      } else {
-        return at + "unknown keyword '" + std::string(key) + "'";
       }
       i += 2;
     }
@@ -150,7 +160,7 @@ ChainFile parse_chain_text(std::string_view text) {
     const std::size_t nl = text.find('\n');
     const std::string_view line = text.substr(0, nl);
     text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-    const auto words = split_words(strip_comment(line));
+    const auto words = split_words(proto::strip_chain_comment(line));
     const std::string where = std::to_string(line_no) + ": ";
     if (!words.empty() && (words[0] == "strategy" || words[0] == "chain-len")) {
       if (words.size() != 2) {

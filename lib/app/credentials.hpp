@@ -2,8 +2,10 @@
 /// given with a user but no password: a netrc-style credentials file, then $HOPCHAIN_PASSWORD.
 ///
 /// Credentials file (`$XDG_CONFIG_HOME/hopchain/credentials`, else
-/// `~/.config/hopchain/credentials`): whitespace-separated tokens, `#` comments,
+/// `~/.config/hopchain/credentials`): whitespace-separated tokens,
 ///   machine HOST port PORT login USER password PASS
+/// and comment lines as in the users file (is_comment_line: `#` first on the line; a `#`
+/// elsewhere is part of a word, so a password may hold one).
 /// `port` may be left out to match any port. Passwords never appear in any message.
 #pragma once
 

@@ -2,20 +2,16 @@
 #include "app/users_file.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "app/config_file.hpp"
 
 namespace hc::app {
 namespace {
 
-constexpr std::size_t kMaxFileSize = 1 << 20;  // a users file, not a database
-constexpr std::size_t kMaxField = 255;         // RFC 1929: ULEN and PLEN are one octet
+constexpr std::size_t kMaxField = 255;  // RFC 1929: ULEN and PLEN are one octet
 
-std::string octal_mode(mode_t mode) {
+std::string octal_mode(unsigned mode) {
   char buf[8];
   std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
   return buf;
@@ -44,8 +40,7 @@ std::string parse_users(std::string_view text, std::vector<proto::Credentials>& 
     if (!line.empty() && line.back() == '\r') {
       line.remove_suffix(1);
     }
-    const std::size_t first = line.find_first_not_of(" \t");
-    if (first == std::string_view::npos || line[first] == '#') {
+    if (line.find_first_not_of(" \t") == std::string_view::npos || is_comment_line(line)) {
       continue;
     }
     const std::string where = "line " + std::to_string(number) + ": ";
@@ -75,53 +70,20 @@ std::string parse_users(std::string_view text, std::vector<proto::Credentials>& 
 
 std::string load_users_file(const std::string& path, std::vector<proto::Credentials>& out) {
   const std::string name = "--users " + path + ": ";
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return name + std::strerror(errno);
+  // The permissions checked are those of the file read (fstat on the descriptor read from).
+  ConfigFileText file = read_config_file(path);
+  if (!file.error.empty()) {
+    return name + file.error;
   }
-  // fstat on the opened file: the permissions checked are those of the file read.
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return name + std::strerror(err);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return name + "not a regular file";
-  }
-  if ((st.st_mode & 077) != 0) {
-    ::close(fd);
-    return name + "permissions " + octal_mode(st.st_mode) +
+  if ((file.mode & 077) != 0) {
+    wipe(file.text);
+    return name + "permissions " + octal_mode(file.mode) +
            " are too open: the file holds passwords, so group and others must have no access "
            "(chmod 600 " +
            path + ")";
   }
-  std::string text;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      return name + std::strerror(err);
-    }
-    if (n == 0) {
-      break;
-    }
-    text.append(buf, static_cast<std::size_t>(n));
-    if (text.size() > kMaxFileSize) {
-      ::close(fd);
-      return name + "larger than 1 MiB";
-    }
-  }
-  ::close(fd);
-  const std::string error = parse_users(text, out);
-  std::fill(text.begin(), text.end(), '\0');
-  std::fill(std::begin(buf), std::end(buf), '\0');
+  const std::string error = parse_users(file.text, out);
+  wipe(file.text);
   return error.empty() ? error : name + error;
 }
 

@@ -1,8 +1,9 @@
 /// `socks --users FILE`: the accounts the local SOCKS server accepts with RFC 1929.
 ///
-/// One `user:password` per line (the first colon splits; the password may hold colons), blank
-/// lines and lines starting with `#` are ignored. The file holds passwords, so one that group or
-/// others can access is refused, as ssh refuses an unprotected private key.
+/// One `user:password` per line (the first colon splits; the password may hold colons). Blank
+/// lines and comment lines (is_comment_line: `#` first) are ignored; a `#` elsewhere is part of
+/// the password. The file holds passwords, so one that group or others can access is refused, as
+/// ssh refuses an unprotected private key; so is one that is not a regular file or over 1 MiB.
 #pragma once
 
 #include <string>
@@ -17,8 +18,8 @@ namespace hc::app {
 /// empty on success.
 std::string parse_users(std::string_view text, std::vector<proto::Credentials>& out);
 
-/// Opens FILE, checks its permissions (no access for group or others), reads and parses it.
-/// Returns an error message that names the file, empty on success.
+/// Opens FILE (read_config_file), checks its permissions (no access for group or others), reads and
+/// parses it. Returns an error message that names the file, empty on success.
 std::string load_users_file(const std::string& path, std::vector<proto::Credentials>& out);
 
 /// True when `user` exists and `password` is its password. Comparing the password takes the

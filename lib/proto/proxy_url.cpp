@@ -361,6 +361,15 @@ std::error_code parse_proxy_url(std::string_view url, HopSpec& out) {
   return {};
 }
 
+std::string_view strip_chain_comment(std::string_view line) {
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    if (line[i] == '#' && (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t')) {
+      return line.substr(0, i);
+    }
+  }
+  return line;
+}
+
 ChainFileResult parse_chain_file(std::string_view text) {
   ChainFileResult result;
   std::size_t line_no = 0;
@@ -370,15 +379,7 @@ ChainFileResult parse_chain_file(std::string_view text) {
     std::string_view line = text.substr(0, nl);
     text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
 
-    // A '#' starts a comment at the start of the line or after whitespace; elsewhere it is part
-    // of the URL (and then rejected by the parser).
-    for (std::size_t i = 0; i < line.size(); ++i) {
-      if (line[i] == '#' && (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t')) {
-        line = line.substr(0, i);
-        break;
-      }
-    }
-    line = trim(line);
+    line = trim(strip_chain_comment(line));
     if (line.empty()) {
       continue;
     }

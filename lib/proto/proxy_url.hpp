@@ -58,4 +58,9 @@ struct ChainFileResult {
 /// One URL per line; blank lines and `#` comments (whole-line or trailing) are ignored.
 ChainFileResult parse_chain_file(std::string_view text);
 
+/// A chain file line without its comment: a `#` at the start of the line or after a space or tab
+/// starts one. A URL holds no whitespace, so the rule never cuts one; a `#` inside a URL is kept
+/// (and refused by the parser: a password spells it %23).
+std::string_view strip_chain_comment(std::string_view line);
+
 }  // namespace hc::proto

@@ -28,7 +28,8 @@ BOOST_AUTO_TEST_CASE(config_dir_prefers_absolute_xdg) {
 BOOST_AUTO_TEST_CASE(parses_netrc_style_entries) {
   std::vector<hc::app::CredentialEntry> e;
   const auto error = hc::app::parse_credentials(
-      "# comment\nmachine a port 1080 login u password p1\nmachine b\n  login v password p2 # x\n",
+      "# comment\nmachine a port 1080 login u password p1\nmachine b\n  login v password p2\n"
+      "  # x\n",
       e);
   BOOST_TEST(error.empty());
   BOOST_REQUIRE(e.size() == 2u);
