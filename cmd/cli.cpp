@@ -70,8 +70,10 @@ struct RawOptions {
   std::string socks_listen;
   std::string socks_users;
   bool socks_open = false;
+  bool socks_udp_any_port = false;
   std::vector<std::string> udp_specs;
   double udp_timeout = 60.0;
+  std::size_t udp_max_sources = 256;
 };
 
 /// Never echoes the URL itself: it may hold a password.
@@ -209,6 +211,9 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
       ->type_name("FILE");
   socks->add_flag("--open", raw.socks_open,
                   "Allow BIND beyond loopback without --users (an open proxy; think twice)");
+  socks->add_flag("--udp-any-port", raw.socks_udp_any_port,
+                  "With --users: let UDP ASSOCIATE from another host leave its port unnamed "
+                  "(whoever shares its address may then take the relay)");
   socks->footer(
       "Example:\n  hopchain -x socks5h://bastion:1080 socks 1080\n"
       "  curl --socks5-hostname 127.0.0.1:1080 https://example.org/");
@@ -222,6 +227,11 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
                   "Seconds of silence before a local source's association closes (60)")
       ->type_name("SECONDS")
       ->check(positive);
+  udp->add_option("--udp-max-sources", raw.udp_max_sources,
+                  "Local sources served at once per port, 1-65536; a new one ends the one idle "
+                  "the longest (256)")
+      ->type_name("N")
+      ->check(CLI::Validator(CLI::Range(std::size_t{1}, std::size_t{65536})).description(""));
   udp->footer(
       "Example:\n  hopchain -x socks5://127.0.0.1:1080 udp 5353:dns.example:53\n"
       "  dig -p 5353 @127.0.0.1 example.org");
@@ -344,6 +354,7 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
       err << "hopchain: socks: " << error << "\n";
       return {std::nullopt, kUsageError};
     }
+    config.socks_udp_any_port = raw.socks_udp_any_port;
     const std::string where = app::listen_text(config.socks_listen);
     if (config.socks_users.empty() && !app::is_loopback_bind(config.socks_listen.host)) {
       if (!raw.socks_open) {
@@ -378,6 +389,7 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
     config.mode = app::Mode::udp;
     config.udp_timeout =
         std::chrono::milliseconds(static_cast<long long>(std::ceil(raw.udp_timeout * 1000)));
+    config.udp_max_sources = raw.udp_max_sources;
     for (const auto& text : raw.udp_specs) {
       app::ForwardSpec spec;
       const std::string error = app::parse_forward_spec(text, spec);
