@@ -235,15 +235,21 @@ awaitable<void> run_session(std::shared_ptr<Forward> f, std::shared_ptr<Session>
       co_await pause_until(last_open + kMinReopenInterval);
     }
     last_open = Clock::now();
+    if (s->evicted) {
+      break;  // while it paused: open nothing through the chain for it
+    }
     const auto association = co_await open_for(*f, *s);
     if (s->evicted) {
-      break;  // evicted while it opened: `association` closes as it goes
+      break;  // while it opened: `association` closes as it goes
     }
     if (!association) {
       continue;
     }
     Association& a = *association;
     const Target t = co_await a.prepare(f->target);
+    if (s->evicted) {
+      break;
+    }
     if (t.ec) {
       log::error(s->who + ": target " + f->target.to_string() + ": " + t.ec.message());
       count_drop(*f, *s, "target not resolved", s->queue.size());
