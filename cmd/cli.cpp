@@ -70,8 +70,10 @@ struct RawOptions {
   std::string socks_listen;
   std::string socks_users;
   bool socks_open = false;
+  bool socks_udp_any_port = false;
   std::vector<std::string> udp_specs;
   double udp_timeout = 60.0;
+  std::size_t udp_max_sources = 256;
 };
 
 /// Never echoes the URL itself: it may hold a password.
@@ -236,6 +238,9 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
       ->type_name("FILE");
   socks->add_flag("--open", raw.socks_open,
                   "Allow BIND beyond loopback without --users (an open proxy; think twice)");
+  socks->add_flag("--udp-any-port", raw.socks_udp_any_port,
+                  "With --users: let UDP ASSOCIATE from another host leave its port unnamed "
+                  "(whoever shares its address may then take the relay)");
   socks->footer(
       "Example:\n  hopchain -x socks5h://bastion:1080 socks 1080\n"
       "  curl --socks5-hostname 127.0.0.1:1080 https://example.org/");
@@ -249,6 +254,11 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
                   "Idle seconds before a source's association closes (60; up to 86400)")
       ->type_name("SECONDS")
       ->check(seconds_in({.zero_allowed = false, .max = 86400}));
+  udp->add_option("--udp-max-sources", raw.udp_max_sources,
+                  "Local sources served at once per port, 1-65536; a new one ends the one idle "
+                  "the longest (256)")
+      ->type_name("N")
+      ->check(CLI::Validator(CLI::Range(std::size_t{1}, std::size_t{65536})).description(""));
   udp->footer(
       "Example:\n  hopchain -x socks5://127.0.0.1:1080 udp 5353:dns.example:53\n"
       "  dig -p 5353 @127.0.0.1 example.org");
@@ -378,6 +388,7 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
       err << "hopchain: socks: " << error << "\n";
       return {std::nullopt, kUsageError};
     }
+    config.socks_udp_any_port = raw.socks_udp_any_port;
     const std::string where = app::listen_text(config.socks_listen);
     if (config.socks_users.empty() && !app::is_loopback_bind(config.socks_listen.host)) {
       if (!raw.socks_open) {
@@ -411,6 +422,7 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
   } else if (udp->parsed()) {
     config.mode = app::Mode::udp;
     config.udp_timeout = to_milliseconds(raw.udp_timeout);
+    config.udp_max_sources = raw.udp_max_sources;
     for (const auto& text : raw.udp_specs) {
       app::ForwardSpec spec;
       const std::string error = app::parse_forward_spec(text, spec);

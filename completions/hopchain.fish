@@ -43,7 +43,9 @@ complete -c hopchain -n $pre -l stats -d 'Print per-connection statistics and to
 # Command options.
 complete -c hopchain -n '__fish_seen_subcommand_from socks' -l users -r -F -d 'Require RFC 1929 username/password from FILE'
 complete -c hopchain -n '__fish_seen_subcommand_from socks' -l open -d 'Allow a non-loopback BIND without --users'
+complete -c hopchain -n '__fish_seen_subcommand_from socks' -l udp-any-port -d 'With --users, accept UDP ASSOCIATE with DST.PORT 0 from other hosts'
 complete -c hopchain -n '__fish_seen_subcommand_from forward' -l workers -x -d 'Event loops (threads) sharing the ports; 0 = one per core'
 complete -c hopchain -n '__fish_seen_subcommand_from udp' -l udp-timeout -x -d 'Seconds before an idle association closes'
+complete -c hopchain -n '__fish_seen_subcommand_from udp' -l udp-max-sources -x -d 'Local sources served at once per port'
 complete -c hopchain -n '__fish_seen_subcommand_from check' -l json -d 'Print JSON'
 complete -c hopchain -n '__fish_seen_subcommand_from stdio check' -a '(__fish_print_hostnames)' -d 'Host'

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -25,13 +26,17 @@ enum class Mode : std::uint8_t { stdio, forward, socks, udp, check };
 struct Config {
   std::vector<proto::HopSpec> hops;  ///< path order: first = nearest
   Mode mode = Mode::stdio;
-  proto::HostPort target;                         ///< stdio mode
-  std::vector<ForwardSpec> forwards;              ///< forward mode
-  unsigned forward_workers = 0;                   ///< forward mode: event loops; 0 = one per core
-  proto::HostPort socks_listen;                   ///< socks mode; host "" for all addresses
-  std::vector<proto::Credentials> socks_users;    ///< socks mode: RFC 1929 accounts; empty = none
+  proto::HostPort target;                       ///< stdio mode
+  std::vector<ForwardSpec> forwards;            ///< forward mode
+  unsigned forward_workers = 0;                 ///< forward mode: event loops; 0 = one per core
+  proto::HostPort socks_listen;                 ///< socks mode; host "" for all addresses
+  std::vector<proto::Credentials> socks_users;  ///< socks mode: RFC 1929 accounts; empty = none
+  /// socks mode, --udp-any-port: with --users, UDP ASSOCIATE from another host may leave its
+  /// port unnamed (DST.PORT 0), and then the first datagram from its address fixes it.
+  bool socks_udp_any_port = false;
   std::vector<ForwardSpec> udp_forwards;          ///< udp mode: local UDP port -> target
   std::chrono::milliseconds udp_timeout{60'000};  ///< udp mode: a local source's idle timeout
+  std::size_t udp_max_sources = 256;              ///< udp mode: sources served at once per port
   std::optional<proto::HostPort> check_target;    ///< check mode: HOST PORT, if given
   bool check_json = false;                        ///< check mode: --json
   chain::StrategyOptions strategy;  ///< --strategy, --chain-len, --max-fails, --fail-timeout

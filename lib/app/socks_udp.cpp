@@ -1,12 +1,14 @@
 #include "app/socks_udp.hpp"
 
 #include <cstdio>
+#include <optional>
 #include <vector>
 
 #include "app/socks_reply.hpp"
 #include "log/log.hpp"
 #include "transport/deadline.hpp"
 #include "udp/association.hpp"
+#include "udp/socket_owner.hpp"
 #include "udp/socks_client.hpp"
 #include "udp/strategy.hpp"
 
@@ -51,7 +53,50 @@ awaitable<void> answer_and_close(transport::Stream& client, std::vector<std::uin
   client.close();
 }
 
+/// Whether `client` may have a relay; if it is on this host, the user it must send as.
+struct Admission {
+  std::optional<std::uint8_t> refusal;  ///< the REP to answer with instead of a grant
+  std::optional<std::uint32_t> uid;
+};
+
+Admission admit(const tcp::endpoint& server, const tcp::endpoint& client, std::uint16_t port,
+                const Config& config, const std::string& what) {
+  const auto peer = udp::normalized({client.address(), 0}).address();
+  const auto here = udp::normalized({server.address(), 0}).address();
+  switch (
+      udp_sender_rule(peer, here, port, !config.socks_users.empty(), config.socks_udp_any_port)) {
+    case UdpSenderRule::refuse:
+      log::error(what +
+                 ": refused (REP 0x02): DST.PORT 0 from another host on a --users server; "
+                 "the client must name the port it sends from, or the server be started "
+                 "with --udp-any-port");
+      return {proto::kRepNotAllowed, std::nullopt};
+    case UdpSenderRule::address:
+      return {};
+    case UdpSenderRule::owner:
+      break;
+  }
+  // The client's end of the connection is `client`, and its peer is us.
+  const udp::SocketOwner owner = udp::tcp_socket_owner(client, server);
+  if (!owner.found) {
+    log::error(what +
+               ": refused (REP 0x01): cannot tell which local user the client is, so its "
+               "relay would be open to all: " +
+               owner.error);
+    return {proto::kRepGeneralFailure, std::nullopt};
+  }
+  return {std::nullopt, owner.uid};
+}
+
 }  // namespace
+
+UdpSenderRule udp_sender_rule(const asio::ip::address& client, const asio::ip::address& server,
+                              std::uint16_t client_port, bool users, bool any_port) {
+  if (client.is_loopback() || client == server) {
+    return UdpSenderRule::owner;
+  }
+  return client_port == 0 && users && !any_port ? UdpSenderRule::refuse : UdpSenderRule::address;
+}
 
 awaitable<void> serve_udp_associate(transport::Stream& client,
                                     const proto::SocksServerHandshake& codec, std::string who,
@@ -59,8 +104,20 @@ awaitable<void> serve_udp_associate(transport::Stream& client,
   using namespace asio::experimental::awaitable_operators;
   const std::string what = who + ": SOCKS5 UDP ASSOCIATE";
   const auto& request = codec.request();
+  tcp::socket* bottom = client.bottom();
+  std::error_code ec;
+  const auto local = bottom->local_endpoint(ec);
+  const auto peer = bottom->remote_endpoint(ec);
 
-  // 1. The chain first: a client whose datagrams cannot be carried is told so in the reply.
+  // 1. Whether this client may have a relay, and who must send to it.
+  const Admission admission = admit(local, peer, request.target.port, config, what);
+  if (admission.refusal) {
+    std::vector<std::uint8_t> refusal = codec.reply(*admission.refusal);
+    co_await answer_and_close(client, std::move(refusal));
+    co_return;
+  }
+
+  // 2. The chain: a client whose datagrams cannot be carried is told so in the reply.
   auto opened = co_await udp::open_association(config.hops, services);
   if (opened.error) {
     const std::uint8_t rep = refusal_for(*opened.error);
@@ -72,11 +129,7 @@ awaitable<void> serve_udp_associate(transport::Stream& client,
     co_return;
   }
 
-  // 2. A UDP socket on the address the client reached us at, so it can reach this one too.
-  std::error_code ec;
-  tcp::socket* bottom = client.bottom();
-  const auto local = bottom->local_endpoint(ec);
-  const auto peer = bottom->remote_endpoint(ec);
+  // 3. A UDP socket on the address the client reached us at, so it can reach this one too.
   const auto here = udp::normalized({local.address(), 0}).address();
   asio::ip::udp::socket socket(co_await asio::this_coro::executor);
   socket.open(here.is_v4() ? asio::ip::udp::v4() : asio::ip::udp::v6(), ec);
@@ -102,10 +155,11 @@ awaitable<void> serve_udp_associate(transport::Stream& client,
   relay.client_port = request.target.port;
   relay.hops = config.hops;
   relay.association = std::move(opened.association);
+  relay.client_uid = admission.uid;
   relay.who = who + ": UDP";
   const proto::HostPort bnd{bound.address().to_string(), bound.port()};
 
-  // 3. The grant, then datagrams until the client closes its TCP connection.
+  // 4. The grant, then datagrams until the client closes its TCP connection.
   const std::vector<std::uint8_t> grant = codec.reply(proto::kRepSucceeded, bnd);
   auto [wec, n] = co_await client.write_all(grant);
   if (wec) {

@@ -54,6 +54,7 @@ awaitable<int> run_udp(const Config& config, chain::Services& services, ServerSt
 
   udp::ForwardOptions options;
   options.idle_timeout = config.udp_timeout;
+  options.max_sources = config.udp_max_sources;
   // A local source's session counts as a connection; each association that fails, as a failure.
   ServerStats* stats = &totals;
   options.hooks.opened = [stats] { stats->opened(); };

@@ -439,6 +439,7 @@ awaitable<SendResult> Association::send(const Target& target,
       result.status = SendStatus::too_large;
       co_return result;
     }
+    remember_peer(target.endpoint);
     const auto to = for_socket(target.endpoint, socket_.local_endpoint(ec).protocol());
     auto [sec, n] =
         co_await socket_.async_send_to(asio::buffer(payload.data(), payload.size()), to, nothrow);
@@ -480,6 +481,11 @@ awaitable<Received> Association::receive(std::span<std::uint8_t> buffer) {
   r.from = normalized(from);
   const std::span<const std::uint8_t> datagram(buffer.data(), n);
   if (hop_count_ == 0) {
+    // The socket listens on every interface: anyone could send to it.
+    if (!peers_.contains(r.from)) {
+      r.wrong_source = true;
+      co_return r;
+    }
     r.origin = {r.from.address().to_string(), r.from.port()};
     r.payload = datagram;
     co_return r;
@@ -498,6 +504,22 @@ awaitable<Received> Association::receive(std::span<std::uint8_t> buffer) {
   r.origin = u.origin;
   r.payload = u.payload;
   co_return r;
+}
+
+void Association::remember_peer(const Endpoint& to) {
+  const Endpoint peer = normalized(to);
+  if (!peers_.insert(peer).second) {
+    return;
+  }
+  peers_order_.push_back(peer);
+  if (peers_order_.size() > kMaxDirectPeers) {
+    peers_.erase(peers_order_.front());
+    peers_order_.pop_front();
+  }
+}
+
+std::string wrong_source_text(const Association& a) {
+  return a.hops() == 0 ? "not from a destination sent to" : "not from the relay";
 }
 
 awaitable<void> Association::wait_closed() {

@@ -8,13 +8,16 @@
 /// tears the association down and opens a new one when it next has something to send.
 ///
 /// With no hops at all the association is a plain UDP socket that sends straight to the
-/// target: the same interface, no headers.
+/// target: the same interface, no headers. It is bound to every interface, so it takes replies
+/// only from the destinations it has sent to (the latest kMaxDirectPeers of them).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <system_error>
@@ -84,8 +87,8 @@ struct SendResult {
 
 struct Received {
   std::error_code ec;  ///< a socket error: the association is unusable
-  /// Set when the datagram did not come from R_1 (or, with no hop, from an address that is not
-  /// an IP we can name); the datagram is dropped.
+  /// Set when the datagram did not come from R_1 (or, with no hop, from a destination sent
+  /// to); the datagram is dropped.
   bool wrong_source = false;
   proto::socks5::UdpDrop drop = proto::socks5::UdpDrop::none;  ///< a header check failed
   std::size_t layer = 0;   ///< with `drop`: which header (0 = outermost)
@@ -94,6 +97,15 @@ struct Received {
   std::span<const std::uint8_t> payload;  ///< a view into the caller's buffer
   bool ok() const { return !ec && !wrong_source && drop == proto::socks5::UdpDrop::none; }
 };
+
+class Association;
+/// Why a `wrong_source` datagram was dropped, for logs: "not from the relay" or, with no hop,
+/// "not from a destination sent to".
+std::string wrong_source_text(const Association& a);
+
+/// Destinations a direct association remembers (and takes replies from); past this the oldest
+/// is forgotten.
+inline constexpr std::size_t kMaxDirectPeers = 1024;
 
 class Association {
  public:
@@ -153,6 +165,9 @@ class Association {
   std::vector<proto::HostPort> header_addresses_;             // scratch: relays_ and the target
   std::vector<std::uint8_t> datagram_;                        // scratch: the datagram being sent
   dns::Resolver* resolver_ = nullptr;
+  std::set<Endpoint> peers_;          // no hop: destinations sent to (normalized)
+  std::deque<Endpoint> peers_order_;  // the same, oldest first
+  void remember_peer(const Endpoint& to);
 };
 
 }  // namespace hc::udp

@@ -22,6 +22,8 @@ constexpr std::size_t kBufferSize = 65536;
 // Distinct targets remembered per association (a DNS client may ask many servers); past this the
 // cache starts over rather than grow without bound.
 constexpr std::size_t kMaxTargets = 64;
+// Senders remembered as not the client (each logged once); past this the memory starts over.
+constexpr std::size_t kMaxStrangers = 64;
 // As in udp_relay: a chain that drops every association cannot make us spin.
 constexpr auto kMinReopenInterval = std::chrono::seconds(1);
 
@@ -33,6 +35,41 @@ std::string endpoint_text(const Endpoint& e) {
 void count_drop(SocksClientRelay& r, const std::string& why) {
   ++r.counters.dropped;
   log::verbose(r.who + ": datagram dropped: " + why);
+}
+
+/// For a client on this host: whether `src` sends from a socket of the client's user. Asked of
+/// the kernel once per sender until one passes; a lookup that fails drops (fail closed).
+bool sender_is_client(SocksClientRelay& r, const Endpoint& src) {
+  if (!r.client_uid || r.sender_checked) {
+    return true;
+  }
+  if (r.strangers.contains(src)) {
+    ++r.counters.dropped;
+    return false;
+  }
+  const SocketOwner owner = r.owner_of(src);
+  if (owner.found && owner.uid == *r.client_uid) {
+    r.sender_checked = true;
+    return true;
+  }
+  ++r.counters.dropped;
+  const std::string head = r.who + ": datagrams from " + endpoint_text(src) + " dropped: ";
+  if (owner.lookup_failed) {
+    // Not remembered: the next datagram asks again, as the failure may pass.
+    if (!r.lookup_error_logged) {
+      log::error(head + "cannot tell which user sends them: " + owner.error);
+    }
+    r.lookup_error_logged = true;
+    return false;
+  }
+  if (r.strangers.size() >= kMaxStrangers) {
+    r.strangers.clear();
+  }
+  r.strangers.insert(src);
+  log::verbose(head + (owner.found ? "its socket belongs to uid " + std::to_string(owner.uid) +
+                                         ", the client is uid " + std::to_string(*r.client_uid)
+                                   : owner.error));
+  return false;
 }
 
 struct FromClient {
@@ -52,7 +89,7 @@ awaitable<FromClient> receive_from_client(SocksClientRelay& r, std::span<std::ui
     const Endpoint src = normalized(from);
     if (src.address() != r.client_ip || (r.client_port != 0 && src.port() != r.client_port)) {
       count_drop(r, "it came from " + endpoint_text(src) + ", not from the client");
-    } else {
+    } else if (sender_is_client(r, src)) {
       r.client_port = src.port();
       co_return FromClient{{}, n};
     }
@@ -116,7 +153,8 @@ awaitable<void> chain_to_client(SocksClientRelay& r) {
     }
     out.clear();
     if (got.wrong_source) {
-      count_drop(r, "it came from " + endpoint_text(got.from) + ", not from the relay");
+      count_drop(
+          r, "it came from " + endpoint_text(got.from) + ", " + wrong_source_text(*r.association));
     } else if (got.drop != proto::socks5::UdpDrop::none) {
       count_drop(r, "reply header " + std::to_string(got.layer + 1) + ": " +
                         std::string(proto::socks5::to_string(got.drop)));

@@ -4,15 +4,21 @@
 /// they came from. With no hop the association sends straight to the targets.
 ///
 /// Only datagrams from the client's IP (the one its TCP connection came from) are taken, and
-/// once the first one fixed it (or the request named it), only from its port. A lost chain
+/// once the first one fixed it (or the request named it), only from its port. A client on this
+/// host shares that IP with every local user: its datagrams must also come from a UDP socket of
+/// the user owning its TCP connection (asked of the kernel for each new sender until one passes;
+/// the answer then holds for the client's port). A lost chain
 /// association is reopened with the client's next datagram; the caller ends the whole thing when
 /// the client's TCP connection closes (RFC 1928 §7).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,6 +26,7 @@
 #include "proto/proxy_url.hpp"
 #include "transport/asio.hpp"
 #include "udp/association.hpp"
+#include "udp/socket_owner.hpp"
 #include "udp/udp_relay.hpp"
 
 namespace hc::udp {
@@ -37,6 +44,14 @@ struct SocksClientRelay {
   Counters counters;
   std::string who;                        ///< for logs: "socks client 127.0.0.1:40000: UDP"
   std::map<std::string, Target> targets;  ///< targets as prepared for this association
+
+  /// A client on this host: the user owning its TCP connection, whom every sender must be.
+  std::optional<std::uint32_t> client_uid;
+  /// Who owns a sender's socket (the kernel's answer; tests put theirs).
+  std::function<SocketOwner(const Endpoint&)> owner_of = udp_socket_owner;
+  bool sender_checked = false;   ///< the client's port passed the owner check
+  std::set<Endpoint> strangers;  ///< senders found not to be the client: dropped without asking
+  bool lookup_error_logged = false;
 };
 
 /// Relays both ways until the local socket fails or the caller cancels it.

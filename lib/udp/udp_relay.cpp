@@ -1,5 +1,6 @@
 #include "udp/udp_relay.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <exception>
 #include <map>
@@ -22,8 +23,6 @@ using Clock = std::chrono::steady_clock;
 
 // Every UDP datagram fits (65535 minus the UDP header at most), so recvfrom never truncates.
 constexpr std::size_t kBufferSize = 65536;
-// Sources served at once per port: each holds a socket and a control connection per hop.
-constexpr std::size_t kMaxSessions = 256;
 // An association that is lost or fails sooner than this is not reopened sooner than this, so a
 // hop that accepts and then drops every association cannot make us spin.
 constexpr auto kMinReopenInterval = std::chrono::seconds(1);
@@ -45,13 +44,15 @@ std::string ms_since(Clock::time_point start) {
 /// One local source: its datagrams waiting for the chain, and its counters.
 struct Session {
   Session(const asio::any_io_executor& ex, Endpoint from, std::string name)
-      : client(from), who(std::move(name)), wake(ex, Clock::time_point::max()) {}
+      : client(from), who(std::move(name)), wake(ex, Clock::time_point::max()), quiet(ex) {}
   Endpoint client;
   std::string who;  // "udp 5353 from 127.0.0.1:40000", for logs
   std::deque<std::vector<std::uint8_t>> queue;
   asio::steady_timer wake;  // cancelled when a datagram is queued
   Clock::time_point last_activity = Clock::now();
   Counters counters;
+  bool evicted = false;      // ended to make room for a new source
+  asio::steady_timer quiet;  // idle()'s timer; cancelled when evicted
 };
 
 /// One listening port and the sessions of its sources.
@@ -97,16 +98,16 @@ awaitable<void> wait_datagram(Session& s) {
   }
 }
 
-/// Returns once nothing went either way for `timeout` (or when cancelled).
+/// Returns once nothing went either way for `timeout`, or the session is evicted (or when
+/// cancelled).
 awaitable<void> idle(Session& s, std::chrono::milliseconds timeout) {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
   for (;;) {
     const auto deadline = s.last_activity + timeout;
-    if (Clock::now() >= deadline) {
+    if (s.evicted || Clock::now() >= deadline) {
       co_return;
     }
-    timer.expires_at(deadline);
-    auto [ec] = co_await timer.async_wait(nothrow);
+    s.quiet.expires_at(deadline);
+    auto [ec] = co_await s.quiet.async_wait(nothrow);
     if (ec) {
       co_return;
     }
@@ -162,7 +163,7 @@ awaitable<void> pump_down(Forward& f, Session& s, Association& a, const Target& 
       co_return;
     }
     if (r.wrong_source) {
-      count_drop(f, s, "it came from " + endpoint_text(r.from) + ", not from the relay");
+      count_drop(f, s, "it came from " + endpoint_text(r.from) + ", " + wrong_source_text(a));
     } else if (r.drop != proto::socks5::UdpDrop::none) {
       count_drop(f, s,
                  "reply header " + std::to_string(r.layer + 1) + ": " +
@@ -194,8 +195,23 @@ awaitable<void> pause_until(Clock::time_point when) {
   co_await timer.async_wait(nothrow);
 }
 
+/// The association for `s`, or none when it could not be opened.
+awaitable<std::unique_ptr<Association>> open_for(Forward& f, Session& s) {
+  auto opened = co_await open_association(f.hops, f.services);
+  if (opened.error) {
+    log::error(s.who + ": " + opened.error->message());
+    if (f.options.hooks.failed) {
+      f.options.hooks.failed(*opened.error);
+    }
+    count_drop(f, s, "no association", s.queue.size());
+    s.queue.clear();
+    co_return nullptr;
+  }
+  co_return std::move(opened.association);
+}
+
 /// One local source's life: open an association when there is something to send, pump both ways
-/// until the association is lost or the source goes idle.
+/// until the association is lost, the source goes idle or a new source evicts it.
 awaitable<void> run_session(std::shared_ptr<Forward> f, std::shared_ptr<Session> s) {
   using namespace asio::experimental::awaitable_operators;
   const auto timeout = f->options.idle_timeout;
@@ -205,10 +221,13 @@ awaitable<void> run_session(std::shared_ptr<Forward> f, std::shared_ptr<Session>
   }
   Clock::time_point last_open{};
   for (;;) {
+    if (s->evicted) {
+      break;
+    }
     if (s->queue.empty()) {
       auto woke = co_await (wait_datagram(*s) || idle(*s, timeout));
       // A datagram queued just as the timer fired still counts.
-      if (woke.index() == 1 && s->queue.empty()) {
+      if (s->evicted || (woke.index() == 1 && s->queue.empty())) {
         break;
       }
     }
@@ -216,18 +235,21 @@ awaitable<void> run_session(std::shared_ptr<Forward> f, std::shared_ptr<Session>
       co_await pause_until(last_open + kMinReopenInterval);
     }
     last_open = Clock::now();
-    auto opened = co_await open_association(f->hops, f->services);
-    if (opened.error) {
-      log::error(s->who + ": " + opened.error->message());
-      if (f->options.hooks.failed) {
-        f->options.hooks.failed(*opened.error);
-      }
-      count_drop(*f, *s, "no association", s->queue.size());
-      s->queue.clear();
+    if (s->evicted) {
+      break;  // while it paused: open nothing through the chain for it
+    }
+    const auto association = co_await open_for(*f, *s);
+    if (s->evicted) {
+      break;  // while it opened: `association` closes as it goes
+    }
+    if (!association) {
       continue;
     }
-    Association& a = *opened.association;
+    Association& a = *association;
     const Target t = co_await a.prepare(f->target);
+    if (s->evicted) {
+      break;
+    }
     if (t.ec) {
       log::error(s->who + ": target " + f->target.to_string() + ": " + t.ec.message());
       count_drop(*f, *s, "target not resolved", s->queue.size());
@@ -238,7 +260,7 @@ awaitable<void> run_session(std::shared_ptr<Forward> f, std::shared_ptr<Session>
     auto ended = co_await (pump_up(*f, *s, a, t) || pump_down(*f, *s, a, t) || a.wait_closed() ||
                            idle(*s, timeout));
     a.close();
-    if (ended.index() == 3 && s->queue.empty()) {
+    if (s->evicted || (ended.index() == 3 && s->queue.empty())) {
       break;
     }
     if (ended.index() == 2) {
@@ -246,8 +268,13 @@ awaitable<void> run_session(std::shared_ptr<Forward> f, std::shared_ptr<Session>
                 "opens a new one");
     }
   }
-  log::verbose(s->who + ": idle for " + std::to_string(timeout.count()) +
-               " ms, closed: " + s->counters.text());
+  if (s->evicted) {
+    count_drop(*f, *s, "the source was evicted", s->queue.size());
+  }
+  log::verbose(s->who +
+               (s->evicted ? std::string(": evicted for a new source")
+                           : ": idle for " + std::to_string(timeout.count()) + " ms") +
+               ", closed: " + s->counters.text());
   if (f->options.hooks.closed) {
     f->options.hooks.closed(
         s->who, s->counters,
@@ -257,6 +284,29 @@ awaitable<void> run_session(std::shared_ptr<Forward> f, std::shared_ptr<Session>
   if (it != f->sessions.end() && it->second == s) {
     f->sessions.erase(it);
   }
+}
+
+/// A full port makes room for `from` by evicting the source idle the longest.
+void make_room(Forward& f, const Endpoint& from) {
+  std::vector<Clock::time_point> last;
+  std::vector<std::map<Endpoint, std::shared_ptr<Session>>::iterator> at;
+  for (auto it = f.sessions.begin(); it != f.sessions.end(); ++it) {
+    last.push_back(it->second->last_activity);
+    at.push_back(it);
+  }
+  const auto victim = source_to_evict(last, f.options.max_sources);
+  if (!victim) {
+    return;
+  }
+  Session& s = *at[*victim]->second;
+  const auto idle_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - s.last_activity);
+  log::verbose(
+      s.who + ": evicted for " + endpoint_text(from) + " after " + std::to_string(idle_ms.count()) +
+      " ms idle: " + std::to_string(f.options.max_sources) + " sources served (--udp-max-sources)");
+  s.evicted = true;
+  s.quiet.cancel();
+  f.sessions.erase(at[*victim]);
 }
 
 void log_session_end(std::exception_ptr e) {
@@ -271,6 +321,15 @@ void log_session_end(std::exception_ptr e) {
 }
 
 }  // namespace
+
+std::optional<std::size_t> source_to_evict(std::span<const Clock::time_point> last_activity,
+                                           std::size_t limit) {
+  if (last_activity.empty() || last_activity.size() < limit) {
+    return std::nullopt;
+  }
+  const auto idlest = std::min_element(last_activity.begin(), last_activity.end());
+  return static_cast<std::size_t>(idlest - last_activity.begin());
+}
 
 std::string Counters::text() const {
   return std::to_string(sent) + " sent, " + std::to_string(received) + " received, " +
@@ -331,12 +390,7 @@ awaitable<void> serve_forward(asio::ip::udp::socket listener, proto::HostPort ta
     }
     auto it = f->sessions.find(from);
     if (it == f->sessions.end()) {
-      if (f->sessions.size() >= kMaxSessions) {
-        ++totals.dropped;
-        log::verbose("udp " + f->port_text + ": datagram from " + endpoint_text(from) +
-                     " dropped: already serving " + std::to_string(kMaxSessions) + " sources");
-        continue;
-      }
+      make_room(*f, from);
       auto session = std::make_shared<Session>(
           ex, from, "udp " + f->port_text + " from " + endpoint_text(from));
       it = f->sessions.emplace(from, session).first;

@@ -4,6 +4,8 @@
 /// Each local source address gets its own session: its own association (its own control
 /// connections and relays), opened on its first datagram, rebuilt on the next datagram after a
 /// control connection closed, and ended after `idle_timeout` without a datagram either way.
+/// At most `max_sources` are served at once per port; a new source ends the one idle the longest,
+/// so that sources that went quiet (or were spoofed) cannot lock a live one out.
 /// Associations are opened through the chain strategy (udp/strategy.hpp), so each may take
 /// other hops.
 /// Datagrams that arrive while an association opens wait in a bounded queue. Replies must come
@@ -15,6 +17,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -47,8 +51,15 @@ struct SessionHooks {
 struct ForwardOptions {
   std::chrono::milliseconds idle_timeout{60'000};
   std::size_t queue_limit = 512;  ///< datagrams waiting per source while its association opens
+  std::size_t max_sources = 256;  ///< sources served at once per port (--udp-max-sources)
   SessionHooks hooks;
 };
+
+/// The eviction policy: given when each served source was last active, which one (an index)
+/// makes room for a new source, or nullopt while fewer than `limit` are served. The one idle
+/// the longest goes; among equals, the first.
+std::optional<std::size_t> source_to_evict(
+    std::span<const std::chrono::steady_clock::time_point> last_activity, std::size_t limit);
 
 /// Opens a UDP socket on `listen` (an IP literal, or host "" for every address, IPv6 and IPv4).
 asio::ip::udp::socket open_udp_listener(const asio::any_io_executor& ex,

@@ -195,6 +195,13 @@ BOOST_AUTO_TEST_CASE(socks_help) {
   BOOST_TEST(s.outcome.exit_code == 0);
   BOOST_TEST(s.out.find("--users") != std::string::npos);
   BOOST_TEST(s.out.find("--open") != std::string::npos);
+  BOOST_TEST(s.out.find("--udp-any-port") != std::string::npos);
+  auto p = parse({"--direct", "socks", "1080"});
+  BOOST_REQUIRE(p.outcome.config);
+  BOOST_TEST(!p.outcome.config->socks_udp_any_port);
+  p = parse({"--direct", "socks", "--udp-any-port", "1080"});
+  BOOST_REQUIRE(p.outcome.config);
+  BOOST_TEST(p.outcome.config->socks_udp_any_port);
 }
 
 BOOST_AUTO_TEST_CASE(udp_specs_and_timeout) {
@@ -211,11 +218,13 @@ BOOST_AUTO_TEST_CASE(udp_specs_and_timeout) {
   BOOST_TEST(c.udp_forwards[1].target.host == "::1");
   BOOST_TEST(c.udp_forwards[2].listen.host.empty());
   BOOST_TEST(c.udp_timeout.count() == 60000);  // default 60 s
+  BOOST_TEST(c.udp_max_sources == 256u);
   BOOST_TEST(c.forwards.empty());
 
-  p = parse({"--direct", "udp", "--udp-timeout", "2.5", "5353:h:53"});
+  p = parse({"--direct", "udp", "--udp-timeout", "2.5", "--udp-max-sources", "1000", "5353:h:53"});
   BOOST_REQUIRE(p.outcome.config);
   BOOST_TEST(p.outcome.config->udp_timeout.count() == 2500);
+  BOOST_TEST(p.outcome.config->udp_max_sources == 1000u);
   BOOST_TEST(p.outcome.config->hops.empty());
 }
 
@@ -227,7 +236,11 @@ BOOST_AUTO_TEST_CASE(bad_udp_arguments) {
            {"--direct", "udp", "5353:h:70000"},
            {"--direct", "udp", "--udp-timeout", "0", "5353:h:53"},
            {"--direct", "udp", "--udp-timeout", "-1", "5353:h:53"},
-           {"--direct", "udp", "--udp-timeout", "soon", "5353:h:53"}}) {
+           {"--direct", "udp", "--udp-timeout", "soon", "5353:h:53"},
+           {"--direct", "udp", "--udp-max-sources", "0", "5353:h:53"},
+           {"--direct", "udp", "--udp-max-sources", "65537", "5353:h:53"},
+           {"--direct", "udp", "--udp-max-sources", "-1", "5353:h:53"},
+           {"--direct", "udp", "--udp-max-sources", "many", "5353:h:53"}}) {
     auto p = parse(args);
     BOOST_TEST(!p.outcome.config);
     BOOST_TEST(p.outcome.exit_code == 2);
@@ -245,6 +258,7 @@ BOOST_AUTO_TEST_CASE(udp_help) {
   auto u = parse({"udp", "--help"});
   BOOST_TEST(u.outcome.exit_code == 0);
   BOOST_TEST(u.out.find("--udp-timeout") != std::string::npos);
+  BOOST_TEST(u.out.find("--udp-max-sources") != std::string::npos);
   BOOST_TEST(u.out.find("SOCKS5") != std::string::npos);
 }
 

@@ -325,10 +325,19 @@ awaitable<void> direct(Lab* lab, udp_socket* target) {
   co_await as.send(t, bytes("plain"));
   const Datagram d = co_await receive_at(*target);
   BOOST_TEST(text(d.bytes) == "plain");  // no header at all
+  // A third party reaches the socket too (it listens on every interface): it is not a
+  // destination, so its datagram is dropped.
+  udp_socket stranger(target->get_executor(), udp_endpoint(kLoopback, 0));
+  const Bytes forged = bytes("forged");
+  co_await stranger.async_send_to(asio::buffer(forged), d.from, asio::use_awaitable);
   const Bytes reply = bytes("reply");
   co_await target->async_send_to(asio::buffer(reply), d.from, asio::use_awaitable);
   std::vector<std::uint8_t> buffer(65536);
-  const auto r = co_await as.receive(buffer);
+  auto r = co_await as.receive(buffer);
+  BOOST_TEST(r.wrong_source);
+  BOOST_TEST(r.from == stranger.local_endpoint());
+  BOOST_TEST(hc::udp::wrong_source_text(as) == "not from a destination sent to");
+  r = co_await as.receive(buffer);
   BOOST_TEST(r.ok());
   BOOST_TEST(r.origin.to_string() == t.header.to_string());
   BOOST_TEST(text(r.payload) == "reply");
