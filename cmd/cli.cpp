@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <ostream>
 #include <string>
@@ -16,6 +17,7 @@
 #include "app/users_file.hpp"
 #include "proto/proxy_url.hpp"
 #include "seconds_option.hpp"
+#include "usage_errors.hpp"
 
 namespace hc::cli {
 namespace {
@@ -88,6 +90,25 @@ bool add_hop(const std::string& url, const std::string& origin, std::vector<prot
   return true;
 }
 
+/// `-c NAME` with no such file: what is there instead.
+std::string unknown_chain(const std::string& name, const std::string& chains_dir) {
+  const std::string there = list_chains(chains_dir);
+  std::vector<std::string> names;
+  for (std::size_t at = 0; at < there.size();) {
+    const std::size_t end = std::min(there.find(", ", at), there.size());
+    names.push_back(there.substr(at, end - at));
+    at = end + 2;
+  }
+  const std::string guess = closest_name(name, names);
+  std::string text = "hopchain: -c: no chain named '" + name + "' in " + chains_dir +
+                     (guess.empty() ? std::string() : " (did you mean " + guess + "?)") + "\n";
+  if (there.empty()) {
+    return text + "hopchain: there is no named chain yet: write one URL per line into " +
+           chains_dir + "/" + name + "\n";
+  }
+  return text + "hopchain: the chains there: " + there + "\n";
+}
+
 /// Reads a chain file (-f, or -c's named chain) with its optional strategy/chain-len lines.
 bool read_chain_file(const std::string& path, app::ChainFile& file, bool quiet, std::ostream& err) {
   app::ConfigFileText text = app::read_config_file(path);
@@ -139,10 +160,6 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
   CLI::App app{
       "hopchain: tunnel through a chain of SOCKS4, SOCKS4a, SOCKS5 and HTTP CONNECT proxies.",
       "hopchain"};
-  // Before any subcommand exists: they copy it. Every error then reads "hopchain: ...".
-  app.failure_message([](const CLI::App* a, const CLI::Error& e) {
-    return "hopchain: " + CLI::FailureMessage::simple(a, e);
-  });
   app.set_version_flag("--version", std::string("hopchain ") + HOPCHAIN_VERSION);
   app.require_subcommand(1);
   app.fallthrough();
@@ -150,8 +167,10 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
 
   // Validators that check without adding their name to the help's type column.
   const CLI::Validator positive = CLI::Validator(CLI::PositiveNumber).description("");
+  // One URL per -x, as curl's -x: otherwise `stdio -x URL HOST PORT` takes HOST and PORT as hops.
   app.add_option("-x,--via", raw.via, "Add a hop (proxy URL); repeat in path order, nearest first")
-      ->type_name("URL");
+      ->type_name("URL")
+      ->allow_extra_args(false);
   app.add_option("-f,--chain-file", raw.chain_file,
                  "Read hops from FILE, one URL per line (before any -x hops)")
       ->type_name("FILE");
@@ -273,8 +292,11 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e, out, err);
-    return {std::nullopt, code == 0 ? 0 : kUsageError};
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
+      return {std::nullopt, app.exit(e, out, err)};  // --help, --version
+    }
+    err << explain_usage_error(app, e);
+    return {std::nullopt, kUsageError};
   }
 
   app::Config config;
@@ -290,6 +312,10 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
     if (named && (config_dir.empty() || given.find('/') != std::string::npos || given[0] == '.')) {
       err << "hopchain: -c: bad chain name '" << given
           << "' (a file name under $XDG_CONFIG_HOME/hopchain/chains; use -f for a path)\n";
+      return {std::nullopt, kUsageError};
+    }
+    if (named && !std::filesystem::exists(config_dir + "/chains/" + given)) {
+      err << unknown_chain(given, config_dir + "/chains");
       return {std::nullopt, kUsageError};
     }
     app::ChainFile file;

@@ -14,6 +14,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "app/endpoint_syntax.hpp"
+#include "usage_errors.hpp"
 
 namespace {
 
@@ -357,12 +358,12 @@ BOOST_AUTO_TEST_CASE(no_hop_needs_direct) {
            {{"-c", "empty", "stdio", "h", "1"}, "chain 'empty' (" + file + ") has no hop"},
            {{"-f", file, "stdio", "h", "1"}, "chain file " + file + " has no hop"},
            {{"--direct", "-x", "socks5h://a", "stdio", "h", "1"}, "--direct means no hop"},
-           {{"--direct", "-c", "work", "stdio", "h", "1"}, "cannot read chain file"}}) {
+           {{"--direct", "-c", "work", "stdio", "h", "1"}, "no chain named 'work'"}}) {
     auto p = parse(args);
     BOOST_TEST(!p.outcome.config);
     BOOST_TEST(p.outcome.exit_code == 2);
     BOOST_TEST(p.err.find(want) != std::string::npos, p.err);
-    if (want != "cannot read chain file" && want != "--direct means no hop") {
+    if (want.find("no chain named") == std::string::npos && want != "--direct means no hop") {
       BOOST_TEST(p.err.find("--direct") != std::string::npos, p.err);
     }
   }
@@ -440,6 +441,55 @@ BOOST_AUTO_TEST_CASE(help_is_grouped_with_examples) {
     BOOST_TEST(c.outcome.exit_code == 0);
     BOOST_TEST(c.out.find("Example:\n  hopchain ") != std::string::npos, command);
   }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Usage errors: "hopchain: " on every line, what was wrong, then what to do; exit 2.
+BOOST_AUTO_TEST_SUITE(cli_usage_errors)
+
+BOOST_AUTO_TEST_CASE(common_slips_are_named) {
+  ConfigHome home;
+  home.write("chains/work", "socks5h://a\n");
+  for (const auto& [args, want] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"-x", "socks5h://a"}, "hopchain: no command given\n"},
+           {{"-x", "socks5h://a", "stdo", "h", "1"},
+            "unknown command 'stdo' (did you mean stdio?)"},
+           {{"-x", "socks5h://a", "stdio", "h:22"}, "HOST and PORT are two arguments, not 'h:22'"},
+           {{"-x", "socks5h://a", "stdio", "[::1]:22"}, "stdio ::1 22"},
+           {{"-x", "socks5h://a", "--workers", "1", "forward", "1:h:2"},
+            "--workers is an option of 'forward'"},
+           {{"-c", "wrok", "stdio", "h", "1"},
+            "no chain named 'wrok' in " + home.dir +
+                "/hopchain/chains (did you mean work?)\n"
+                "hopchain: the chains there: work\n"},
+           {{"-x", "socks5h://a", "stdio", "h", "22", "extra"}, "not expected: extra"}}) {
+    auto p = parse(args);
+    BOOST_TEST(p.outcome.exit_code == 2);
+    BOOST_TEST(p.err.find(want) != std::string::npos, p.err);
+    std::size_t lines = 0;
+    for (std::size_t at = 0; at < p.err.size(); at = p.err.find('\n', at) + 1) {
+      BOOST_TEST(p.err.compare(at, 10, "hopchain: ") == 0, p.err);
+      ++lines;
+    }
+    BOOST_TEST(lines == 2u, p.err);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(one_url_per_via) {
+  auto p = parse({"stdio", "-x", "socks5h://a", "h", "22"});
+  BOOST_REQUIRE(p.outcome.config);
+  BOOST_TEST(p.outcome.config->hops.size() == 1u);
+  BOOST_TEST(p.outcome.config->target.host == "h");
+}
+
+BOOST_AUTO_TEST_CASE(closest_names) {
+  const std::vector<std::string> commands{"stdio", "forward", "socks", "udp", "check"};
+  BOOST_TEST(hc::cli::closest_name("stdo", commands) == "stdio");
+  BOOST_TEST(hc::cli::closest_name("sock", commands) == "socks");
+  BOOST_TEST(hc::cli::closest_name("fowrard", commands) == "forward");
+  BOOST_TEST(hc::cli::closest_name("xyz", commands).empty());
+  BOOST_TEST(hc::cli::closest_name("u", commands).empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
