@@ -70,6 +70,9 @@ struct RawOptions {
   std::string socks_listen;
   std::string socks_users;
   bool socks_open = false;
+  bool socks_allow_local = false;
+  std::vector<std::string> socks_allow;
+  std::vector<std::string> socks_deny;
   std::vector<std::string> udp_specs;
   double udp_timeout = 60.0;
 };
@@ -107,6 +110,30 @@ bool read_chain_file(const std::string& path, app::ChainFile& file, bool quiet, 
         << " holds a password and is readable by group or others (chmod 600 it)\n";
   }
   return true;
+}
+
+/// socks --allow/--deny, in the order they were given (the first matching rule decides).
+std::string access_rules(const CLI::App& socks, app::AccessPolicy& policy) {
+  std::size_t next_allow = 0;
+  std::size_t next_deny = 0;
+  for (const CLI::Option* option : socks.parse_order()) {
+    const bool allow = option->get_name() == "--allow";
+    if (!allow && option->get_name() != "--deny") {
+      continue;
+    }
+    std::size_t& next = allow ? next_allow : next_deny;
+    const std::vector<std::string>& values = option->results();
+    if (next >= values.size()) {
+      continue;
+    }
+    app::AccessRule rule;
+    rule.allow = allow;
+    if (std::string error = app::parse_cidr(values[next++], rule.block); !error.empty()) {
+      return (allow ? "--allow: " : "--deny: ") + error;
+    }
+    policy.rules.push_back(rule);
+  }
+  return {};
 }
 
 }  // namespace
@@ -209,6 +236,20 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
       ->type_name("FILE");
   socks->add_flag("--open", raw.socks_open,
                   "Allow BIND beyond loopback without --users (an open proxy; think twice)");
+  socks->add_flag("--allow-local", raw.socks_allow_local,
+                  "Beyond loopback, still let clients reach this host's loopback and link-local "
+                  "addresses (refused by default)");
+  socks
+      ->add_option("--allow", raw.socks_allow,
+                   "Let clients reach addresses in CIDR; --allow and --deny rules apply in "
+                   "command-line order, the first match decides")
+      ->type_name("CIDR")
+      ->allow_extra_args(false);
+  socks
+      ->add_option("--deny", raw.socks_deny,
+                   "Refuse targets in CIDR (SOCKS5 REP 0x02); repeatable, like --allow")
+      ->type_name("CIDR")
+      ->allow_extra_args(false);
   socks->footer(
       "Example:\n  hopchain -x socks5h://bastion:1080 socks 1080\n"
       "  curl --socks5-hostname 127.0.0.1:1080 https://example.org/");
@@ -344,6 +385,13 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
       err << "hopchain: socks: " << error << "\n";
       return {std::nullopt, kUsageError};
     }
+    error = access_rules(*socks, config.socks_access);
+    if (!error.empty()) {
+      err << "hopchain: socks: " << error << "\n";
+      return {std::nullopt, kUsageError};
+    }
+    const bool exposed = !app::is_loopback_bind(config.socks_listen.host);
+    config.socks_access.refuse_local = exposed && !raw.socks_allow_local;
     const std::string where = app::listen_text(config.socks_listen);
     if (config.socks_users.empty() && !app::is_loopback_bind(config.socks_listen.host)) {
       if (!raw.socks_open) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "app/access_rules.hpp"
 #include "chain/pipeline_memory.hpp"
 #include "chain/strategy.hpp"
 #include "proto/proxy_url.hpp"
@@ -25,11 +26,12 @@ enum class Mode : std::uint8_t { stdio, forward, socks, udp, check };
 struct Config {
   std::vector<proto::HopSpec> hops;  ///< path order: first = nearest
   Mode mode = Mode::stdio;
-  proto::HostPort target;                         ///< stdio mode
-  std::vector<ForwardSpec> forwards;              ///< forward mode
-  unsigned forward_workers = 0;                   ///< forward mode: event loops; 0 = one per core
-  proto::HostPort socks_listen;                   ///< socks mode; host "" for all addresses
-  std::vector<proto::Credentials> socks_users;    ///< socks mode: RFC 1929 accounts; empty = none
+  proto::HostPort target;                       ///< stdio mode
+  std::vector<ForwardSpec> forwards;            ///< forward mode
+  unsigned forward_workers = 0;                 ///< forward mode: event loops; 0 = one per core
+  proto::HostPort socks_listen;                 ///< socks mode; host "" for all addresses
+  std::vector<proto::Credentials> socks_users;  ///< socks mode: RFC 1929 accounts; empty = none
+  AccessPolicy socks_access;  ///< socks mode: --allow/--deny, and refusing local targets
   std::vector<ForwardSpec> udp_forwards;          ///< udp mode: local UDP port -> target
   std::chrono::milliseconds udp_timeout{60'000};  ///< udp mode: a local source's idle timeout
   std::optional<proto::HostPort> check_target;    ///< check mode: HOST PORT, if given

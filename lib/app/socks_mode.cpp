@@ -4,10 +4,14 @@
 #include <array>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <sys/resource.h>
 #include <vector>
 
+#include "app/access_rules.hpp"
+#include "app/handshake_limits.hpp"
 #include "app/listener.hpp"
 #include "app/modes.hpp"
 #include "app/socks_reply.hpp"
@@ -94,6 +98,47 @@ awaitable<void> close_after_answer(transport::Stream& stream) {
   stream.close();
 }
 
+/// What the connections of one server share. Each connection's task holds it, so it outlives the
+/// listener however the event loop is torn down.
+struct SocksServer {
+  const Config& config;
+  chain::Services services;  // with the target rules for direct connections
+  ServerStats& totals;
+  std::string label;  // "socks 127.0.0.1:1080"
+  HandshakeLimits limits;
+};
+
+/// Counts a connection as in its handshake until release() or the end of its task.
+class HandshakeSlot {
+ public:
+  HandshakeSlot(std::shared_ptr<SocksServer> server, asio::ip::address peer)
+      : server_(std::move(server)), peer_(peer) {}
+  HandshakeSlot(const HandshakeSlot&) = delete;
+  HandshakeSlot& operator=(const HandshakeSlot&) = delete;
+  ~HandshakeSlot() { release(); }
+  void release() {
+    if (held_) {
+      held_ = false;
+      server_->limits.finished(peer_);
+    }
+  }
+
+ private:
+  std::shared_ptr<SocksServer> server_;
+  asio::ip::address peer_;
+  bool held_ = true;
+};
+
+/// Refuses a request: the answer `rep` (CD 0x5B for SOCKS4), the log line, then the close.
+awaitable<void> refuse_request(transport::Stream& client, const proto::SocksServerHandshake& codec,
+                               const std::string& line, std::uint8_t rep) {
+  log::error(line + "; answered " +
+             (codec.request().version == proto::SocksVersion::socks5 ? "REP " + hex_byte(rep)
+                                                                     : std::string("CD 0x5B")));
+  co_await client.write_all(codec.reply(rep));
+  co_await close_after_answer(client);
+}
+
 proto::SocksServerOptions server_options(const Config& config) {
   proto::SocksServerOptions options;
   options.allow_udp_associate = true;  // carried through the chain: app/socks_udp
@@ -108,10 +153,23 @@ proto::SocksServerOptions server_options(const Config& config) {
 }
 
 /// One client: handshake, chain, answer, relay. Failures end this client only.
-awaitable<void> serve_client(tcp::socket accepted, const Config& config, chain::Services& services,
-                             ServerStats& totals) {
+awaitable<void> serve_client(tcp::socket accepted, std::shared_ptr<SocksServer> server) {
+  const Config& config = server->config;
   std::error_code ignored;
   const auto peer = accepted.remote_endpoint(ignored);
+  if (ignored) {
+    co_return;  // reset while queued
+  }
+  // Over a limit: closed before a byte is read, so it costs the server nothing more.
+  const auto admission = server->limits.admit(peer.address(), HandshakeLimits::Clock::now());
+  if (admission.verdict != HandshakeLimits::Verdict::admitted) {
+    if (admission.log_line) {
+      log::error(server->label + ": " + *admission.log_line);
+    }
+    accepted.close(ignored);
+    co_return;
+  }
+  HandshakeSlot slot(server, peer.address());
   const std::string who =
       "socks client " + proto::HostPort{peer.address().to_string(), peer.port()}.to_string();
   accepted.set_option(tcp::no_delay(true), ignored);
@@ -139,18 +197,36 @@ awaitable<void> serve_client(tcp::socket accepted, const Config& config, chain::
     }
     message += outcome->message();
     log::error(message);
+    if (*outcome == proto::SocksServerError::auth_failed) {
+      if (auto line = server->limits.auth_failed(peer.address(), HandshakeLimits::Clock::now())) {
+        log::error(server->label + ": " + *line);
+      }
+    }
     co_await close_after_answer(client);
     co_return;
   }
 
+  slot.release();
+
   // 2. A fresh chain to what the client asked for; names go on unresolved where the hop allows.
   const proto::SocksRequest& request = codec.request();
+  chain::Services& services = server->services;
   if (request.command == proto::SocksCommand::udp_associate) {
     co_await serve_udp_associate(client, codec, who, config, services);
     co_return;
   }
   const std::string what = who + ": " + describe(request);
   log::verbose(what);
+  // Addresses and localhost are judged now; other names once resolved (no hop, by
+  // Services::target_check) or not at all (the last hop resolves them).
+  if (const auto decision = config.socks_access.decide_host(request.target.host);
+      decision && !decision->allowed) {
+    co_await refuse_request(
+        client, codec, what + ": not allowed: " + request.target.host + " is " + decision->reason,
+        proto::kRepNotAllowed);
+    co_return;
+  }
+  ServerStats& totals = server->totals;
   ConnectionStats report(what, totals);
   // 3. The grant goes out once a chain is open; a chain that then ends before its first byte is
   // replaced behind the client's back where the strategy allows.
@@ -179,13 +255,8 @@ awaitable<void> serve_client(tcp::socket accepted, const Config& config, chain::
   const TunnelOutcome tunnel =
       co_await run_tunnel(client, config.hops, request.target, services, std::move(options));
   if (tunnel.chain.error && !tunnel.opened) {
-    const std::uint8_t rep = socks5_reply_for(*tunnel.chain.error);
-    const std::vector<std::uint8_t> refusal = codec.reply(rep);
-    log::error(what + ": " + tunnel.chain.error->message() + "; answered " +
-               (request.version == proto::SocksVersion::socks5 ? "REP " + hex_byte(rep)
-                                                               : std::string("CD 0x5B")));
-    co_await client.write_all(refusal);
-    co_await close_after_answer(client);
+    co_await refuse_request(client, codec, what + ": " + tunnel.chain.error->message(),
+                            socks5_reply_for(*tunnel.chain.error));
     co_return;
   }
   if (tunnel.chain.error) {
@@ -198,12 +269,50 @@ awaitable<void> serve_client(tcp::socket accepted, const Config& config, chain::
   report.closed(tunnel.stats.up.bytes, tunnel.stats.down.bytes);
 }
 
-awaitable<void> accept_loop(tcp::acceptor acceptor, const Config& config, chain::Services& services,
-                            ServerStats& totals) {
-  co_await accept_connections(std::move(acceptor), "socks " + listen_text(config.socks_listen),
-                              [&](tcp::socket socket) {
-                                return serve_client(std::move(socket), config, services, totals);
-                              });
+HandshakeLimitsOptions limits_options() {
+  HandshakeLimitsOptions options;
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+    options.max_total = default_max_handshakes(limit.rlim_cur);
+  } else {
+    options.max_total = default_max_handshakes(1U << 20);
+  }
+  return options;
+}
+
+std::shared_ptr<SocksServer> make_server(const Config& config, chain::Services& services,
+                                         ServerStats& totals) {
+  auto server = std::make_shared<SocksServer>(
+      SocksServer{config, services, totals, "socks " + listen_text(config.socks_listen),
+                  HandshakeLimits(limits_options())});
+  if (config.socks_access.active()) {
+    const AccessPolicy* policy = &config.socks_access;  // config outlives every connection
+    server->services.target_check =
+        [policy](const asio::ip::address& address) -> std::optional<std::string> {
+      AccessDecision decision = policy->decide(address);
+      if (decision.allowed) {
+        return std::nullopt;
+      }
+      return std::move(decision.reason);
+    };
+  }
+  return server;
+}
+
+std::string access_text(const Config& config) {
+  const AccessPolicy& policy = config.socks_access;
+  std::string text = policy.refuse_local ? "refusing this host's loopback and link-local targets"
+                                         : "local targets allowed";
+  if (!policy.rules.empty()) {
+    text += ", " + std::to_string(policy.rules.size()) + " --allow/--deny rule(s) first";
+  }
+  return text;
+}
+
+awaitable<void> accept_loop(tcp::acceptor acceptor, std::shared_ptr<SocksServer> server) {
+  co_await accept_connections(std::move(acceptor), server->label, [server](tcp::socket socket) {
+    return serve_client(std::move(socket), server);
+  });
 }
 
 }  // namespace
@@ -223,8 +332,13 @@ awaitable<int> run_socks(const Config& config, chain::Services& services, Server
                     ? std::string(", no authentication")
                     : ", RFC 1929 authentication for " + std::to_string(config.socks_users.size()) +
                           " user(s)"));
+  auto server = make_server(config, services, totals);
+  const HandshakeLimitsOptions& limits = server->limits.options();
+  log::verbose("socks: " + access_text(config) + "; at most " + std::to_string(limits.max_total) +
+               " connections in handshake (" + std::to_string(limits.max_per_source) +
+               " per source)");
   // Runs until the io_context stops (a signal).
-  co_await accept_loop(std::move(acceptor), config, services, totals);
+  co_await accept_loop(std::move(acceptor), std::move(server));
   co_return 0;
 }
 
