@@ -135,7 +135,9 @@ awaitable<void> refuse_request(transport::Stream& client, const proto::SocksServ
   log::error(line + "; answered " +
              (codec.request().version == proto::SocksVersion::socks5 ? "REP " + hex_byte(rep)
                                                                      : std::string("CD 0x5B")));
-  co_await client.write_all(codec.reply(rep));
+  // Named, not a temporary in the co_await: g++ 12 destroys reply()'s default argument twice there.
+  const std::vector<std::uint8_t> answer = codec.reply(rep);
+  co_await client.write_all(answer);
   co_await close_after_answer(client);
 }
 
