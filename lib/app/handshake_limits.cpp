@@ -72,18 +72,32 @@ HandshakeLimits::Admission HandshakeLimits::admit(const asio::ip::address& peer,
                              "closing its new ones",
                          now)};
   }
+  Admission admission;
   if (total_ >= options_.max_total) {
-    return {Verdict::server_busy,
-            rate_limited(server_last_log_, server_quiet_drops_,
-                         std::to_string(total_) +
+    auto busiest = std::max_element(
+        sources_.begin(), sources_.end(),
+        [](const auto& a, const auto& b) { return a.second.active < b.second.active; });
+    const std::string text = std::to_string(total_) +
                              " connections in handshake (the limit for all sources, from the "
-                             "descriptor limit); closing new ones, this one from " +
-                             shown(key),
-                         now)};
+                             "descriptor limit); ";
+    if (busiest->second.active <= source.active + 1) {
+      return {Verdict::server_busy,
+              rate_limited(server_last_log_, server_quiet_drops_,
+                           text + "closing new ones, this one from " + shown(key), now),
+              std::nullopt};
+    }
+    admission.log_line =
+        rate_limited(server_last_log_, server_quiet_drops_,
+                     text + "closing the oldest of " + shown(busiest->first) + " (" +
+                         std::to_string(busiest->second.active) + ") for one from " + shown(key),
+                     now);
+    admission.evict = busiest->first;
+    --busiest->second.active;
+    --total_;
   }
   ++source.active;
   ++total_;
-  return {Verdict::admitted, std::nullopt};
+  return admission;
 }
 
 void HandshakeLimits::finished(const asio::ip::address& peer) {

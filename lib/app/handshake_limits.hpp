@@ -43,17 +43,22 @@ class HandshakeLimits {
   enum class Verdict : std::uint8_t {
     admitted,      ///< counted as in handshake until finished()
     source_busy,   ///< the source has max_per_source in handshake
-    server_busy,   ///< max_total in handshake
+    server_busy,   ///< max_total in handshake, and no source holds more than this one would
     cooling_down,  ///< the source failed authentication too often
   };
   struct Admission {
     Verdict verdict = Verdict::admitted;
-    std::optional<std::string> log_line;
+    std::optional<std::string> log_line = {};
+    /// Admitted at the total limit by taking the place of the oldest handshake of this source,
+    /// the one holding the most: the caller closes that connection, already counted out (no
+    /// finished() for it). So a full server still lets in a source that holds few handshakes,
+    /// and flooding from several addresses does not lock out everyone else.
+    std::optional<asio::ip::address> evict = {};
   };
 
   explicit HandshakeLimits(HandshakeLimitsOptions options) : options_(options) {}
 
-  /// A new connection from `peer`: serve it, or close it now.
+  /// A new connection from `peer`: serve it (maybe in place of another), or close it now.
   Admission admit(const asio::ip::address& peer, Clock::time_point now);
   /// An admitted connection's handshake is over (done, refused or timed out).
   void finished(const asio::ip::address& peer);

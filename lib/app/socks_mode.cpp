@@ -4,6 +4,8 @@
 #include <array>
 #include <cstdint>
 #include <cstdio>
+#include <list>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -98,6 +100,8 @@ awaitable<void> close_after_answer(transport::Stream& stream) {
   stream.close();
 }
 
+class HandshakeSlot;
+
 /// What the connections of one server share. Each connection's task holds it, so it outlives the
 /// listener however the event loop is torn down.
 struct SocksServer {
@@ -106,28 +110,80 @@ struct SocksServer {
   ServerStats& totals;
   std::string label;  // "socks 127.0.0.1:1080"
   HandshakeLimits limits;
+  /// The connections in handshake by source (source_of), oldest first: whom to evict.
+  std::map<asio::ip::address, std::list<HandshakeSlot*>> in_handshake = {};
 };
 
-/// Counts a connection as in its handshake until release() or the end of its task.
+/// Counts a connection as in its handshake until release() or the end of its task, or until
+/// the limits evict it to make room for another source (its socket is closed then).
 class HandshakeSlot {
  public:
-  HandshakeSlot(std::shared_ptr<SocksServer> server, asio::ip::address peer)
-      : server_(std::move(server)), peer_(peer) {}
+  HandshakeSlot(std::shared_ptr<SocksServer> server, asio::ip::address peer, tcp::socket& socket)
+      : server_(std::move(server)), peer_(peer), source_(source_of(peer)), socket_(&socket) {
+    auto& list = server_->in_handshake[source_];
+    position_ = list.insert(list.end(), this);
+  }
   HandshakeSlot(const HandshakeSlot&) = delete;
   HandshakeSlot& operator=(const HandshakeSlot&) = delete;
   ~HandshakeSlot() { release(); }
+
   void release() {
     if (held_) {
-      held_ = false;
+      unlist();
       server_->limits.finished(peer_);
     }
   }
+  bool evicted() const { return evicted_; }
+
+  /// Closes the oldest handshake of `source`, which the limits have already counted out.
+  static void evict_oldest(SocksServer& server, const asio::ip::address& source) {
+    const auto it = server.in_handshake.find(source);
+    if (it == server.in_handshake.end() || it->second.empty()) {
+      return;
+    }
+    HandshakeSlot* victim = it->second.front();
+    victim->unlist();
+    victim->evicted_ = true;
+    std::error_code ignored;
+    victim->socket_->close(ignored);  // its handshake fails at once and its task ends
+  }
 
  private:
+  void unlist() {
+    held_ = false;
+    auto it = server_->in_handshake.find(source_);
+    it->second.erase(position_);
+    if (it->second.empty()) {
+      server_->in_handshake.erase(it);
+    }
+  }
+
   std::shared_ptr<SocksServer> server_;
   asio::ip::address peer_;
+  asio::ip::address source_;
+  tcp::socket* socket_;
+  std::list<HandshakeSlot*>::iterator position_;
   bool held_ = true;
+  bool evicted_ = false;
 };
+
+/// The handshake limits on a new connection: false when it was closed. Closed before a byte is
+/// read, a connection over a limit costs the server nothing more.
+bool admit_client(SocksServer& server, tcp::socket& accepted, const asio::ip::address& peer) {
+  const auto admission = server.limits.admit(peer, HandshakeLimits::Clock::now());
+  if (admission.log_line) {
+    log::error(server.label + ": " + *admission.log_line);
+  }
+  if (admission.verdict != HandshakeLimits::Verdict::admitted) {
+    std::error_code ignored;
+    accepted.close(ignored);
+    return false;
+  }
+  if (admission.evict) {
+    HandshakeSlot::evict_oldest(server, *admission.evict);
+  }
+  return true;
+}
 
 /// Refuses a request: the answer `rep` (CD 0x5B for SOCKS4), the log line, then the close.
 awaitable<void> refuse_request(transport::Stream& client, const proto::SocksServerHandshake& codec,
@@ -162,20 +218,14 @@ awaitable<void> serve_client(tcp::socket accepted, std::shared_ptr<SocksServer> 
   if (ignored) {
     co_return;  // reset while queued
   }
-  // Over a limit: closed before a byte is read, so it costs the server nothing more.
-  const auto admission = server->limits.admit(peer.address(), HandshakeLimits::Clock::now());
-  if (admission.verdict != HandshakeLimits::Verdict::admitted) {
-    if (admission.log_line) {
-      log::error(server->label + ": " + *admission.log_line);
-    }
-    accepted.close(ignored);
+  if (!admit_client(*server, accepted, peer.address())) {
     co_return;
   }
-  HandshakeSlot slot(server, peer.address());
   const std::string who =
       "socks client " + proto::HostPort{peer.address().to_string(), peer.port()}.to_string();
   accepted.set_option(tcp::no_delay(true), ignored);
   transport::TcpStream client(std::move(accepted));
+  HandshakeSlot slot(server, peer.address(), *client.bottom());
 
   // 1. Greeting, authentication and request, bounded like a hop's handshake (a client that
   // connects and sends nothing must not hold a connection forever).
@@ -186,6 +236,10 @@ awaitable<void> serve_client(tcp::socket accepted, std::shared_ptr<SocksServer> 
   if (!outcome) {
     log::error(who + ": " + std::string(proto::to_string(stage)) +
                ": timed out: no complete request within " + seconds_text(config.connect_timeout));
+    co_return;
+  }
+  if (slot.evicted()) {
+    log::verbose(who + ": closed in its handshake to make room for another source");
     co_return;
   }
   if (*outcome == chain::ChainErrc::closed_during_handshake) {

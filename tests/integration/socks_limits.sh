@@ -2,7 +2,9 @@
 # Proves the pre-authentication limits of `hopchain socks --users`, with hopchain under
 # `ulimit -n 64` (soft and hard): 120 idle unauthenticated connections from one source
 # (127.0.0.2) are capped at 16 in handshake, the rest closed at accept with one log line, and a
-# real client from another source (127.0.0.1) logs in and echoes within 1 s; a password guesser
+# real client from another source (127.0.0.1) logs in and echoes within 1 s; 120 more from
+# 127.0.0.4 fill the total (24 under this limit): the busiest source's oldest handshakes make
+# room, so the real client is still served within 1 s; a password guesser
 # (127.0.0.3) is answered for its first 5 wrong passwords, then closed at accept (no answer) with
 # one cooldown line, while the real client is still served.
 set -euo pipefail
@@ -28,7 +30,7 @@ grep -q '^Max open files *64 *64 ' "/proc/$HC_PID/limits" || fail "hopchain does
 log_has "$LOG" "at most 24 connections in handshake (16 per source)"
 
 # client.py: `real SECONDS` logs in from 127.0.0.1 and echoes, failing if that takes longer;
-# `idle COUNT RELEASE` holds COUNT unauthenticated connections from 127.0.0.2 until RELEASE
+# `idle SOURCE COUNT RELEASE` holds COUNT unauthenticated connections from SOURCE until RELEASE
 # exists (at most 60 s); `guess COUNT` tries COUNT wrong passwords from 127.0.0.3, one
 # connection each, and prints how many were answered and how many closed unanswered.
 cat >"$LAB/client.py" <<'PY'
@@ -69,8 +71,8 @@ if mode == "real":
     print(f"served in {took:.3f}s")
     sys.exit(0 if took <= float(sys.argv[6]) else 1)
 elif mode == "idle":
-    count, release = int(sys.argv[6]), sys.argv[7]
-    held = [connect("127.0.0.2") for _ in range(count)]
+    source, count, release = sys.argv[6], int(sys.argv[7]), sys.argv[8]
+    held = [connect(source) for _ in range(count)]
     print(f"holding {len(held)}", flush=True)
     end = time.monotonic() + 60
     while not os.path.exists(release) and time.monotonic() < end:
@@ -99,13 +101,16 @@ out=$(client real 1) || fail "the real client before the flood: $out"
 note "ok: before the flood, a real client is $out"
 
 # --- 120 idle unauthenticated connections from 127.0.0.2 --------------------------------------
-lab_bg idle timeout -k 2 70 python3 "$LAB/client.py" "$P" "$E" "$LAB_USER" "$LAB_PASS" idle 120 \
-  "$LAB/release"
-for ((i = 0; i < 100; i++)); do
-  grep -q "holding 120" "$LAB/idle.log" && break
-  sleep 0.1
-done
-grep -q "holding 120" "$LAB/idle.log" || fail "the idle connections could not all connect"
+idle_flood() { # SOURCE: 120 idle connections from SOURCE, until $LAB/release
+  lab_bg "idle-$1" timeout -k 2 70 python3 "$LAB/client.py" "$P" "$E" "$LAB_USER" "$LAB_PASS" \
+    idle "$1" 120 "$LAB/release"
+  for ((i = 0; i < 100; i++)); do
+    grep -qs "holding 120" "$LAB/idle-$1.log" && break
+    sleep 0.1
+  done
+  grep -q "holding 120" "$LAB/idle-$1.log" || fail "the idle connections from $1 could not all connect"
+}
+idle_flood 127.0.0.2
 for ((i = 0; i < 50; i++)); do
   grep -q "127.0.0.2: 16 connections already in handshake" "$LOG" && break
   sleep 0.1
@@ -119,6 +124,18 @@ note "ok: during the flood (hopchain under ulimit -n 64), a real client from 127
 held=$(ls "/proc/$HC_PID/fd" | wc -l)
 ((held < 40)) || fail "hopchain holds $held descriptors during the flood (the cap is 16 per source)"
 note "ok: hopchain holds $held descriptors during the flood"
+
+idle_flood 127.0.0.4
+for ((i = 0; i < 50; i++)); do
+  grep -q "connections in handshake (the limit for all sources" "$LOG" && break
+  sleep 0.1
+done
+log_has "$LOG" "24 connections in handshake (the limit for all sources, from the descriptor limit); closing the oldest of 127.0.0.2"
+note "ok: $(grep -m1 "the limit for all sources" "$LOG" | cut -c1-170)"
+out=$(client real 1) || fail "a real client with the total full was not served within 1 s: $out"
+note "ok: with 24 idle handshakes from 2 sources, a real client from 127.0.0.1 is $out"
+held=$(ls "/proc/$HC_PID/fd" | wc -l)
+((held < 48)) || fail "hopchain holds $held descriptors during the 2-source flood (the total cap is 24)"
 touch "$LAB/release"
 
 # --- a password guesser from 127.0.0.3 --------------------------------------------------------

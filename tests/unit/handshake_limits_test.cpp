@@ -80,22 +80,51 @@ BOOST_AUTO_TEST_CASE(per_source_cap_leaves_room_for_other_sources) {
   BOOST_TEST(limits.in_handshake() == 4u);
 }
 
-BOOST_AUTO_TEST_CASE(total_cap) {
+BOOST_AUTO_TEST_CASE(total_cap_makes_room_for_sources_holding_few) {
   HandshakeLimits limits(small());
   for (const char* peer :
-       {"10.0.0.1", "10.0.0.1", "10.0.0.2", "10.0.0.2", "10.0.0.3", "10.0.0.3"}) {
+       {"10.0.0.1", "10.0.0.1", "10.0.0.1", "10.0.0.2", "10.0.0.2", "10.0.0.2"}) {
     BOOST_TEST((limits.admit(ip(peer), t0).verdict == Verdict::admitted));
   }
-  const auto full = limits.admit(ip("10.0.0.4"), t0);
+  // Full: a new source takes the place of the oldest handshake of the busiest one.
+  const auto first = limits.admit(ip("10.0.0.4"), t0);
+  BOOST_TEST((first.verdict == Verdict::admitted));
+  BOOST_TEST_REQUIRE(first.evict.has_value());
+  BOOST_TEST(*first.evict == ip("10.0.0.1"));
+  BOOST_TEST_REQUIRE(first.log_line.has_value());
+  BOOST_TEST(*first.log_line ==
+             "6 connections in handshake (the limit for all sources, from the descriptor limit); "
+             "closing the oldest of 10.0.0.1 (3) for one from 10.0.0.4");
+  BOOST_TEST(limits.in_handshake() == 6u);
+  const auto second = limits.admit(ip("10.0.0.5"), t0 + 1s);
+  BOOST_TEST((second.verdict == Verdict::admitted));
+  BOOST_TEST((second.evict == ip("10.0.0.2")));
+  BOOST_TEST(!second.log_line);  // within the log interval
+  // 2, 2, 1, 1: no source holds more than one more than 10.0.0.4 would; the new one is closed.
+  const auto full = limits.admit(ip("10.0.0.4"), t0 + 2s);
   BOOST_TEST((full.verdict == Verdict::server_busy));
-  BOOST_TEST_REQUIRE(full.log_line.has_value());
-  BOOST_TEST(full.log_line->find("6 connections in handshake (the limit for all sources") == 0u);
-  BOOST_TEST(!limits.admit(ip("10.0.0.5"), t0 + 1s).log_line);
-  limits.finished(ip("10.0.0.3"));
-  BOOST_TEST((limits.admit(ip("10.0.0.4"), t0 + 1s).verdict == Verdict::admitted));
+  BOOST_TEST(!full.evict);
+  // The evicted connections were counted out: finishing the rest empties the server.
+  for (const char* peer :
+       {"10.0.0.1", "10.0.0.1", "10.0.0.2", "10.0.0.2", "10.0.0.4", "10.0.0.5"}) {
+    limits.finished(ip(peer));
+  }
+  BOOST_TEST(limits.in_handshake() == 0u);
   // finished() for a connection never admitted changes nothing.
   limits.finished(ip("10.9.9.9"));
-  BOOST_TEST(limits.in_handshake() == 6u);
+  BOOST_TEST(limits.in_handshake() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(total_cap_spread_evenly_closes_new_connections) {
+  HandshakeLimits limits(small());
+  for (const char* peer :
+       {"10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5", "10.0.0.6"}) {
+    BOOST_TEST((limits.admit(ip(peer), t0).verdict == Verdict::admitted));
+  }
+  const auto full = limits.admit(ip("10.0.0.7"), t0);
+  BOOST_TEST((full.verdict == Verdict::server_busy));
+  BOOST_TEST_REQUIRE(full.log_line.has_value());
+  BOOST_TEST(full.log_line->find("closing new ones, this one from 10.0.0.7") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(auth_failures_start_a_cooldown_logged_once) {
