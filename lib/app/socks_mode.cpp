@@ -210,6 +210,47 @@ proto::SocksServerOptions server_options(const Config& config) {
   return options;
 }
 
+/// The client's greeting, authentication and request, bounded like a hop's handshake (a client
+/// that connects and sends nothing must not hold a connection forever). False when it failed
+/// and the client was answered, logged and closed as it deserved.
+awaitable<bool> client_handshake(transport::TcpStream& client, proto::SocksServerHandshake& codec,
+                                 SocksServer& server, const HandshakeSlot& slot,
+                                 const asio::ip::address& peer, const std::string& who) {
+  const Config& config = server.config;
+  proto::Stage stage = proto::Stage::auth;
+  const auto outcome = co_await transport::with_deadline(
+      *client.bottom(), config.connect_timeout, chain::run_handshake(client, codec, stage));
+  if (!outcome) {
+    log::error(who + ": " + std::string(proto::to_string(stage)) +
+               ": timed out: no complete request within " + seconds_text(config.connect_timeout));
+    co_return false;
+  }
+  if (slot.evicted()) {
+    log::verbose(who + ": closed in its handshake to make room for another source");
+    co_return false;
+  }
+  if (*outcome == chain::ChainErrc::closed_during_handshake) {
+    log::verbose(who + ": closed the connection before completing its request");
+    co_return false;
+  }
+  if (*outcome) {
+    std::string message = who + ": " + std::string(proto::to_string(stage)) + ": ";
+    if (!codec.request().user.empty()) {
+      message += "user '" + printable(codec.request().user) + "': ";
+    }
+    message += outcome->message();
+    log::error(message);
+    if (*outcome == proto::SocksServerError::auth_failed) {
+      if (auto line = server.limits.auth_failed(peer, HandshakeLimits::Clock::now())) {
+        log::error(server.label + ": " + *line);
+      }
+    }
+    co_await close_after_answer(client);
+    co_return false;
+  }
+  co_return true;
+}
+
 /// One client: handshake, chain, answer, relay. Failures end this client only.
 awaitable<void> serve_client(tcp::socket accepted, std::shared_ptr<SocksServer> server) {
   const Config& config = server->config;
@@ -227,41 +268,11 @@ awaitable<void> serve_client(tcp::socket accepted, std::shared_ptr<SocksServer> 
   transport::TcpStream client(std::move(accepted));
   HandshakeSlot slot(server, peer.address(), *client.bottom());
 
-  // 1. Greeting, authentication and request, bounded like a hop's handshake (a client that
-  // connects and sends nothing must not hold a connection forever).
+  // 1. Greeting, authentication and request.
   proto::SocksServerHandshake codec(server_options(config));
-  proto::Stage stage = proto::Stage::auth;
-  const auto outcome = co_await transport::with_deadline(
-      *client.bottom(), config.connect_timeout, chain::run_handshake(client, codec, stage));
-  if (!outcome) {
-    log::error(who + ": " + std::string(proto::to_string(stage)) +
-               ": timed out: no complete request within " + seconds_text(config.connect_timeout));
+  if (!co_await client_handshake(client, codec, *server, slot, peer.address(), who)) {
     co_return;
   }
-  if (slot.evicted()) {
-    log::verbose(who + ": closed in its handshake to make room for another source");
-    co_return;
-  }
-  if (*outcome == chain::ChainErrc::closed_during_handshake) {
-    log::verbose(who + ": closed the connection before completing its request");
-    co_return;
-  }
-  if (*outcome) {
-    std::string message = who + ": " + std::string(proto::to_string(stage)) + ": ";
-    if (!codec.request().user.empty()) {
-      message += "user '" + printable(codec.request().user) + "': ";
-    }
-    message += outcome->message();
-    log::error(message);
-    if (*outcome == proto::SocksServerError::auth_failed) {
-      if (auto line = server->limits.auth_failed(peer.address(), HandshakeLimits::Clock::now())) {
-        log::error(server->label + ": " + *line);
-      }
-    }
-    co_await close_after_answer(client);
-    co_return;
-  }
-
   slot.release();
 
   // 2. A fresh chain to what the client asked for; names go on unresolved where the hop allows.
