@@ -352,7 +352,10 @@ std::shared_ptr<SocksServer> make_server(const Config& config, chain::Services& 
   auto server = std::make_shared<SocksServer>(
       SocksServer{config, services, totals, "socks " + listen_text(config.socks_listen),
                   HandshakeLimits(limits_options())});
-  if (config.socks_access.active()) {
+  // Only without hops: then every open_chain of this server connects to a client's target. Through
+  // hops the first connection goes to hop 1 (also for UDP associations and pipelining probes),
+  // which the rules are not about; the names a hop resolves are out of reach anyway.
+  if (config.socks_access.active() && config.hops.empty()) {
     const AccessPolicy* policy = &config.socks_access;  // config outlives every connection
     server->services.target_check =
         [policy](const asio::ip::address& address) -> std::optional<std::string> {

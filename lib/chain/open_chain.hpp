@@ -44,7 +44,9 @@ struct Services {
   std::size_t label_hops = 0;
   /// With no hop: asked about every address the target resolved to, right before connecting; a
   /// reason refuses that address (the SOCKS server's rules, checked on exactly what is connected
-  /// to). When every address is refused the chain fails with ChainErrc::not_allowed.
+  /// to). When every address is refused the chain fails with ChainErrc::not_allowed. Only for
+  /// services whose hop-less chains all go to a client's target: with hops, a UDP association's
+  /// control connection and a pipelining probe open hop-less chains to hop 1.
   std::function<std::optional<std::string>(const asio::ip::address&)> target_check = {};
 };
 

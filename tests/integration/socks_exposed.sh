@@ -79,6 +79,10 @@ for target in 127.0.0.1 ::1 localhost fe80::1; do
 done
 log_lacks "$LAB/hc-exposed-hop.log" "hop 1/1"
 note "ok: exposed server with a hop: literals and localhost refused before the hop is asked"
+socks_raw 127.0.0.1 "$PS" "$(request_hex "$(name_hex web.hc.test)")" >/dev/null
+log_has "$LAB/hc-exposed-hop.log" "hop 1/1 socks5h://127.0.0.1:$MP"
+log_lacks "$LAB/hc-exposed-hop.log" "web.hc.test:$E: not allowed"
+note "ok: exposed server with a hop: another name goes to the hop (it resolves names there)"
 
 # --- --allow-local: today's behaviour again ---------------------------------------------------------
 PL=$(free_port)
