@@ -197,14 +197,21 @@ awaitable<void> refuse_request(transport::Stream& client, const proto::SocksServ
   co_await close_after_answer(client);
 }
 
-proto::SocksServerOptions server_options(const Config& config) {
+/// The codec's options for a client from `peer`. A failed login counts against the peer's source
+/// at once, before the refusal is written: the client cannot be back before its cooldown starts.
+proto::SocksServerOptions server_options(SocksServer& server, const asio::ip::address& peer) {
   proto::SocksServerOptions options;
   options.allow_udp_associate = true;  // carried through the chain: app/socks_udp
-  if (!config.socks_users.empty()) {
-    // Not a coroutine: a plain callback, and `config` outlives every connection.
-    const std::vector<proto::Credentials>* users = &config.socks_users;
-    options.check_password = [users](std::string_view user, std::string_view password) {
-      return check_user(*users, user, password);
+  if (!server.config.socks_users.empty()) {
+    // Not a coroutine: a plain callback, and the connection's task holds `server`.
+    options.check_password = [&server, peer](std::string_view user, std::string_view password) {
+      if (check_user(server.config.socks_users, user, password)) {
+        return true;
+      }
+      if (auto line = server.limits.auth_failed(peer, HandshakeLimits::Clock::now())) {
+        log::error(server.label + ": " + *line);
+      }
+      return false;
     };
   }
   return options;
@@ -214,8 +221,8 @@ proto::SocksServerOptions server_options(const Config& config) {
 /// that connects and sends nothing must not hold a connection forever). False when it failed
 /// and the client was answered, logged and closed as it deserved.
 awaitable<bool> client_handshake(transport::TcpStream& client, proto::SocksServerHandshake& codec,
-                                 SocksServer& server, const HandshakeSlot& slot,
-                                 const asio::ip::address& peer, const std::string& who) {
+                                 const SocksServer& server, const HandshakeSlot& slot,
+                                 const std::string& who) {
   const Config& config = server.config;
   proto::Stage stage = proto::Stage::auth;
   const auto outcome = co_await transport::with_deadline(
@@ -240,11 +247,6 @@ awaitable<bool> client_handshake(transport::TcpStream& client, proto::SocksServe
     }
     message += outcome->message();
     log::error(message);
-    if (*outcome == proto::SocksServerError::auth_failed) {
-      if (auto line = server.limits.auth_failed(peer, HandshakeLimits::Clock::now())) {
-        log::error(server.label + ": " + *line);
-      }
-    }
     co_await close_after_answer(client);
     co_return false;
   }
@@ -269,8 +271,8 @@ awaitable<void> serve_client(tcp::socket accepted, std::shared_ptr<SocksServer> 
   HandshakeSlot slot(server, peer.address(), *client.bottom());
 
   // 1. Greeting, authentication and request.
-  proto::SocksServerHandshake codec(server_options(config));
-  if (!co_await client_handshake(client, codec, *server, slot, peer.address(), who)) {
+  proto::SocksServerHandshake codec(server_options(*server, peer.address()));
+  if (!co_await client_handshake(client, codec, *server, slot, who)) {
     co_return;
   }
   slot.release();
