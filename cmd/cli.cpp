@@ -73,6 +73,9 @@ struct RawOptions {
   std::string socks_users;
   bool socks_open = false;
   bool socks_udp_any_port = false;
+  bool socks_allow_local = false;
+  std::vector<std::string> socks_allow;
+  std::vector<std::string> socks_deny;
   std::vector<std::string> udp_specs;
   double udp_timeout = 60.0;
   std::size_t udp_max_sources = 256;
@@ -151,6 +154,30 @@ std::string no_hop_error(const RawOptions& raw, bool no_hops, const std::string&
   }
   return source +
          ": add one (-x URL, -f FILE or -c NAME), or pass --direct to connect without a proxy";
+}
+
+/// socks --allow/--deny, in the order they were given (the first matching rule decides).
+std::string access_rules(const CLI::App& socks, app::AccessPolicy& policy) {
+  std::size_t next_allow = 0;
+  std::size_t next_deny = 0;
+  for (const CLI::Option* option : socks.parse_order()) {
+    const bool allow = option->get_name() == "--allow";
+    if (!allow && option->get_name() != "--deny") {
+      continue;
+    }
+    std::size_t& next = allow ? next_allow : next_deny;
+    const std::vector<std::string>& values = option->results();
+    if (next >= values.size()) {
+      continue;
+    }
+    app::AccessRule rule;
+    rule.allow = allow;
+    if (std::string error = app::parse_cidr(values[next++], rule.block); !error.empty()) {
+      return (allow ? "--allow: " : "--deny: ") + error;
+    }
+    policy.rules.push_back(rule);
+  }
+  return {};
 }
 
 }  // namespace
@@ -260,6 +287,20 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
   socks->add_flag("--udp-any-port", raw.socks_udp_any_port,
                   "With --users: let UDP ASSOCIATE from another host leave its port unnamed "
                   "(whoever shares its address may then take the relay)");
+  socks->add_flag("--allow-local", raw.socks_allow_local,
+                  "Beyond loopback, still let clients reach this host's loopback and link-local "
+                  "addresses (refused by default)");
+  socks
+      ->add_option("--allow", raw.socks_allow,
+                   "Let clients reach addresses in CIDR; --allow and --deny rules apply in "
+                   "command-line order, the first match decides")
+      ->type_name("CIDR")
+      ->allow_extra_args(false);
+  socks
+      ->add_option("--deny", raw.socks_deny,
+                   "Refuse targets in CIDR (SOCKS5 REP 0x02); repeatable, like --allow")
+      ->type_name("CIDR")
+      ->allow_extra_args(false);
   socks->footer(
       "Example:\n  hopchain -x socks5h://bastion:1080 socks 1080\n"
       "  curl --socks5-hostname 127.0.0.1:1080 https://example.org/");
@@ -415,6 +456,13 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
       return {std::nullopt, kUsageError};
     }
     config.socks_udp_any_port = raw.socks_udp_any_port;
+    error = access_rules(*socks, config.socks_access);
+    if (!error.empty()) {
+      err << "hopchain: socks: " << error << "\n";
+      return {std::nullopt, kUsageError};
+    }
+    const bool exposed = !app::is_loopback_bind(config.socks_listen.host);
+    config.socks_access.refuse_local = exposed && !raw.socks_allow_local;
     const std::string where = app::listen_text(config.socks_listen);
     if (config.socks_users.empty() && !app::is_loopback_bind(config.socks_listen.host)) {
       if (!raw.socks_open) {

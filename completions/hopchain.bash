@@ -66,7 +66,7 @@ _hopchain()
             COMPREPLY=($(compgen -W "auto always never" -- "$cur"))
             return
             ;;
-        --chain-len | --max-fails | --fail-timeout | --connect-timeout | --dns-server | --udp-timeout | --udp-max-sources | --workers)
+        --chain-len | --max-fails | --fail-timeout | --connect-timeout | --dns-server | --udp-timeout | --udp-max-sources | --workers | --allow | --deny)
             return
             ;;
     esac
@@ -92,7 +92,7 @@ _hopchain()
 
     if [[ $cur == -* ]]; then
         case $cmd in
-            socks) COMPREPLY=($(compgen -W "-h --help --users --open --udp-any-port" -- "$cur")) ;;
+            socks) COMPREPLY=($(compgen -W "-h --help --users --open --udp-any-port --allow-local --allow --deny" -- "$cur")) ;;
             forward) COMPREPLY=($(compgen -W "-h --help --workers" -- "$cur")) ;;
             udp) COMPREPLY=($(compgen -W "-h --help --udp-timeout --udp-max-sources" -- "$cur")) ;;
             check) COMPREPLY=($(compgen -W "-h --help --json" -- "$cur")) ;;

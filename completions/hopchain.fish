@@ -44,6 +44,9 @@ complete -c hopchain -n $pre -l stats -d 'Print per-connection statistics and to
 complete -c hopchain -n '__fish_seen_subcommand_from socks' -l users -r -F -d 'Require RFC 1929 username/password from FILE'
 complete -c hopchain -n '__fish_seen_subcommand_from socks' -l open -d 'Allow a non-loopback BIND without --users'
 complete -c hopchain -n '__fish_seen_subcommand_from socks' -l udp-any-port -d 'With --users, accept UDP ASSOCIATE with DST.PORT 0 from other hosts'
+complete -c hopchain -n '__fish_seen_subcommand_from socks' -l allow-local -d "Beyond loopback, still reach this host's local addresses"
+complete -c hopchain -n '__fish_seen_subcommand_from socks' -l allow -x -d 'Let clients reach addresses in CIDR (first matching rule wins)'
+complete -c hopchain -n '__fish_seen_subcommand_from socks' -l deny -x -d 'Refuse targets in CIDR (REP 0x02)'
 complete -c hopchain -n '__fish_seen_subcommand_from forward' -l workers -x -d 'Event loops (threads) sharing the ports; 0 = one per core'
 complete -c hopchain -n '__fish_seen_subcommand_from udp' -l udp-timeout -x -d 'Seconds before an idle association closes'
 complete -c hopchain -n '__fish_seen_subcommand_from udp' -l udp-max-sources -x -d 'Local sources served at once per port'

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "app/access_rules.hpp"
 #include "chain/pipeline_memory.hpp"
 #include "chain/strategy.hpp"
 #include "proto/proxy_url.hpp"
@@ -34,6 +35,7 @@ struct Config {
   /// socks mode, --udp-any-port: with --users, UDP ASSOCIATE from another host may leave its
   /// port unnamed (DST.PORT 0), and then the first datagram from its address fixes it.
   bool socks_udp_any_port = false;
+  AccessPolicy socks_access;  ///< socks mode: --allow/--deny, and refusing local targets
   std::vector<ForwardSpec> udp_forwards;          ///< udp mode: local UDP port -> target
   std::chrono::milliseconds udp_timeout{60'000};  ///< udp mode: a local source's idle timeout
   std::size_t udp_max_sources = 256;              ///< udp mode: sources served at once per port

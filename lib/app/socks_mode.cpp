@@ -4,10 +4,16 @@
 #include <array>
 #include <cstdint>
 #include <cstdio>
+#include <list>
+#include <map>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <sys/resource.h>
 #include <vector>
 
+#include "app/access_rules.hpp"
+#include "app/handshake_limits.hpp"
 #include "app/listener.hpp"
 #include "app/modes.hpp"
 #include "app/socks_reply.hpp"
@@ -94,43 +100,145 @@ awaitable<void> close_after_answer(transport::Stream& stream) {
   stream.close();
 }
 
-proto::SocksServerOptions server_options(const Config& config) {
+class HandshakeSlot;
+
+/// What the connections of one server share. Each connection's task holds it, so it outlives the
+/// listener however the event loop is torn down.
+struct SocksServer {
+  const Config& config;
+  chain::Services services;  // with the target rules for direct connections
+  ServerStats& totals;
+  std::string label;  // "socks 127.0.0.1:1080"
+  HandshakeLimits limits;
+  /// The connections in handshake by source (source_of), oldest first: whom to evict.
+  std::map<asio::ip::address, std::list<HandshakeSlot*>> in_handshake = {};
+};
+
+/// Counts a connection as in its handshake until release() or the end of its task, or until
+/// the limits evict it to make room for another source (its socket is closed then).
+class HandshakeSlot {
+ public:
+  HandshakeSlot(std::shared_ptr<SocksServer> server, asio::ip::address peer, tcp::socket& socket)
+      : server_(std::move(server)), peer_(peer), source_(source_of(peer)), socket_(&socket) {
+    auto& list = server_->in_handshake[source_];
+    position_ = list.insert(list.end(), this);
+  }
+  HandshakeSlot(const HandshakeSlot&) = delete;
+  HandshakeSlot& operator=(const HandshakeSlot&) = delete;
+  ~HandshakeSlot() { release(); }
+
+  void release() {
+    if (held_) {
+      unlist();
+      server_->limits.finished(peer_);
+    }
+  }
+  bool evicted() const { return evicted_; }
+
+  /// Closes the oldest handshake of `source`, which the limits have already counted out.
+  static void evict_oldest(SocksServer& server, const asio::ip::address& source) {
+    const auto it = server.in_handshake.find(source);
+    if (it == server.in_handshake.end() || it->second.empty()) {
+      return;
+    }
+    HandshakeSlot* victim = it->second.front();
+    victim->unlist();
+    victim->evicted_ = true;
+    std::error_code ignored;
+    victim->socket_->close(ignored);  // its handshake fails at once and its task ends
+  }
+
+ private:
+  void unlist() {
+    held_ = false;
+    auto it = server_->in_handshake.find(source_);
+    it->second.erase(position_);
+    if (it->second.empty()) {
+      server_->in_handshake.erase(it);
+    }
+  }
+
+  std::shared_ptr<SocksServer> server_;
+  asio::ip::address peer_;
+  asio::ip::address source_;
+  tcp::socket* socket_;
+  std::list<HandshakeSlot*>::iterator position_;
+  bool held_ = true;
+  bool evicted_ = false;
+};
+
+/// The handshake limits on a new connection: false when it was closed. Closed before a byte is
+/// read, a connection over a limit costs the server nothing more.
+bool admit_client(SocksServer& server, tcp::socket& accepted, const asio::ip::address& peer) {
+  const auto admission = server.limits.admit(peer, HandshakeLimits::Clock::now());
+  if (admission.log_line) {
+    log::error(server.label + ": " + *admission.log_line);
+  }
+  if (admission.verdict != HandshakeLimits::Verdict::admitted) {
+    std::error_code ignored;
+    accepted.close(ignored);
+    return false;
+  }
+  if (admission.evict) {
+    HandshakeSlot::evict_oldest(server, *admission.evict);
+  }
+  return true;
+}
+
+/// Refuses a request: the answer `rep` (CD 0x5B for SOCKS4), the log line, then the close.
+awaitable<void> refuse_request(transport::Stream& client, const proto::SocksServerHandshake& codec,
+                               const std::string& line, std::uint8_t rep) {
+  log::error(line + "; answered " +
+             (codec.request().version == proto::SocksVersion::socks5 ? "REP " + hex_byte(rep)
+                                                                     : std::string("CD 0x5B")));
+  // Named, not a temporary in the co_await: g++ 12 destroys reply()'s default argument twice there.
+  const std::vector<std::uint8_t> answer = codec.reply(rep);
+  co_await client.write_all(answer);
+  co_await close_after_answer(client);
+}
+
+/// The codec's options for a client from `peer`. A failed login counts against the peer's source
+/// at once, before the refusal is written: the client cannot be back before its cooldown starts.
+proto::SocksServerOptions server_options(SocksServer& server, const asio::ip::address& peer) {
   proto::SocksServerOptions options;
   options.allow_udp_associate = true;  // carried through the chain: app/socks_udp
-  if (!config.socks_users.empty()) {
-    // Not a coroutine: a plain callback, and `config` outlives every connection.
-    const std::vector<proto::Credentials>* users = &config.socks_users;
-    options.check_password = [users](std::string_view user, std::string_view password) {
-      return check_user(*users, user, password);
+  if (!server.config.socks_users.empty()) {
+    // Not a coroutine: a plain callback, and the connection's task holds `server`.
+    options.check_password = [&server, peer](std::string_view user, std::string_view password) {
+      if (check_user(server.config.socks_users, user, password)) {
+        return true;
+      }
+      if (auto line = server.limits.auth_failed(peer, HandshakeLimits::Clock::now())) {
+        log::error(server.label + ": " + *line);
+      }
+      return false;
     };
   }
   return options;
 }
 
-/// One client: handshake, chain, answer, relay. Failures end this client only.
-awaitable<void> serve_client(tcp::socket accepted, const Config& config, chain::Services& services,
-                             ServerStats& totals) {
-  std::error_code ignored;
-  const auto peer = accepted.remote_endpoint(ignored);
-  const std::string who =
-      "socks client " + proto::HostPort{peer.address().to_string(), peer.port()}.to_string();
-  accepted.set_option(tcp::no_delay(true), ignored);
-  transport::TcpStream client(std::move(accepted));
-
-  // 1. Greeting, authentication and request, bounded like a hop's handshake (a client that
-  // connects and sends nothing must not hold a connection forever).
-  proto::SocksServerHandshake codec(server_options(config));
+/// The client's greeting, authentication and request, bounded like a hop's handshake (a client
+/// that connects and sends nothing must not hold a connection forever). False when it failed
+/// and the client was answered, logged and closed as it deserved.
+awaitable<bool> client_handshake(transport::TcpStream& client, proto::SocksServerHandshake& codec,
+                                 const SocksServer& server, const HandshakeSlot& slot,
+                                 const std::string& who) {
+  const Config& config = server.config;
   proto::Stage stage = proto::Stage::auth;
   const auto outcome = co_await transport::with_deadline(
       *client.bottom(), config.connect_timeout, chain::run_handshake(client, codec, stage));
   if (!outcome) {
     log::error(who + ": " + std::string(proto::to_string(stage)) +
                ": timed out: no complete request within " + seconds_text(config.connect_timeout));
-    co_return;
+    co_return false;
+  }
+  if (slot.evicted()) {
+    log::verbose(who + ": closed in its handshake to make room for another source");
+    co_return false;
   }
   if (*outcome == chain::ChainErrc::closed_during_handshake) {
     log::verbose(who + ": closed the connection before completing its request");
-    co_return;
+    co_return false;
   }
   if (*outcome) {
     std::string message = who + ": " + std::string(proto::to_string(stage)) + ": ";
@@ -140,17 +248,54 @@ awaitable<void> serve_client(tcp::socket accepted, const Config& config, chain::
     message += outcome->message();
     log::error(message);
     co_await close_after_answer(client);
+    co_return false;
+  }
+  co_return true;
+}
+
+/// One client: handshake, chain, answer, relay. Failures end this client only.
+awaitable<void> serve_client(tcp::socket accepted, std::shared_ptr<SocksServer> server) {
+  const Config& config = server->config;
+  std::error_code ignored;
+  const auto peer = accepted.remote_endpoint(ignored);
+  if (ignored) {
+    co_return;  // reset while queued
+  }
+  if (!admit_client(*server, accepted, peer.address())) {
     co_return;
   }
+  const std::string who =
+      "socks client " + proto::HostPort{peer.address().to_string(), peer.port()}.to_string();
+  accepted.set_option(tcp::no_delay(true), ignored);
+  transport::TcpStream client(std::move(accepted));
+  HandshakeSlot slot(server, peer.address(), *client.bottom());
+
+  // 1. Greeting, authentication and request.
+  proto::SocksServerHandshake codec(server_options(*server, peer.address()));
+  if (!co_await client_handshake(client, codec, *server, slot, who)) {
+    co_return;
+  }
+  slot.release();
 
   // 2. A fresh chain to what the client asked for; names go on unresolved where the hop allows.
   const proto::SocksRequest& request = codec.request();
+  chain::Services& services = server->services;
   if (request.command == proto::SocksCommand::udp_associate) {
     co_await serve_udp_associate(client, codec, who, config, services);
     co_return;
   }
   const std::string what = who + ": " + describe(request);
   log::verbose(what);
+  // Addresses and localhost are judged now; other names once resolved (no hop, by
+  // Services::target_check) or not at all (the last hop resolves them).
+  if (const auto decision = config.socks_access.decide_host(request.target.host);
+      decision && !decision->allowed) {
+    co_await refuse_request(
+        client, codec, what + ": not allowed: " + request.target.host + " is " + decision->reason,
+        proto::kRepNotAllowed);
+    co_return;
+  }
+  ServerStats& totals = server->totals;
   ConnectionStats report(what, totals);
   // 3. The grant goes out once a chain is open; a chain that then ends before its first byte is
   // replaced behind the client's back where the strategy allows.
@@ -179,13 +324,8 @@ awaitable<void> serve_client(tcp::socket accepted, const Config& config, chain::
   const TunnelOutcome tunnel =
       co_await run_tunnel(client, config.hops, request.target, services, std::move(options));
   if (tunnel.chain.error && !tunnel.opened) {
-    const std::uint8_t rep = socks5_reply_for(*tunnel.chain.error);
-    const std::vector<std::uint8_t> refusal = codec.reply(rep);
-    log::error(what + ": " + tunnel.chain.error->message() + "; answered " +
-               (request.version == proto::SocksVersion::socks5 ? "REP " + hex_byte(rep)
-                                                               : std::string("CD 0x5B")));
-    co_await client.write_all(refusal);
-    co_await close_after_answer(client);
+    co_await refuse_request(client, codec, what + ": " + tunnel.chain.error->message(),
+                            socks5_reply_for(*tunnel.chain.error));
     co_return;
   }
   if (tunnel.chain.error) {
@@ -198,12 +338,53 @@ awaitable<void> serve_client(tcp::socket accepted, const Config& config, chain::
   report.closed(tunnel.stats.up.bytes, tunnel.stats.down.bytes);
 }
 
-awaitable<void> accept_loop(tcp::acceptor acceptor, const Config& config, chain::Services& services,
-                            ServerStats& totals) {
-  co_await accept_connections(std::move(acceptor), "socks " + listen_text(config.socks_listen),
-                              [&](tcp::socket socket) {
-                                return serve_client(std::move(socket), config, services, totals);
-                              });
+HandshakeLimitsOptions limits_options() {
+  HandshakeLimitsOptions options;
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+    options.max_total = default_max_handshakes(limit.rlim_cur);
+  } else {
+    options.max_total = default_max_handshakes(1U << 20);
+  }
+  return options;
+}
+
+std::shared_ptr<SocksServer> make_server(const Config& config, chain::Services& services,
+                                         ServerStats& totals) {
+  auto server = std::make_shared<SocksServer>(
+      SocksServer{config, services, totals, "socks " + listen_text(config.socks_listen),
+                  HandshakeLimits(limits_options())});
+  // Only without hops: then every open_chain of this server connects to a client's target. Through
+  // hops the first connection goes to hop 1 (also for UDP associations and pipelining probes),
+  // which the rules are not about; the names a hop resolves are out of reach anyway.
+  if (config.socks_access.active() && config.hops.empty()) {
+    const AccessPolicy* policy = &config.socks_access;  // config outlives every connection
+    server->services.target_check =
+        [policy](const asio::ip::address& address) -> std::optional<std::string> {
+      AccessDecision decision = policy->decide(address);
+      if (decision.allowed) {
+        return std::nullopt;
+      }
+      return std::move(decision.reason);
+    };
+  }
+  return server;
+}
+
+std::string access_text(const Config& config) {
+  const AccessPolicy& policy = config.socks_access;
+  std::string text = policy.refuse_local ? "refusing this host's loopback and link-local targets"
+                                         : "local targets allowed";
+  if (!policy.rules.empty()) {
+    text += ", " + std::to_string(policy.rules.size()) + " --allow/--deny rule(s) first";
+  }
+  return text;
+}
+
+awaitable<void> accept_loop(tcp::acceptor acceptor, std::shared_ptr<SocksServer> server) {
+  co_await accept_connections(std::move(acceptor), server->label, [server](tcp::socket socket) {
+    return serve_client(std::move(socket), server);
+  });
 }
 
 }  // namespace
@@ -223,8 +404,13 @@ awaitable<int> run_socks(const Config& config, chain::Services& services, Server
                     ? std::string(", no authentication")
                     : ", RFC 1929 authentication for " + std::to_string(config.socks_users.size()) +
                           " user(s)"));
+  auto server = make_server(config, services, totals);
+  const HandshakeLimitsOptions& limits = server->limits.options();
+  log::verbose("socks: " + access_text(config) + "; at most " + std::to_string(limits.max_total) +
+               " connections in handshake (" + std::to_string(limits.max_per_source) +
+               " per source)");
   // Runs until the io_context stops (a signal).
-  co_await accept_loop(std::move(acceptor), config, services, totals);
+  co_await accept_loop(std::move(acceptor), std::move(server));
   co_return 0;
 }
 

@@ -22,6 +22,8 @@ class ChainCategory final : public std::error_category {
                "before it connects does this when its connect fails)";
       case ChainErrc::no_hop_left:
         return "every hop already failed for this connection";
+      case ChainErrc::not_allowed:
+        return "target not allowed by this server's rules";
     }
     return "unknown chain error";
   }

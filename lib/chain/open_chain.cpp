@@ -187,6 +187,19 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
   if (first_addresses.ec) {
     co_return fail(first_hop, proto::Stage::resolve, first_addresses.ec, first.host);
   }
+  if (count == 0 && services.target_check) {
+    std::string refused;
+    std::erase_if(first_addresses.addresses, [&](const asio::ip::address& a) {
+      auto reason = services.target_check(a);
+      if (reason && refused.empty()) {
+        refused = a.to_string() + " is " + *reason;
+      }
+      return reason.has_value();
+    });
+    if (first_addresses.addresses.empty()) {
+      co_return fail(0, proto::Stage::connect, ChainErrc::not_allowed, refused);
+    }
+  }
   tcp::socket socket(co_await asio::this_coro::executor);
   std::error_code ec = co_await transport::connect_any(socket, first_addresses.addresses,
                                                        first.port, services.connect_timeout);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,6 +42,12 @@ struct Services {
   /// When the hops are the first ones of a longer chain and the target is the next hop (a UDP
   /// association's control connections): that chain's length, so logs number hops out of it.
   std::size_t label_hops = 0;
+  /// With no hop: asked about every address the target resolved to, right before connecting; a
+  /// reason refuses that address (the SOCKS server's rules, checked on exactly what is connected
+  /// to). When every address is refused the chain fails with ChainErrc::not_allowed. Only for
+  /// services whose hop-less chains all go to a client's target: with hops, a UDP association's
+  /// control connection and a pipelining probe open hop-less chains to hop 1.
+  std::function<std::optional<std::string>(const asio::ip::address&)> target_check = {};
 };
 
 /// When each step of one hop completed, measured from the start of the attempt that built the

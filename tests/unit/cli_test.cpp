@@ -187,6 +187,46 @@ BOOST_AUTO_TEST_CASE(socks_users_file) {
   BOOST_TEST(p.err.find(name) != std::string::npos, p.err);
 }
 
+BOOST_AUTO_TEST_CASE(socks_target_rules) {
+  // Loopback-only servers keep connecting anywhere; beyond loopback local targets are refused.
+  auto p = parse({"--direct", "socks", "1080"});
+  BOOST_REQUIRE(p.outcome.config);
+  BOOST_TEST(!p.outcome.config->socks_access.active());
+  p = parse({"--direct", "socks", "--open", "*:1080"});
+  BOOST_REQUIRE(p.outcome.config);
+  BOOST_TEST(p.outcome.config->socks_access.refuse_local);
+  p = parse({"--direct", "socks", "--open", "--allow-local", "0.0.0.0:1080"});
+  BOOST_REQUIRE(p.outcome.config);
+  BOOST_TEST(!p.outcome.config->socks_access.refuse_local);
+
+  // Rules keep their command-line order across --allow and --deny, one block per option.
+  p = parse({"--direct", "socks", "--deny", "10.1.0.0/16", "--allow", "10.0.0.0/8", "--deny",
+             "fe80::/10", "--allow", "127.0.0.5", "1080"});
+  BOOST_REQUIRE(p.outcome.config);
+  const auto& rules = p.outcome.config->socks_access.rules;
+  BOOST_REQUIRE(rules.size() == 4u);
+  BOOST_TEST(!rules[0].allow);
+  BOOST_TEST(rules[0].block.to_string() == "10.1.0.0/16");
+  BOOST_TEST(rules[1].allow);
+  BOOST_TEST(rules[1].block.to_string() == "10.0.0.0/8");
+  BOOST_TEST(!rules[2].allow);
+  BOOST_TEST(rules[2].block.to_string() == "fe80::/10");
+  BOOST_TEST(rules[3].allow);
+  BOOST_TEST(rules[3].block.to_string() == "127.0.0.5/32");
+  BOOST_TEST(p.outcome.config->socks_listen.port == 1080);
+  BOOST_TEST(p.outcome.config->socks_access.active());
+
+  for (const char* bad : {"10.0.0.0/33", "example.org", "10.0.0.0/x"}) {
+    BOOST_TEST_CONTEXT(bad) {
+      auto q = parse({"--direct", "socks", "--deny", bad, "1080"});
+      BOOST_TEST(!q.outcome.config);
+      BOOST_TEST(q.outcome.exit_code == 2);
+      BOOST_TEST(q.err.find("--deny: bad address block") != std::string::npos, q.err);
+    }
+  }
+  BOOST_TEST(parse({"--direct", "socks", "--allow", "1080"}).outcome.exit_code == 2);
+}
+
 BOOST_AUTO_TEST_CASE(socks_help) {
   auto h = parse({"--help"});
   BOOST_TEST(h.outcome.exit_code == 0);
@@ -203,6 +243,9 @@ BOOST_AUTO_TEST_CASE(socks_help) {
   p = parse({"--direct", "socks", "--udp-any-port", "1080"});
   BOOST_REQUIRE(p.outcome.config);
   BOOST_TEST(p.outcome.config->socks_udp_any_port);
+  for (const char* option : {"--allow-local", "--allow", "--deny"}) {
+    BOOST_TEST(s.out.find(option) != std::string::npos, option);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(udp_specs_and_timeout) {

@@ -68,6 +68,8 @@ BOOST_AUTO_TEST_CASE(reply_code_for_chain_failures) {
   BOOST_TEST(socks5_reply_for(failure(0, Stage::connect, asio::error::timed_out)) == 6);
   BOOST_TEST(socks5_reply_for(failure(0, Stage::connect, ChainErrc::timed_out)) == 6);
   BOOST_TEST(socks5_reply_for(failure(0, Stage::resolve, asio::error::host_not_found)) == 4);
+  // The server's own rules refused every address of the target: "not allowed by ruleset".
+  BOOST_TEST(socks5_reply_for(failure(0, Stage::connect, ChainErrc::not_allowed)) == 2);
   BOOST_TEST(socks5_reply_for(failure(0, Stage::connect, asio::error::connection_reset)) == 1);
 }
 
