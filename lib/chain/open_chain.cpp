@@ -144,6 +144,7 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
                                        Services& services, bool& pipelining_failed,
                                        transport::FirstBytes* first_bytes) {
   const std::size_t count = hops.size();
+  std::size_t first_bytes_sent = 0;  // the user's bytes written behind the last request so far
   auto fail = [&](std::size_t hop, proto::Stage stage, std::error_code ec, std::string detail) {
     ChainError e;
     e.hop = hop;
@@ -152,7 +153,9 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
     e.stage = stage;
     e.ec = ec;
     e.detail = std::move(detail);
-    return ChainResult{nullptr, std::move(e), {}};
+    ChainResult failed{nullptr, std::move(e), {}};
+    failed.first_bytes_sent = first_bytes_sent;
+    return failed;
   };
   const std::size_t shown = std::max(count, services.label_hops);
   auto label = [&](std::size_t hop) {
@@ -268,7 +271,6 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
       codecs.push_back(std::move(codec));
       nexts.push_back(std::move(next));
     }
-    std::size_t first_bytes_sent = 0;
     const bool optimistic =
         pipelined && end == count && first_bytes != nullptr && takes_optimistic_data(hops.back());
     if (optimistic) {
@@ -414,8 +416,10 @@ awaitable<ChainResult> open_chain(std::vector<proto::HopSpec> hops, proto::HostP
   bool pipelining_failed = false;
   ChainResult result =
       co_await open_chain_once(hops, target, services, pipelining_failed, first_bytes);
-  if (result.error && pipelining_failed) {
-    // Nothing has reached the user yet: one sequential attempt with the hop now marked.
+  if (result.error && pipelining_failed &&
+      (result.first_bytes_sent == 0 || hops.back().grants_early)) {
+    // Nothing has reached the user yet, nor (unless the user allowed resending) anything of the
+    // user's the target: one sequential attempt with the hop now marked.
     log::verbose(result.error->message() + "; retrying without pipelining that hop");
     bool again = false;
     result = co_await open_chain_once(hops, target, services, again, first_bytes);
