@@ -417,7 +417,8 @@ awaitable<ChainResult> open_chain(std::vector<proto::HopSpec> hops, proto::HostP
   ChainResult result =
       co_await open_chain_once(hops, target, services, pipelining_failed, first_bytes);
   if (result.error && pipelining_failed &&
-      (result.first_bytes_sent == 0 || hops.back().grants_early)) {
+      (result.first_bytes_sent == 0 ||
+       (result.error->hop > 0 && hops[result.error->hop - 1].grants_early))) {
     // Nothing has reached the user yet, nor (unless the user allowed resending) anything of the
     // user's the target: one sequential attempt with the hop now marked.
     log::verbose(result.error->message() + "; retrying without pipelining that hop");

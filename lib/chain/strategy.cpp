@@ -232,14 +232,14 @@ awaitable<ChainResult> open_chain_with_strategy(const std::vector<proto::HopSpec
     if (!blamed) {
       co_return last;  // the target's fault: other hops would not help
     }
-    if (last.first_bytes_sent > 0 && !planner->hops()[used.back()].grants_early) {
+    if (last.first_bytes_sent > 0 && !planner->hops()[used[*blamed]].grants_early) {
       // The user's bytes went with the last request: whether they reached the target cannot be
       // told, so they are not sent again. The hop is still counted as failed.
       planner->report_failure(used[*blamed], Planner::Clock::now());
       log::verbose(last.error->message() +
                    "; not retrying: " + std::to_string(last.first_bytes_sent) +
-                   " bytes of the user's went out with the request (grants-early=1 on the last "
-                   "hop allows sending them again)");
+                   " bytes of the user's went out with the request (grants-early=1 on that hop "
+                   "allows sending them again)");
       co_return last;
     }
     planner->report_failure(used[*blamed], Planner::Clock::now());

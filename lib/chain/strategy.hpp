@@ -95,7 +95,7 @@ struct ConnectionAttempts {
 
 /// open_chain through services.planner when set (else straight through `hops`), retrying with
 /// other hops after a hop failure, unless the failed attempt wrote some of the user's first bytes
-/// and its last hop lacks grants-early=1 (they may have reached the target: never twice). The
+/// and the hop to blame lacks grants-early=1 (they may have reached the target: never twice). The
 /// error returned is the last attempt's. `attempts`: carried
 /// over from earlier calls for the same connection (null: a fresh connection).
 awaitable<ChainResult> open_chain_with_strategy(const std::vector<proto::HopSpec>& hops,
