@@ -17,7 +17,8 @@ namespace hc::app {
 
 /// Opens, binds and listens on `listen`: an IP literal, or host "" (written `*`) for every
 /// address, IPv6 and IPv4. On failure `ec` is set and the acceptor is closed. `share_port`:
-/// SO_REUSEPORT, for several event loops of this process listening on the same port.
+/// SO_REUSEPORT, for several event loops of this process listening on the same port. The bound
+/// endpoint joins this process's own (transport/own_endpoints.hpp): chains to it are refused.
 tcp::acceptor open_listener(const asio::any_io_executor& ex, const proto::HostPort& listen,
                             std::error_code& ec, bool share_port = false);
 

@@ -12,6 +12,9 @@ std::uint8_t socks5_reply_for(const chain::ChainError& error) {
   if (ec.category() == proto::socks5_reply_category() && ec.value() > 0 && ec.value() <= 0xFF) {
     return static_cast<std::uint8_t>(ec.value());
   }
+  if (ec == chain::ChainErrc::own_listener) {
+    return proto::kRepNotAllowed;  // a proxy loop: refused by rule, wherever it was found
+  }
   // A hop that failed without a REP (down, bad credentials, an HTTP status) says nothing about
   // the target, so only a direct connection's errors are translated.
   if (error.hop != 0) {

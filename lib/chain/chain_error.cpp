@@ -22,6 +22,8 @@ class ChainCategory final : public std::error_category {
                "before it connects does this when its connect fails)";
       case ChainErrc::no_hop_left:
         return "every hop already failed for this connection";
+      case ChainErrc::own_listener:
+        return "is this process's own listening address (a proxy loop)";
     }
     return "unknown chain error";
   }

@@ -19,6 +19,7 @@ enum class ChainErrc {
   no_ipv4_address,          ///< socks4 needs IPv4, the name has only IPv6 addresses
   ended_before_first_byte,  ///< the tunnel ended (EOF or reset) before the target sent a byte
   no_hop_left,              ///< every hop already failed this connection
+  own_listener,             ///< the connection would come back to this process (a proxy loop)
 };
 const std::error_category& chain_category();
 std::error_code make_error_code(ChainErrc e);

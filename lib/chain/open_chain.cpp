@@ -13,6 +13,7 @@
 #include "proto/socks5.hpp"
 #include "transport/connect.hpp"
 #include "transport/deadline.hpp"
+#include "transport/own_endpoints.hpp"
 #include "transport/prefixed_stream.hpp"
 #include "transport/tls_stream.hpp"
 
@@ -120,6 +121,42 @@ awaitable<std::error_code> tls_reason(transport::Stream& stream, std::error_code
   co_return ec;
 }
 
+/// The first of `addresses` at `port` that is one of this process's listeners, if any.
+std::optional<tcp::endpoint> own_listener_among(const std::vector<asio::ip::address>& addresses,
+                                                std::uint16_t port) {
+  for (const auto& a : addresses) {
+    if (transport::is_own_listener({a, port})) {
+      return tcp::endpoint(a, port);
+    }
+  }
+  return std::nullopt;
+}
+
+/// Whether hop `k` (0-based) runs on this host, as far as can be told without a lookup: hop 1 by
+/// the address connected to, each later one by its address given as a literal (or localhost).
+bool hop_on_this_host(const std::vector<proto::HopSpec>& hops, std::size_t k,
+                      const asio::ip::address& first_peer) {
+  if (!transport::is_this_host(first_peer)) {
+    return false;
+  }
+  for (std::size_t i = 1; i <= k; ++i) {
+    const auto addresses = transport::literal_addresses(hops[i].server.host);
+    if (addresses.empty() ||
+        !std::all_of(addresses.begin(), addresses.end(), transport::is_this_host)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/// Whether hop `k`, asked for `next`, would connect back to this process: `next` names one of
+/// our listeners without a lookup and the hop runs on this host.
+bool hop_loops_back(const std::vector<proto::HopSpec>& hops, std::size_t k,
+                    const proto::HostPort& next, const asio::ip::address& first_peer) {
+  const auto addresses = transport::literal_addresses(next.host);
+  return own_listener_among(addresses, next.port) && hop_on_this_host(hops, k, first_peer);
+}
+
 }  // namespace
 
 std::unique_ptr<proto::Handshake> make_handshake(const proto::HopSpec& hop,
@@ -182,6 +219,12 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
   if (first_addresses.ec) {
     co_return fail(first_hop, proto::Stage::resolve, first_addresses.ec, first.host);
   }
+  if (const auto own = own_listener_among(first_addresses.addresses, first.port)) {
+    co_return fail(first_hop, proto::Stage::connect, ChainErrc::own_listener,
+                   proto::is_ipv4_literal(first.host) || proto::is_ipv6_literal(first.host)
+                       ? std::string()
+                       : own->address().to_string());
+  }
   tcp::socket socket(co_await asio::this_coro::executor);
   std::error_code ec = co_await transport::connect_any(socket, first_addresses.addresses,
                                                        first.port, services.connect_timeout);
@@ -192,9 +235,10 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
                        : "");
   }
   timing.connected = since_start();
+  std::error_code no_peer;
+  const tcp::endpoint first_peer = socket.remote_endpoint(no_peer);
   if (log::enabled(log::Level::verbose)) {
-    std::error_code ignored;
-    const auto peer = socket.remote_endpoint(ignored);
+    const auto& peer = first_peer;
     const std::string whom = first_hop ? label(1)
                              : shown > 0
                                  ? "hop 1/" + std::to_string(shown) + " " + first.to_string()
@@ -259,6 +303,9 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
         log::verbose(label(k + 1) + ": resolved " + next.host + " to " +
                      r.addresses.front().to_string() + " here (the scheme takes addresses)");
         next.host = r.addresses.front().to_string();
+      }
+      if (hop_loops_back(hops, k, next, first_peer.address())) {
+        co_return fail(k + 1, proto::Stage::request, ChainErrc::own_listener, next.to_string());
       }
       auto codec = make_handshake(hops[k], next, pipelined);
       if (pipelined) {
