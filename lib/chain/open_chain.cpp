@@ -4,6 +4,7 @@
 #include <string>
 
 #include "chain/handshake.hpp"
+#include "chain/loop_guard.hpp"
 #include "chain/tls_contexts.hpp"
 #include "dns/resolver.hpp"
 #include "log/log.hpp"
@@ -13,7 +14,6 @@
 #include "proto/socks5.hpp"
 #include "transport/connect.hpp"
 #include "transport/deadline.hpp"
-#include "transport/own_endpoints.hpp"
 #include "transport/prefixed_stream.hpp"
 #include "transport/tls_stream.hpp"
 
@@ -119,42 +119,6 @@ awaitable<std::error_code> tls_reason(transport::Stream& stream, std::error_code
     co_return std::get<0>(*read);
   }
   co_return ec;
-}
-
-/// The first of `addresses` at `port` that is one of this process's listeners, if any.
-std::optional<tcp::endpoint> own_listener_among(const std::vector<asio::ip::address>& addresses,
-                                                std::uint16_t port) {
-  for (const auto& a : addresses) {
-    if (transport::is_own_listener({a, port})) {
-      return tcp::endpoint(a, port);
-    }
-  }
-  return std::nullopt;
-}
-
-/// Whether hop `k` (0-based) runs on this host, as far as can be told without a lookup: hop 1 by
-/// the address connected to, each later one by its address given as a literal (or localhost).
-bool hop_on_this_host(const std::vector<proto::HopSpec>& hops, std::size_t k,
-                      const asio::ip::address& first_peer) {
-  if (!transport::is_this_host(first_peer)) {
-    return false;
-  }
-  for (std::size_t i = 1; i <= k; ++i) {
-    const auto addresses = transport::literal_addresses(hops[i].server.host);
-    if (addresses.empty() ||
-        !std::all_of(addresses.begin(), addresses.end(), transport::is_this_host)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-/// Whether hop `k`, asked for `next`, would connect back to this process: `next` names one of
-/// our listeners without a lookup and the hop runs on this host.
-bool hop_loops_back(const std::vector<proto::HopSpec>& hops, std::size_t k,
-                    const proto::HostPort& next, const asio::ip::address& first_peer) {
-  const auto addresses = transport::literal_addresses(next.host);
-  return own_listener_among(addresses, next.port) && hop_on_this_host(hops, k, first_peer);
 }
 
 }  // namespace
