@@ -17,7 +17,7 @@ asio::ip::address plain(const asio::ip::address& a) {
   return a;
 }
 
-std::vector<asio::ip::address> interface_addresses() {
+std::vector<asio::ip::address> interface_list() {
   std::vector<asio::ip::address> out;
   ifaddrs* list = nullptr;
   if (::getifaddrs(&list) != 0) {
@@ -41,6 +41,14 @@ std::vector<asio::ip::address> interface_addresses() {
   ::freeifaddrs(list);
   return out;
 }
+
+}  // namespace
+
+std::vector<asio::ip::address> host_addresses() {
+  return interface_list();
+}
+
+namespace {
 
 struct Registry {
   std::mutex mutex;
@@ -96,7 +104,7 @@ void register_own_listener(const tcp::endpoint& listening) {
 bool is_own_listener(const tcp::endpoint& to) {
   Registry& r = registry();
   const std::lock_guard lock(r.mutex);
-  return !r.endpoints.empty() && r.endpoints.reaches(to, interface_addresses);
+  return !r.endpoints.empty() && r.endpoints.reaches(to, host_addresses);
 }
 
 bool is_this_host(const asio::ip::address& address) {
@@ -104,7 +112,7 @@ bool is_this_host(const asio::ip::address& address) {
   if (a.is_loopback() || a.is_unspecified()) {
     return true;
   }
-  const auto mine = interface_addresses();
+  const auto mine = host_addresses();
   return std::any_of(mine.begin(), mine.end(),
                      [&](const asio::ip::address& m) { return plain(m) == a; });
 }

@@ -32,6 +32,9 @@ class OwnEndpoints {
 void register_own_listener(const tcp::endpoint& listening);
 /// Whether a connection to `to` would come back to this process (a proxy loop).
 bool is_own_listener(const tcp::endpoint& to);
+/// The addresses of this host's interfaces (getifaddrs), for OwnEndpoints::reaches.
+std::vector<asio::ip::address> host_addresses();
+
 /// Whether `address` is this host's: loopback or one of its interfaces' addresses.
 bool is_this_host(const asio::ip::address& address);
 

@@ -5,7 +5,7 @@
 # behind the first), forward mode forwarding to itself, and a hop on this host (danted) asked for
 # our listener by address or as localhost: each ends in "is this process's own listening address
 # (a proxy loop)", a SOCKS client gets REP 0x02, and hopchain's descriptor count and log stay
-# small.
+# small. udp mode forwarding a port to itself is refused at start (exit 2).
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../support/lab.sh
 source "${HC_SUPPORT:?HC_SUPPORT must point to tests/support}/lab.sh"
@@ -102,4 +102,11 @@ E=$(free_port); start_echo "$E"
 read -r rep < <(socks_connect "$P" 127.0.0.1 "$E")
 [[ $rep == 00 ]] || fail "via danted to the echo server: REP '$rep' (want 00)"
 bounded "$PID" via-hop
-note "every loop refused by name, REP 0x02 to SOCKS clients"
+
+# --- udp mode to itself ---------------------------------------------------------------------------
+U=$(free_port)
+for target in "127.0.0.1:$U" "localhost:$U"; do
+  expect_fail_with "udp: target $target: $LOOP" "$HOPCHAIN" udp "$U:$target"
+  assert_rc 2
+done
+note "every loop refused by name, REP 0x02 to SOCKS clients, udp to itself a usage error"
