@@ -69,6 +69,10 @@ BOOST_AUTO_TEST_CASE(reply_code_for_chain_failures) {
   BOOST_TEST(socks5_reply_for(failure(0, Stage::connect, ChainErrc::timed_out)) == 6);
   BOOST_TEST(socks5_reply_for(failure(0, Stage::resolve, asio::error::host_not_found)) == 4);
   BOOST_TEST(socks5_reply_for(failure(0, Stage::connect, asio::error::connection_reset)) == 1);
+  // A proxy loop is refused by rule, wherever it was seen.
+  BOOST_TEST(socks5_reply_for(failure(0, Stage::connect, ChainErrc::own_listener)) == 0x02);
+  BOOST_TEST(socks5_reply_for(failure(1, Stage::connect, ChainErrc::own_listener)) == 0x02);
+  BOOST_TEST(socks5_reply_for(failure(2, Stage::request, ChainErrc::own_listener)) == 0x02);
 }
 
 BOOST_AUTO_TEST_CASE(users_file_format) {
