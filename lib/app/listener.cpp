@@ -10,6 +10,7 @@
 #endif
 
 #include "log/log.hpp"
+#include "transport/own_endpoints.hpp"
 
 namespace hc::app {
 
@@ -63,6 +64,13 @@ tcp::acceptor open_listener(const asio::any_io_executor& ex, const proto::HostPo
   open_and_bind(acceptor, endpoint, dual_stack, sharing != PortSharing::exclusive, ec);
   if (!ec) {
     acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  }
+  if (!ec) {
+    // Chains that would come back here are refused (a proxy loop): see own_endpoints.hpp.
+    const tcp::endpoint bound = acceptor.local_endpoint(ec);
+    if (!ec) {
+      transport::register_own_listener(bound);
+    }
   }
   if (ec) {
     std::error_code ignored;

@@ -26,7 +26,8 @@ enum class PortSharing : std::uint8_t {
 };
 
 /// Opens, binds and listens on `listen`: an IP literal, or host "" (written `*`) for every
-/// address, IPv6 and IPv4. On failure `ec` is set and the acceptor is closed.
+/// address, IPv6 and IPv4. On failure `ec` is set and the acceptor is closed. The bound
+/// endpoint joins this process's own (transport/own_endpoints.hpp): chains to it are refused.
 tcp::acceptor open_listener(const asio::any_io_executor& ex, const proto::HostPort& listen,
                             std::error_code& ec, PortSharing sharing = PortSharing::exclusive);
 

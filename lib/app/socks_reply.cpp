@@ -12,7 +12,8 @@ std::uint8_t socks5_reply_for(const chain::ChainError& error) {
   if (ec.category() == proto::socks5_reply_category() && ec.value() > 0 && ec.value() <= 0xFF) {
     return static_cast<std::uint8_t>(ec.value());
   }
-  if (ec == chain::ChainErrc::not_allowed) {
+  if (ec == chain::ChainErrc::not_allowed || ec == chain::ChainErrc::own_listener) {
+    // Refused by this server's rules, or a proxy loop wherever it was found.
     return proto::kRepNotAllowed;
   }
   // A hop that failed without a REP (down, bad credentials, an HTTP status) says nothing about

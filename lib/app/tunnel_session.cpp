@@ -19,7 +19,7 @@ void abort_local(transport::Stream& local) {
   local.close();
 }
 
-/// The last hop of the chain opened last, which a chain that ended before its first byte blames.
+/// The last hop of the chain opened last: the one an early end is laid at.
 const proto::HopSpec& last_hop(const std::vector<proto::HopSpec>& hops,
                                const chain::Services& services,
                                const chain::ConnectionAttempts& attempts) {
@@ -27,6 +27,20 @@ const proto::HopSpec& last_hop(const std::vector<proto::HopSpec>& hops,
     return services.planner->hops()[attempts.used.back()];
   }
   return hops.back();
+}
+
+/// The error of a chain that ended before its first byte, named after its last hop.
+chain::ChainError early_end_error(const proto::HopSpec& last, std::size_t length,
+                                  const relay::RelayStats& stats) {
+  chain::ChainError error;
+  error.hop = length;
+  error.hops = length;
+  error.where = last.redacted();
+  error.stage = proto::Stage::relay;
+  error.ec = chain::ChainErrc::ended_before_first_byte;
+  const std::error_code& reason = stats.down.error;
+  error.detail = !reason || reason == asio::error::eof ? "EOF" : reason.message();
+  return error;
 }
 
 }  // namespace
@@ -74,13 +88,17 @@ awaitable<TunnelOutcome> run_tunnel(transport::Stream& local,
     if (options.live != nullptr) {
       *options.live = {first_count, 0};
     }
-    // Through hops, a tunnel that ends before its first byte is a hop's failure (OpenSSH -D
-    // grants first and connects afterwards); a direct connection's target may end as it likes.
-    if (hops.empty()) {
+    // Through hops, a tunnel that ends before its first byte may be a hop's failure (OpenSSH -D
+    // grants first and connects afterwards) or the target's answer: the two look the same. Only
+    // a hop the user marked grants-early=1 has the user's bytes sent again on another chain;
+    // through any other, another chain is tried only while nothing of the user's went up.
+    const proto::HopSpec* last = hops.empty() ? nullptr : &last_hop(hops, services, attempts);
+    const bool may_resend = last != nullptr && last->grants_early;
+    if (last == nullptr) {
       out.stats = co_await relay::relay(local, remote, relay_options);
     } else {
-      out.stats =
-          co_await relay::relay_watching_first_byte(local, remote, first_bytes, relay_options);
+      out.stats = co_await relay::relay_watching_first_byte(local, remote, first_bytes, may_resend,
+                                                            relay_options);
     }
     out.relayed = true;
     out.stats.up.bytes += first_count;
@@ -89,32 +107,28 @@ awaitable<TunnelOutcome> run_tunnel(transport::Stream& local,
       co_return out;
     }
 
-    // Nothing reached the user: blame the last hop and, if the strategy allows, try other hops.
-    const proto::HopSpec& blamed = last_hop(hops, services, attempts);
+    // Nothing reached the user: leave the last hop out (counting its failure only when it
+    // grants early, so that a target cannot mark a healthy hop dead) and, if the strategy
+    // allows, try other hops.
     const std::size_t length =
         services.planner != nullptr && !attempts.used.empty() ? attempts.used.size() : hops.size();
-    chain::ChainError error;
-    error.hop = length;
-    error.hops = length;
-    error.where = blamed.redacted();
-    error.stage = proto::Stage::relay;
-    error.ec = chain::ChainErrc::ended_before_first_byte;
-    const std::error_code& reason = out.stats.down.error;
-    error.detail = !reason || reason == asio::error::eof ? "EOF" : reason.message();
+    chain::ChainError error = early_end_error(*last, length, out.stats);
     if (options.on_chain) {
       chain::ChainResult ended;
       ended.error = error;
       options.on_chain(ended);
     }
-    const bool again =
-        services.planner != nullptr && chain::blame_last_hop(*services.planner, attempts);
+    const bool again = services.planner != nullptr &&
+                       chain::retry_without_last_hop(*services.planner, attempts, may_resend);
     if (!again) {
       out.chain.error = std::move(error);
       abort_local(local);
       co_return out;
     }
-    log::verbose(error.message() + "; retrying without " + blamed.redacted() + ", resending " +
-                 std::to_string(first_bytes.bytes().size()) + " bytes");
+    log::verbose(error.message() + "; retrying without " + last->redacted() +
+                 (may_resend ? ", sending " + std::to_string(first_bytes.bytes().size()) +
+                                   " bytes again (grants-early=1)"
+                             : std::string(", which had nothing of the user's")));
   }
 }
 

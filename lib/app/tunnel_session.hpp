@@ -1,8 +1,11 @@
 /// One local connection's tunnel, shared by the stdio, forward and socks modes: open a chain to
 /// the target, send the user's first bytes (with the last hop's request where the hop takes
-/// them, else first thing), relay, and when the chain ends before the target's first byte, count
-/// a failure of its last hop and, under a non-strict strategy, carry on over other hops with
-/// the same first bytes (bounded by the strategy's attempts and FirstBytes' limit).
+/// them, else first thing), relay, and when the chain ends before the target's first byte,
+/// under a non-strict strategy, carry on over other hops (bounded by the strategy's attempts).
+/// hopchain cannot tell "the hop never reached the target" from "the target read the request
+/// and closed", so the user's bytes never go out twice: another chain is tried only while none
+/// went up yet, unless the last hop has grants-early=1 (then its failure is counted and the same
+/// first bytes, up to FirstBytes' limit, are sent again).
 #pragma once
 
 #include <cstddef>

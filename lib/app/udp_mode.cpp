@@ -3,6 +3,7 @@
 /// cannot is named before anything is served; under a non-strict strategy such hops are left
 /// out, and only a list with no hop that carries UDP fails), then serves each port until a
 /// signal. Every association picks its hops through the strategy (udp/strategy.hpp).
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "app/modes.hpp"
 #include "app/stats.hpp"
 #include "log/log.hpp"
+#include "transport/own_endpoints.hpp"
 #include "udp/association.hpp"
 #include "udp/strategy.hpp"
 #include "udp/udp_relay.hpp"
@@ -21,6 +23,24 @@ namespace {
 // coroutine can be asked for them any more).
 udp::Counters g_totals;
 bool g_serving = false;
+
+/// A target that is one of the ports bound here (by IP literal or localhost) would have every
+/// datagram come back as a new one to relay, forever: a proxy loop. The target's name goes to the
+/// last hop as written, so only what needs no lookup is compared.
+bool loops_back(const std::vector<asio::ip::udp::socket>& sockets, const proto::HostPort& target) {
+  transport::OwnEndpoints bound;
+  for (std::size_t i = 0; i < sockets.size(); ++i) {
+    std::error_code ec;
+    const auto local = sockets[i].local_endpoint(ec);
+    if (!ec) {
+      bound.add(tcp::endpoint(local.address(), local.port()));
+    }
+  }
+  const auto addresses = transport::literal_addresses(target.host);
+  return std::any_of(addresses.begin(), addresses.end(), [&](const asio::ip::address& a) {
+    return bound.reaches(tcp::endpoint(a, target.port), transport::host_addresses);
+  });
+}
 
 }  // namespace
 
@@ -38,6 +58,14 @@ awaitable<int> run_udp(const Config& config, chain::Services& services, ServerSt
       co_return 1;
     }
     sockets.push_back(std::move(socket));
+  }
+  for (std::size_t i = 0; i < config.udp_forwards.size(); ++i) {
+    const ForwardSpec& spec = config.udp_forwards[i];
+    if (loops_back(sockets, spec.target)) {
+      log::error("udp: target " + spec.target.to_string() +
+                 ": is this process's own listening address (a proxy loop)");
+      co_return 2;
+    }
   }
 
   // One association up front: a hop without UDP must fail now, by name, not on the first

@@ -24,6 +24,8 @@ class ChainCategory final : public std::error_category {
         return "every hop already failed for this connection";
       case ChainErrc::not_allowed:
         return "target not allowed by this server's rules";
+      case ChainErrc::own_listener:
+        return "is this process's own listening address (a proxy loop)";
     }
     return "unknown chain error";
   }

@@ -23,6 +23,7 @@ enum class ChainErrc {
   ended_before_first_byte,  ///< the tunnel ended (EOF or reset) before the target sent a byte
   no_hop_left,              ///< every hop already failed this connection
   not_allowed,              ///< every address of the target is refused by Services::target_check
+  own_listener,             ///< the connection would come back to this process (a proxy loop)
 };
 const std::error_category& chain_category();
 std::error_code make_error_code(ChainErrc e);

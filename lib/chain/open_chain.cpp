@@ -4,6 +4,7 @@
 #include <string>
 
 #include "chain/handshake.hpp"
+#include "chain/loop_guard.hpp"
 #include "chain/tls_contexts.hpp"
 #include "dns/resolver.hpp"
 #include "log/log.hpp"
@@ -144,6 +145,7 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
                                        Services& services, bool& pipelining_failed,
                                        transport::FirstBytes* first_bytes) {
   const std::size_t count = hops.size();
+  std::size_t first_bytes_sent = 0;  // the user's bytes written behind the last request so far
   auto fail = [&](std::size_t hop, proto::Stage stage, std::error_code ec, std::string detail) {
     ChainError e;
     e.hop = hop;
@@ -160,7 +162,9 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
       e.asked =
           next_is_hop ? "hop " + std::to_string(hop + 1) + " (" + next + ")" : "the target " + next;
     }
-    return ChainResult{nullptr, std::move(e), {}};
+    ChainResult failed{nullptr, std::move(e), {}};
+    failed.first_bytes_sent = first_bytes_sent;
+    return failed;
   };
   const std::size_t shown = std::max(count, services.label_hops);
   auto label = [&](std::size_t hop) {
@@ -200,6 +204,12 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
       co_return fail(0, proto::Stage::connect, ChainErrc::not_allowed, refused);
     }
   }
+  if (const auto own = own_listener_among(first_addresses.addresses, first.port)) {
+    co_return fail(first_hop, proto::Stage::connect, ChainErrc::own_listener,
+                   proto::is_ipv4_literal(first.host) || proto::is_ipv6_literal(first.host)
+                       ? std::string()
+                       : own->address().to_string());
+  }
   tcp::socket socket(co_await asio::this_coro::executor);
   std::error_code ec = co_await transport::connect_any(socket, first_addresses.addresses,
                                                        first.port, services.connect_timeout);
@@ -210,9 +220,10 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
                        : "");
   }
   timing.connected = since_start();
+  std::error_code no_peer;
+  const tcp::endpoint first_peer = socket.remote_endpoint(no_peer);
   if (log::enabled(log::Level::verbose)) {
-    std::error_code ignored;
-    const auto peer = socket.remote_endpoint(ignored);
+    const auto& peer = first_peer;
     const std::string whom = first_hop ? label(1)
                              : shown > 0
                                  ? "hop 1/" + std::to_string(shown) + " " + first.to_string()
@@ -278,6 +289,9 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
                      r.addresses.front().to_string() + " here (the scheme takes addresses)");
         next.host = r.addresses.front().to_string();
       }
+      if (hop_loops_back(hops, k, next, first_peer.address())) {
+        co_return fail(k + 1, proto::Stage::request, ChainErrc::own_listener, next.to_string());
+      }
       auto codec = make_handshake(hops[k], next, pipelined);
       if (pipelined) {
         proto::Step first_step = codec->start();
@@ -289,7 +303,6 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
       codecs.push_back(std::move(codec));
       nexts.push_back(std::move(next));
     }
-    std::size_t first_bytes_sent = 0;
     const bool optimistic =
         pipelined && end == count && first_bytes != nullptr && takes_optimistic_data(hops.back());
     if (optimistic) {
@@ -435,8 +448,11 @@ awaitable<ChainResult> open_chain(std::vector<proto::HopSpec> hops, proto::HostP
   bool pipelining_failed = false;
   ChainResult result =
       co_await open_chain_once(hops, target, services, pipelining_failed, first_bytes);
-  if (result.error && pipelining_failed) {
-    // Nothing has reached the user yet: one sequential attempt with the hop now marked.
+  if (result.error && pipelining_failed &&
+      (result.first_bytes_sent == 0 ||
+       (result.error->hop > 0 && hops[result.error->hop - 1].grants_early))) {
+    // Nothing has reached the user yet, nor (unless the user allowed resending) anything of the
+    // user's the target: one sequential attempt with the hop now marked.
     log::verbose(result.error->message() + "; retrying without pipelining that hop");
     bool again = false;
     result = co_await open_chain_once(hops, target, services, again, first_bytes);

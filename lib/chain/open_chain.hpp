@@ -72,7 +72,8 @@ struct ChainResult {
   std::optional<ChainError> error;            ///< set on failure
   ChainTiming timing;                         ///< filled on success
   /// How many of the user's first bytes went glued to the last hop's request; the rest of
-  /// FirstBytes::bytes() is still to be written.
+  /// FirstBytes::bytes() is still to be written. Set on failure too: bytes that went out may
+  /// have reached the target, so a retry must not send them again unless the user allowed it.
   std::size_t first_bytes_sent = 0;
 };
 

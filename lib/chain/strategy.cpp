@@ -232,6 +232,16 @@ awaitable<ChainResult> open_chain_with_strategy(const std::vector<proto::HopSpec
     if (!blamed) {
       co_return last;  // the target's fault: other hops would not help
     }
+    if (last.first_bytes_sent > 0 && !planner->hops()[used[*blamed]].grants_early) {
+      // The user's bytes went with the last request: whether they reached the target cannot be
+      // told, so they are not sent again. The hop is still counted as failed.
+      planner->report_failure(used[*blamed], Planner::Clock::now());
+      log::verbose(last.error->message() +
+                   "; not retrying: " + std::to_string(last.first_bytes_sent) +
+                   " bytes of the user's went out with the request (grants-early=1 on that hop "
+                   "allows sending them again)");
+      co_return last;
+    }
     planner->report_failure(used[*blamed], Planner::Clock::now());
     state.tried[used[*blamed]] = true;
     if (state.made < bound) {
@@ -251,12 +261,14 @@ awaitable<ChainResult> open_chain_with_strategy(const std::vector<proto::HopSpec
   co_return last;
 }
 
-bool blame_last_hop(Planner& planner, ConnectionAttempts& attempts) {
+bool retry_without_last_hop(Planner& planner, ConnectionAttempts& attempts, bool blame) {
   if (attempts.used.empty()) {
     return false;
   }
   const std::size_t last = attempts.used.back();
-  planner.report_failure(last, Planner::Clock::now());
+  if (blame) {
+    planner.report_failure(last, Planner::Clock::now());
+  }
   if (last < attempts.tried.size()) {
     attempts.tried[last] = true;
   }

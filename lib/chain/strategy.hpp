@@ -94,15 +94,20 @@ struct ConnectionAttempts {
 };
 
 /// open_chain through services.planner when set (else straight through `hops`), retrying with
-/// other hops after a hop failure. The error returned is the last attempt's. `attempts`: carried
+/// other hops after a hop failure, unless the failed attempt wrote some of the user's first bytes
+/// and the hop to blame lacks grants-early=1 (they may have reached the target: never twice). The
+/// error returned is the last attempt's. `attempts`: carried
 /// over from earlier calls for the same connection (null: a fresh connection).
 awaitable<ChainResult> open_chain_with_strategy(const std::vector<proto::HopSpec>& hops,
                                                 proto::HostPort target, Services& services,
                                                 transport::FirstBytes* first_bytes = nullptr,
                                                 ConnectionAttempts* attempts = nullptr);
 
-/// After the chain opened last ended before its first byte: counts a failure of its last hop.
-/// True when the strategy may try another chain for this connection.
-bool blame_last_hop(Planner& planner, ConnectionAttempts& attempts);
+/// After the chain opened last ended before its first byte: leaves its last hop out of this
+/// connection's next chain and, when `blame`, counts a failure of it (for every connection). Only
+/// a hop with grants-early=1 is blamed: through any other, the end may be the target's own
+/// answer, and a target must not be able to mark a healthy hop dead. True when the strategy may
+/// try another chain for this connection.
+bool retry_without_last_hop(Planner& planner, ConnectionAttempts& attempts, bool blame);
 
 }  // namespace hc::chain

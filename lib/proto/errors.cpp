@@ -180,9 +180,11 @@ class UrlCategory final : public std::error_category {
       case UrlError::unexpected_path:
         return "unexpected text after host:port";
       case UrlError::query_without_tls:
-        return "query parameters are TLS settings; use https:// or a +tls scheme";
+        return "cafile, sni, cert, key and insecure are TLS settings; use https:// or a +tls "
+               "scheme";
       case UrlError::unknown_parameter:
-        return "unknown query parameter (expected cafile, sni, cert, key or insecure)";
+        return "unknown query parameter (expected cafile, sni, cert, key, insecure or "
+               "grants-early)";
       case UrlError::bad_parameter_value:
         return "bad query parameter (empty or malformed value, or given twice)";
       case UrlError::cert_without_key:

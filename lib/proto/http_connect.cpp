@@ -112,6 +112,11 @@ std::string base64(std::string_view in) {
   return out;
 }
 
+/// 1xx but 101: Switching Protocols would end HTTP on the connection, which CONNECT never asks.
+bool is_interim(int status) {
+  return status >= 100 && status < 200 && status != 101;
+}
+
 }  // namespace
 
 HttpResponseHead::Result HttpResponseHead::feed(std::span<const std::uint8_t> data) {
@@ -120,8 +125,8 @@ HttpResponseHead::Result HttpResponseHead::feed(std::span<const std::uint8_t> da
   }
   buffer_.insert(buffer_.end(), data.begin(), data.end());
 
-  // Only the first kHttpMaxHeaderBlock bytes can hold the head; the rest can only be leftover.
-  const std::size_t limit = std::min(buffer_.size(), kHttpMaxHeaderBlock);
+  // Only the first limit_ bytes can hold the head; the rest can only be leftover.
+  const std::size_t limit = std::min(buffer_.size(), limit_);
   for (; scanned_ < limit; ++scanned_) {
     if (buffer_[scanned_] != '\n') {
       continue;
@@ -147,7 +152,7 @@ HttpResponseHead::Result HttpResponseHead::feed(std::span<const std::uint8_t> da
     status_line_ = sanitize(as_chars(std::span(buffer_).first(scanned_)), kStatusLineMax);
     return fail(HttpConnectError::bad_status_line);
   }
-  if (buffer_.size() >= kHttpMaxHeaderBlock) {
+  if (buffer_.size() >= limit_) {
     return fail(HttpConnectError::header_too_large);
   }
   return Result::need_more;
@@ -195,6 +200,7 @@ HttpResponseHead::Result HttpResponseHead::parse(std::size_t head_end) {
     headers_.emplace_back(std::string(name), std::string(trim_ows(line.substr(colon + 1))));
   }
 
+  head_size_ = head_end;
   leftover_.assign(buffer_.begin() + static_cast<std::ptrdiff_t>(head_end), buffer_.end());
   buffer_.clear();
   buffer_.shrink_to_fit();
@@ -259,7 +265,16 @@ Step HttpConnect::resume(std::span<const std::uint8_t> received) {
     return start();  // misuse; repeating start() keeps the contract (send first, or the failure)
   }
   // The resume after the send carries no bytes; feeding nothing is harmless.
-  switch (head_.feed(received)) {
+  HttpResponseHead::Result result = head_.feed(received);
+  while (result == HttpResponseHead::Result::done && is_interim(head_.status())) {
+    // The final response follows, perhaps already in the leftover; its head gets what room the
+    // interim heads left of the one limit, so a stream of 1xx cannot grow without end.
+    interim_bytes_ += head_.head_size();
+    const std::vector<std::uint8_t> rest(head_.leftover().begin(), head_.leftover().end());
+    head_ = HttpResponseHead(kHttpMaxHeaderBlock - interim_bytes_);
+    result = head_.feed(rest);
+  }
+  switch (result) {
     case HttpResponseHead::Result::need_more:
       return Step::recv_some(kRecvChunk, Stage::request);
     case HttpResponseHead::Result::error:

@@ -25,6 +25,9 @@ class HttpResponseHead {
  public:
   enum class Result : std::uint8_t { need_more, done, error };
 
+  /// `limit`: the most bytes the head may take (what interim responses before it left over).
+  explicit HttpResponseHead(std::size_t limit = kHttpMaxHeaderBlock) : limit_(limit) {}
+
   /// Appends bytes; returns done once the blank line is seen, then leftover() holds the rest.
   Result feed(std::span<const std::uint8_t> data);
 
@@ -33,6 +36,8 @@ class HttpResponseHead {
   /// The status line without its line ending, with control bytes replaced, at most 200 bytes.
   const std::string& status_line() const { return status_line_; }
   std::span<const std::uint8_t> leftover() const { return leftover_; }
+  /// Bytes of the head itself (status line to blank line), once done.
+  std::size_t head_size() const { return head_size_; }
   /// Value of the first header with this name (case-insensitive), if any.
   std::optional<std::string> header(std::string_view name) const;
 
@@ -40,6 +45,8 @@ class HttpResponseHead {
   Result parse(std::size_t head_end);
   Result fail(std::error_code ec);
 
+  std::size_t limit_;
+  std::size_t head_size_ = 0;
   std::vector<std::uint8_t> buffer_;  // the head so far (and, transiently, what follows it)
   std::size_t scanned_ = 0;           // bytes of buffer_ already searched for the blank line
   std::size_t line_start_ = 0;        // offset of the line scanned_ is in
@@ -51,6 +58,9 @@ class HttpResponseHead {
   Result result_ = Result::need_more;
 };
 
+/// Interim (1xx) responses before the final one are read and skipped, as RFC 9110 §15.2 asks of
+/// every client; their heads count against the same kHttpMaxHeaderBlock as the final head. 101
+/// (Switching Protocols) is not interim here: CONNECT asks for no upgrade, so it is a refusal.
 class HttpConnect final : public Handshake {
  public:
   HttpConnect(HostPort target, std::optional<Credentials> creds);
@@ -71,6 +81,7 @@ class HttpConnect final : public Handshake {
   HostPort target_;
   std::optional<Credentials> creds_;
   HttpResponseHead head_;
+  std::size_t interim_bytes_ = 0;  ///< heads of the 1xx responses skipped so far
   bool sent_ = false;
 };
 

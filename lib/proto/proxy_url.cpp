@@ -177,13 +177,16 @@ std::error_code parse_host_port(std::string_view text, std::uint16_t default_por
   return {};
 }
 
-/// `cafile=PATH&sni=NAME&cert=PATH&key=PATH&insecure=1`, values percent-decoded. Empty items
-/// ("a=1&&b=2", a trailing '&') are skipped; anything else unexpected is an error, so a typo
-/// cannot silently leave verification at a default.
-std::error_code parse_tls_query(std::string_view query, TlsOptions& out) {
-  constexpr std::array<std::string_view, 5> kNames{"cafile", "sni", "cert", "key", "insecure"};
+/// `cafile=PATH&sni=NAME&cert=PATH&key=PATH&insecure=1` (TLS schemes only) and
+/// `grants-early=0|1` (any scheme), values percent-decoded. Empty items ("a=1&&b=2", a trailing
+/// '&') are skipped; anything else unexpected is an error, so a typo cannot silently leave
+/// verification at a default.
+std::error_code parse_query(std::string_view query, HopSpec& hop) {
+  constexpr std::array<std::string_view, 6> kNames{"cafile", "sni",      "cert",
+                                                   "key",    "insecure", "grants-early"};
   std::array<bool, kNames.size()> seen{};
   TlsOptions options;
+  bool grants_early = false;
   while (!query.empty()) {
     const std::size_t amp = query.find('&');
     const std::string_view item = query.substr(0, amp);
@@ -196,6 +199,9 @@ std::error_code parse_tls_query(std::string_view query, TlsOptions& out) {
     const auto known = std::find(kNames.begin(), kNames.end(), name);
     if (known == kNames.end()) {
       return UrlError::unknown_parameter;
+    }
+    if (name != "grants-early" && !hop.tls) {
+      return UrlError::query_without_tls;
     }
     const auto index = static_cast<std::size_t>(known - kNames.begin());
     if (eq == std::string_view::npos || seen[index]) {
@@ -221,16 +227,19 @@ std::error_code parse_tls_query(std::string_view query, TlsOptions& out) {
       options.cert = std::move(value);
     } else if (name == "key") {
       options.key = std::move(value);
-    } else if (value == "1" || value == "0") {
+    } else if (value != "1" && value != "0") {
+      return UrlError::bad_parameter_value;
+    } else if (name == "insecure") {
       options.insecure = value == "1";
     } else {
-      return UrlError::bad_parameter_value;
+      grants_early = value == "1";
     }
   }
   if (options.cert.empty() != options.key.empty()) {
     return UrlError::cert_without_key;
   }
-  out = std::move(options);
+  hop.tls_options = std::move(options);
+  hop.grants_early = grants_early;
   return {};
 }
 
@@ -301,8 +310,8 @@ std::error_code parse_proxy_url(std::string_view url, HopSpec& out) {
   hop.remote_dns = scheme->remote_dns;
   hop.tls = scheme->tls;
 
-  // The authority ends at the first '/', '?' or '#', as in RFC 3986. Only a lone '/' and, on TLS
-  // schemes, a query may follow.
+  // The authority ends at the first '/', '?' or '#', as in RFC 3986. Only a lone '/' and a query
+  // may follow.
   std::string_view rest = url.substr(sep + 3);
   const std::size_t end = rest.find_first_of("/?#");
   std::string_view authority = rest.substr(0, end);
@@ -317,9 +326,6 @@ std::error_code parse_proxy_url(std::string_view url, HopSpec& out) {
   }
   if (!tail.empty() || (query && query->find('#') != std::string_view::npos)) {
     return UrlError::unexpected_path;
-  }
-  if (query && !hop.tls) {
-    return UrlError::query_without_tls;
   }
 
   // The last '@' splits, as curl does, so a stray '@' in a password lands in the userinfo.
@@ -353,7 +359,7 @@ std::error_code parse_proxy_url(std::string_view url, HopSpec& out) {
     return ec;
   }
   if (query) {
-    if (const auto ec = parse_tls_query(*query, hop.tls_options)) {
+    if (const auto ec = parse_query(*query, hop)) {
       return ec;
     }
   }

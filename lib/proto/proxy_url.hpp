@@ -4,7 +4,10 @@
 /// that hopchain resolves itself; socks4a, socks5h and http get the name. `https` and the `+tls`
 /// SOCKS schemes speak the same protocols inside TLS; their per-hop TLS settings are query
 /// parameters (`?cafile=PATH&sni=NAME&cert=PATH&key=PATH&insecure=1`), because the hops of one
-/// chain may need different CAs. Parsing only: no file here is opened or checked.
+/// chain may need different CAs. `grants-early=1`, on any scheme, says the hop grants a tunnel
+/// before it connects (ss-local): a tunnel through it that ends before its first byte is its
+/// failure, and the user's first bytes may be sent again on another chain. Parsing only: no file
+/// here is opened or checked.
 #pragma once
 
 #include <cstddef>
@@ -40,6 +43,10 @@ struct HopSpec {
   HostPort server;
   std::optional<std::string> user;      ///< percent-decoded
   std::optional<std::string> password;  ///< percent-decoded; never printed
+  /// `?grants-early=1`: the hop answers before it connects, so a tunnel that ends before its
+  /// first byte counts as its failure and is retried elsewhere with the user's first bytes sent
+  /// again (a target that read them and closed gets them twice: the user accepted that).
+  bool grants_early = false;
 
   std::optional<Credentials> credentials() const;
   /// "socks5h://user@host:1080": never the password. Safe for logs and errors.

@@ -114,6 +114,7 @@ awaitable<DirectionStats> pump(transport::Stream& from, transport::Stream& to, R
 /// What the two directions share while the remote side's first byte is awaited.
 struct Watch {
   transport::FirstBytes& first_bytes;
+  bool may_resend;  ///< an early end may follow bytes already sent up (see the header)
   /// Expires only when decide() sets it to the past, so a wait started after the decision (the
   /// awaitable operators start their branches later) ends at once too.
   asio::steady_timer decided_signal;
@@ -155,6 +156,16 @@ awaitable<DirectionStats> pump_up_watched(transport::Stream& local, transport::S
       auto [read_ec, n] = co_await local.read_some({buffer.get(), kBufferSize});
       if (n > 0) {
         watch.first_bytes.record({buffer.get(), n});
+      }
+      if (watch.decided && watch.ended_early) {
+        // Read after the remote side ended: kept for the next chain, never written to this
+        // one, so the next chain's copy is the only one.
+        if (read_ec == asio::error::eof) {
+          watch.first_bytes.mark_local_ended();
+        }
+        co_return stats;
+      }
+      if (n > 0) {
         auto [write_ec, written] = co_await remote.write_all({buffer.get(), n});
         carried(stats, live_up(options), written);
         if (write_ec) {
@@ -200,8 +211,9 @@ awaitable<DirectionStats> pump_down_watched(transport::Stream& remote, transport
   auto first = std::make_unique_for_overwrite<std::uint8_t[]>(kFirstChunk);
   auto [read_ec, n] = co_await remote.read_some({first.get(), kFirstChunk});
   if (n == 0) {
-    const bool early =
-        watch.first_bytes.complete() && !watch.first_bytes.local_ended() && !watch.local_failed;
+    const bool early = watch.first_bytes.complete() && !watch.first_bytes.local_ended() &&
+                       !watch.local_failed &&
+                       (watch.may_resend || watch.first_bytes.bytes().empty());
     watch.decide(early);
     stats.error = read_ec;
     if (early) {
@@ -242,15 +254,18 @@ awaitable<RelayStats> relay(transport::Stream& local, transport::Stream& remote,
 }
 
 awaitable<RelayStats> relay_watching_first_byte(transport::Stream& local, transport::Stream& remote,
-                                                transport::FirstBytes& first_bytes,
+                                                transport::FirstBytes& first_bytes, bool may_resend,
                                                 RelayOptions options) {
   using namespace asio::experimental::awaitable_operators;
-  // Bytes already read ahead from the remote side are its first byte: nothing to watch.
-  if (options.local_ended || local.raw_io() == nullptr || remote.buffered() > 0) {
+  // Bytes already read ahead from the remote side are its first byte: nothing to watch. Nor is
+  // there when the user's bytes already went and may not go again.
+  if (options.local_ended || local.raw_io() == nullptr || remote.buffered() > 0 ||
+      (!may_resend && !first_bytes.bytes().empty())) {
     co_return co_await relay(local, remote, options);
   }
-  Watch watch{first_bytes, asio::steady_timer(co_await asio::this_coro::executor,
-                                              asio::steady_timer::time_point::max())};
+  Watch watch{first_bytes, may_resend,
+              asio::steady_timer(co_await asio::this_coro::executor,
+                                 asio::steady_timer::time_point::max())};
   auto [up, down] = co_await (pump_up_watched(local, remote, options, watch) &&
                               pump_down_watched(remote, local, options, watch));
   co_return RelayStats{up, down, watch.ended_early};

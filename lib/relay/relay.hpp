@@ -52,13 +52,17 @@ awaitable<RelayStats> relay(transport::Stream& local, transport::Stream& remote,
 
 /// relay() for a tunnel that may still turn out dead: until the remote side's first byte, bytes
 /// going up are copied (not spliced) and recorded in `first_bytes`. When the remote side ends
-/// before its first byte while the local side is still open, the relay stops there with
+/// before its first byte while the local side is still open, and nothing of the user's has gone
+/// up yet (or `may_resend`: the caller may send it again), the relay stops there with
 /// ended_before_first_byte set, neither shutting down nor closing `local`, so the caller can
-/// send first_bytes again on another chain. Once the first byte came, or more went up than
-/// first_bytes keeps, it is relay() again, splice included. `local` needs raw_io() for the
-/// watch (the modes' sockets and stdio have it); without it this is relay().
+/// send first_bytes on another chain; what the local side sent after that end is kept there and
+/// not written. Otherwise the end is the target's answer and passes as in relay(): without
+/// `may_resend`, a target that read a request and closed must not get it a second time. Once
+/// the first byte came, or more went up than first_bytes keeps, it is relay() again, splice
+/// included. `local` needs raw_io() for the watch (the modes' sockets and stdio have it);
+/// without it this is relay().
 awaitable<RelayStats> relay_watching_first_byte(
     transport::Stream& local, transport::Stream& remote, transport::FirstBytes& first_bytes,
-    RelayOptions options = relay_options_from_environment());
+    bool may_resend, RelayOptions options = relay_options_from_environment());
 
 }  // namespace hc::relay

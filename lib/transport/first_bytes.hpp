@@ -1,7 +1,7 @@
 /// The bytes the user sent up before the tunnel answered. They go with the last hop's request
-/// where that hop takes them (optimistic data), else first thing once the chain is open; and
-/// when a chain ends before its first byte and a strategy retries with other hops, they are
-/// sent again on the new chain, so the target sees them exactly once per chain.
+/// where that hop takes them (optimistic data), else first thing once the chain is open. Bytes
+/// read but never written (a chain failed first) go on the next chain; bytes already written go
+/// again only when the chain's last hop has grants-early=1 (app/tunnel_session.hpp).
 #pragma once
 
 #include <cstddef>

@@ -3,10 +3,12 @@
 # already wrote travels with it (a scripted hop sees it before it replies; with
 # --pipeline=never it does not), in stdio and forward mode, and the echo comes back once; a
 # target that speaks first still works; ssh through danted still logs in. A hop that grants and
-# then ends the tunnel before any byte (what OpenSSH -D was said to do when its connect fails):
-# a dynamic strategy retries without it, resending the user's bytes, which arrive exactly once
-# (stdio, forward and socks mode, as first and as last hop); under strict it is a named error,
-# exit 1, without waiting for stdin to end.
+# then ends the tunnel before any byte (what OpenSSH -D was said to do when its connect fails),
+# marked grants-early=1: a dynamic strategy retries without it, resending the user's bytes, which
+# arrive exactly once (stdio, forward and socks mode, as first and as last hop); under strict it
+# is a named error, exit 1, without waiting for stdin to end. The same hop unmarked: the user's
+# bytes, once written through it, are never sent again (the end passes as the target's answer,
+# or the open fails with a named error); a retry that resends nothing still happens.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../support/lab.sh
 source "${HC_SUPPORT:?HC_SUPPORT must point to tests/support}/lab.sh"
@@ -108,7 +110,8 @@ timeout -k 5 60 ssh -F "$LAB_SSH_CONFIG" \
 note "ssh ProxyCommand through danted with --pipeline=always: ok"
 
 # --- a hop that grants, then ends the tunnel before any byte -------------------------------------
-GONE_URL=socks5://127.0.0.1:$GONE
+GONE_SHOWN=socks5://127.0.0.1:$GONE       # as logs name it
+GONE_URL="$GONE_SHOWN?grants-early=1"
 LINE=exactly-once
 for pipeline in always never; do
   for order in last first; do
@@ -116,15 +119,42 @@ for pipeline in always never; do
     out=$(stdin_then_run 1 timeout 20 "$HC" -v --pipeline=$pipeline --strategy dynamic "${hops[@]}" \
       stdio 127.0.0.1 "$E" 2>"$LAB/gone.err") || { cat "$LAB/gone.err"; fail "dynamic, $order, $pipeline: exit $?"; }
     [[ $out == "$LINE" ]] || { cat "$LAB/gone.err"; fail "dynamic, $order, $pipeline: echo '$out'"; }
-    grep -q "ended before anything came through it.*retrying without $GONE_URL" "$LAB/gone.err" ||
+    grep -q "ended before anything came through it.*retrying without $GONE_SHOWN" "$LAB/gone.err" ||
       { cat "$LAB/gone.err"; fail "dynamic, $order, $pipeline: the failed hop is not named"; }
     note "dynamic, granting hop $order, --pipeline=$pipeline: retried without it, echoed once"
   done
 done
 
+# Unmarked, as last hop: the line went through it, so it is not sent again; the end reaches the
+# user as the target's answer (no error, no retry, no failure counted).
+out=$(stdin_then_run 1 timeout 20 "$HC" -v --pipeline=always --strategy dynamic \
+  -x "socks5://127.0.0.1:$DA" -x "$GONE_SHOWN" stdio 127.0.0.1 "$E" 2>"$LAB/plain.err") ||
+  { cat "$LAB/plain.err"; fail "unmarked, last: exit $?"; }
+[[ -z $out ]] || fail "unmarked, last: output '$out'"
+! grep -q "retrying" "$LAB/plain.err" || { cat "$LAB/plain.err"; fail "unmarked, last: retried"; }
+note "unmarked granting hop last: its end passed as the answer, nothing sent again"
+
+# Unmarked, as first hop: sequential handshakes wrote nothing of the user's before hop 1's
+# tunnel ended, so the retry without it stays; pipelined, the line went with hop 2's request,
+# so the open fails with a named error instead of sending it again.
+out=$(stdin_then_run 1 timeout 20 "$HC" -v --pipeline=never --strategy dynamic \
+  -x "$GONE_SHOWN" -x "socks5://127.0.0.1:$DA" stdio 127.0.0.1 "$E" 2>"$LAB/plain.err") ||
+  { cat "$LAB/plain.err"; fail "unmarked, first, never: exit $?"; }
+[[ $out == "$LINE" ]] || { cat "$LAB/plain.err"; fail "unmarked, first, never: echo '$out'"; }
+grep -q "retrying without $GONE_SHOWN" "$LAB/plain.err" || fail "unmarked, first, never: no retry"
+rc=0
+stdin_then_run 1 timeout 20 "$HC" -v --pipeline=always --strategy dynamic \
+  -x "$GONE_SHOWN" -x "socks5://127.0.0.1:$DA" stdio 127.0.0.1 "$E" >"$LAB/plain.out" \
+  2>"$LAB/plain.err" || rc=$?
+((rc == 1)) || { cat "$LAB/plain.err"; fail "unmarked, first, always: exit $rc (want 1)"; }
+grep -q "hop 1/2 $GONE_SHOWN: relay: the tunnel ended before anything came through it.*not retrying: $((${#LINE} + 1)) bytes of the user's" \
+  "$LAB/plain.err" || { cat "$LAB/plain.err"; fail "unmarked, first, always: no named refusal to resend"; }
+[[ ! -s $LAB/plain.out ]] || fail "unmarked, first, always: output '$(cat "$LAB/plain.out")'"
+note "unmarked granting hop first: retried while nothing was sent; not once the line had gone"
+
 # strict: a named error and exit 1 while stdin is still open (no hang)
 for order in last first; do
-  if [[ $order == last ]]; then hops=(-x "socks5://127.0.0.1:$DA" -x "$GONE_URL"); want="hop 2/2 $GONE_URL"; else hops=(-x "$GONE_URL" -x "socks5://127.0.0.1:$DA"); want="hop 1/2 $GONE_URL"; fi
+  if [[ $order == last ]]; then hops=(-x "socks5://127.0.0.1:$DA" -x "$GONE_URL"); want="hop 2/2 $GONE_SHOWN"; else hops=(-x "$GONE_URL" -x "socks5://127.0.0.1:$DA"); want="hop 1/2 $GONE_SHOWN"; fi
   SECONDS=0
   rc=0
   # stdin stays open 9 s: only the failure itself may end hopchain before that
@@ -143,7 +173,7 @@ lab_bg fwd2 "$HC" -v --pipeline=never --strategy dynamic -x "socks5://127.0.0.1:
   forward "$FWD2:127.0.0.1:$E"
 wait_port "$FWD2"
 python3 -c "$send_and_read" "$FWD2" "$LINE" || fail "forward dynamic: echo failed"
-grep -q "retrying without $GONE_URL" "$LAB/fwd2.log" || fail "forward dynamic: no retry logged"
+grep -q "retrying without $GONE_SHOWN" "$LAB/fwd2.log" || fail "forward dynamic: no retry logged"
 note "forward, dynamic: retried without the granting hop, echoed once"
 
 SOCKS=$(free_port)
@@ -170,5 +200,5 @@ while len(got) < len(want):
     got += d
 sys.exit(0 if got == want else 1)
 PY
-grep -q "retrying without $GONE_URL" "$LAB/socks.log" || fail "socks dynamic: no retry logged"
+grep -q "retrying without $GONE_SHOWN" "$LAB/socks.log" || fail "socks dynamic: no retry logged"
 note "socks, dynamic: granted, retried without the granting hop behind the client's back, echoed once"

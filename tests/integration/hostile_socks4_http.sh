@@ -3,9 +3,11 @@
 # SOCKS4 reply VN other than 0, CD 0x5B/0x5C/0x5D with their meanings, the reply truncated at every
 # offset; HTTP 403, 407 with and without Proxy-Authenticate (the challenge is shown), 502, an
 # HTTP/1.0 refusal, a status line without reason, a header block over 16 KiB, no line ending
-# within the limit, a non-HTTP answer and a truncated status line: each exit 1 with the named
+# within the limit, endless 1xx interim responses past that same limit, a non-HTTP answer and a
+# truncated status line: each exit 1 with the named
 # error within HOSTILE_MAX_SECS. Legal variants work and keep the tunnel intact: HTTP/1.0 200,
-# LF-only line endings, 200 without reason, and payload glued to the 200 or to the SOCKS4 grant.
+# LF-only line endings, 200 without reason, 100 and 103 interim responses before the 200, and
+# payload glued to the 200 or to the SOCKS4 grant.
 set -euo pipefail
 source "${HC_SUPPORT:?HC_SUPPORT must point to tests/support}/lab.sh"
 source "$HC_SUPPORT/lab_hostile.sh"
@@ -45,6 +47,7 @@ assert_stderr_has "HTTP/1.0 403"
 hostile_fail "$P" http_no_reason_403 "HTTP status 403" "${H[@]}" "${T[@]}"
 hostile_fail "$P" http_huge_head "larger than 16 KiB" "${H[@]}" "${T[@]}"
 hostile_fail "$P" http_no_crlf "larger than 16 KiB" "${H[@]}" "${T[@]}"
+hostile_fail "$P" http_1xx_flood "larger than 16 KiB" "${H[@]}" "${T[@]}"
 hostile_fail "$P" http_garbage "malformed HTTP status line" "${H[@]}" "${T[@]}"
 hostile_fail "$P" http_trunc_status "closed by the proxy during the handshake" "${H[@]}" "${T[@]}"
 hostile_fail "$P" close_at_once "closed by the proxy during the handshake" "${H[@]}" "${T[@]}"
@@ -59,3 +62,4 @@ hostile_echo "$P" http_10_200 "HTTP/1.0 200" -- "${H[@]}"
 hostile_echo "$P" http_lf_only "LF-only line endings" -- "${H[@]}"
 hostile_echo "$P" http_no_reason_200 "status line without reason phrase" -- "${H[@]}"
 hostile_echo "$P" http_glued "payload glued to the 200" "$HOSTILE_GLUE" -- "${H[@]}"
+hostile_echo "$P" http_100_200 "interim 100 and 103 before the 200" -- "${H[@]}"

@@ -8,7 +8,8 @@
 # wrong, no credentials, SOCKS4 refused, bad sub-negotiations, passwords never logged, a
 # group-readable users file refused); the --open refusal for non-loopback binds (exit 2, nothing
 # listens); a hop's REP reaching curl (0x02 by rule and 0x05 at hop 2/2, direct 0x05 and 0x04,
-# SOCKS4 91); hopchain as a hop of hopchain (stdio echo with half-close); payload pipelined
+# SOCKS4 91); hopchain as a hop of hopchain (stdio echo with half-close; the same server twice
+# is a proxy loop, refused with REP 0x02); payload pipelined
 # behind the request; malformed clients refused with the right bytes; silent clients closed
 # after --connect-timeout; an IPv6 listener; SIGTERM ends the server with status 0.
 set -euo pipefail
@@ -190,8 +191,10 @@ stdio_echo_check "hopchain stdio -> hopchain socks (socks5h, a name), half-close
   "$LAB/payload" web.hc.test "$E" -x "socks5h://127.0.0.1:$P0"
 stdio_echo_check "hopchain stdio -> hopchain socks (socks4a)" "$LAB/payload" \
   web.hc.test "$E" -x "socks4a://127.0.0.1:$P0"
-stdio_echo_check "hopchain stdio -> the same hopchain socks twice" "$LAB/payload" \
-  127.0.0.1 "$E" -x "socks5://127.0.0.1:$P0" -x "socks5h://127.0.0.1:$P0"
+# The same server as both hops asks it for its own address: a proxy loop, refused by rule.
+expect_fail_with "hop 1/2 socks5://127.0.0.1:$P0: request: connection not allowed by ruleset (SOCKS5 reply 0x02)" \
+  "$HOPCHAIN" -x "socks5://127.0.0.1:$P0" -x "socks5h://127.0.0.1:$P0" stdio 127.0.0.1 "$E"
+log_has "$LAB/hc-direct.log" "target 127.0.0.1:$P0: connect: is this process's own listening address (a proxy loop); answered REP 0x02"
 driver_echo_check "hopchain stdio -> hopchain socks -> danted -> microsocks" 1048576 \
   localhost "$E" -x "socks5h://127.0.0.1:$P2"
 driver_echo_check "hopchain stdio -> hopchain socks with RFC 1929" 65536 127.0.0.1 "$E" \

@@ -44,6 +44,9 @@ Cases (read the client's request first, as a real server would, then):
   http_403, http_502, http_407_challenge, http_407_bare, http_10_200, http_10_403,
   http_lf_only, http_no_reason_200, http_no_reason_403, http_huge_head, http_no_crlf,
   http_garbage, http_glued, http_trunc_status, http_drip
+  http_100_200              "100 Continue" and "103 Early Hints" (separate writes), then 200
+                            and echo: interim responses a client must skip (RFC 9110 §15.2)
+  http_1xx_flood            "100 Continue" heads past the 16 KiB header limit, no final status
   silent                    read everything, never send a byte
   close_at_once             close right after accept (EOF before any reply)
   reset_at_once             reset right after accept (RST)
@@ -464,6 +467,7 @@ HTTP_REFUSALS = {
     "http_no_crlf": b"HTTP/1.1 200 OK" + b"x" * 20000,
     "http_garbage": b"A" * 20000,
     "http_trunc_status": b"HTTP/1.1 200 Connection est",
+    "http_1xx_flood": b"HTTP/1.1 100 Continue\r\n\r\n" * 700,
 }
 
 HTTP_SUCCESSES = {
@@ -478,6 +482,11 @@ HTTP_SUCCESSES = {
 def play_http(p, case, host, port):
     if case in HTTP_SUCCESSES:
         p.send(HTTP_SUCCESSES[case])
+        p.echo()
+    elif case == "http_100_200":
+        p.send(b"HTTP/1.1 100 Continue\r\n\r\n")
+        p.send(b"HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n")
+        p.send(HTTP_SUCCESSES["http_ok"])
         p.echo()
     elif case == "http_forward":
         p.send(HTTP_SUCCESSES["http_ok"])

@@ -196,11 +196,71 @@ BOOST_AUTO_TEST_CASE(bad_gateway_502) {
   BOOST_TEST(codec.detail() == "HTTP/1.1 502 Bad Gateway");
 }
 
-BOOST_AUTO_TEST_CASE(status_1xx_is_a_failure) {
+BOOST_AUTO_TEST_CASE(status_101_is_a_failure) {
+  HttpConnect codec(kTarget, std::nullopt);
+  const auto r = drive(codec, bytes("HTTP/1.1 101 Switching Protocols\r\n\r\n"));
+  BOOST_TEST(kind(r.end) == "fail");
+  BOOST_TEST(r.ec == hc::proto::http_status(101));
+}
+
+// --- interim (1xx) responses -----------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(interim_alone_waits_for_the_final_response) {
   HttpConnect codec(kTarget, std::nullopt);
   const auto r = drive(codec, bytes("HTTP/1.1 100 Continue\r\n\r\n"));
+  BOOST_TEST(kind(r.end) == "recv_some");
+}
+
+BOOST_AUTO_TEST_CASE(interim_then_200_in_every_chunking) {
+  const std::string heads =
+      "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\n"
+      "Link: </a>\r\n\r\nHTTP/1.1 200 OK\r\n\r\n";
+  const Bytes reply = bytes(heads + "PAYLOAD");
+  hc::test::for_each_chunk_size(
+      hc::test::chunk_sizes_up_to(reply.size()), fresh_codec, reply,
+      [&](const hc::test::DriveResult& r) {
+        BOOST_TEST_REQUIRE(kind(r.end) == "done");
+        BOOST_TEST(r.consumed >= heads.size());
+        BOOST_TEST(r.leftover == Bytes(reply.begin() + static_cast<std::ptrdiff_t>(heads.size()),
+                                       reply.begin() + static_cast<std::ptrdiff_t>(r.consumed)));
+      });
+  HttpConnect codec(kTarget, std::nullopt);
+  BOOST_TEST(kind(drive(codec, reply).end) == "done");
+  BOOST_TEST(codec.response().status() == 200);
+  BOOST_TEST(codec.detail().empty());
+}
+
+BOOST_AUTO_TEST_CASE(interim_then_refusal_names_the_final_status) {
+  HttpConnect codec(kTarget, std::nullopt);
+  const auto r = drive(codec, bytes("HTTP/1.1 102 Processing\r\n\r\n"
+                                    "HTTP/1.1 403 Forbidden\r\n\r\n"));
   BOOST_TEST(kind(r.end) == "fail");
-  BOOST_TEST(r.ec == hc::proto::http_status(100));
+  BOOST_TEST(r.ec == hc::proto::http_status(403));
+  BOOST_TEST(codec.detail() == "HTTP/1.1 403 Forbidden");
+}
+
+BOOST_AUTO_TEST_CASE(interim_heads_share_the_header_limit) {
+  // Endless 100s never reach a final response: the one limit ends them.
+  std::string reply;
+  while (reply.size() <= kHttpMaxHeaderBlock) {
+    reply += "HTTP/1.1 100 Continue\r\n\r\n";
+  }
+  hc::test::for_each_chunk_size(
+      {1, 4096}, fresh_codec, bytes(reply + "HTTP/1.1 200 OK\r\n\r\n"),
+      [](const hc::test::DriveResult& r) {
+        BOOST_TEST(kind(r.end) == "fail");
+        BOOST_TEST(r.ec == make_error_code(HttpConnectError::header_too_large));
+        BOOST_TEST(r.consumed <= kHttpMaxHeaderBlock + 4096);
+      });
+  // Interim heads and the final head together exactly at the limit still pass.
+  const std::string interim = "HTTP/1.1 100 Continue\r\n\r\n";
+  const std::string final_head = head_of_size(kHttpMaxHeaderBlock - interim.size());
+  HttpConnect codec(kTarget, std::nullopt);
+  BOOST_TEST(kind(drive(codec, bytes(interim + final_head)).end) == "done");
+  HttpConnect over(kTarget, std::nullopt);
+  const auto r =
+      drive(over, bytes(interim + head_of_size(kHttpMaxHeaderBlock - interim.size() + 1)));
+  BOOST_TEST(r.ec == make_error_code(HttpConnectError::header_too_large));
 }
 
 BOOST_AUTO_TEST_CASE(auth_required_407_with_challenge) {

@@ -176,8 +176,15 @@ BOOST_DATA_TEST_CASE(rejected,
                          // path, query, fragment
                          {"socks5://h:1080/x", UrlError::unexpected_path},
                          {"socks5://h//", UrlError::unexpected_path},
-                         {"socks5://h?x", UrlError::query_without_tls},
-                         {"socks5://h/?", UrlError::query_without_tls},
+                         {"socks5://h?x", UrlError::unknown_parameter},
+                         {"socks5://h?cafile=/ca.pem", UrlError::query_without_tls},
+                         {"http://h?grants-early=1&insecure=1", UrlError::query_without_tls},
+                         {"socks5://h?grants-early=2", UrlError::bad_parameter_value},
+                         {"socks5://h?grants-early=", UrlError::bad_parameter_value},
+                         {"socks5://h?grants-early", UrlError::bad_parameter_value},
+                         {"socks5://h?grants-early=1&grants-early=1",
+                          UrlError::bad_parameter_value},
+                         {"socks5://h?grant-early=1", UrlError::unknown_parameter},
                          {"socks5://h#frag", UrlError::unexpected_path},
                          {"socks5://u:p/w@h", UrlError::unexpected_path},
                          // percent-encoding
@@ -206,6 +213,21 @@ BOOST_DATA_TEST_CASE(rejected,
                      }),
                      c) {
   hc::test::expect_rejected(c);
+}
+
+// --- grants-early ----------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(grants_early_on_any_scheme) {
+  BOOST_TEST(!parse_ok("socks5h://h").grants_early);
+  BOOST_TEST(parse_ok("socks5h://h:1080?grants-early=1").grants_early);
+  BOOST_TEST(parse_ok("socks5://u:p@h/?grants-early=1&").grants_early);
+  BOOST_TEST(parse_ok("http://h?grants-early=1").grants_early);
+  BOOST_TEST(!parse_ok("socks4a://h?grants-early=0").grants_early);
+  const HopSpec tls = parse_ok("socks5h+tls://h?insecure=1&grants-early=1");
+  BOOST_TEST(tls.grants_early);
+  BOOST_TEST(tls.tls_options.insecure);
+  // An empty query is no setting at all, on any scheme.
+  BOOST_TEST(!parse_ok("socks5://h/?").grants_early);
 }
 
 // --- redacted() ------------------------------------------------------------------------------

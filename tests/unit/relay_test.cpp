@@ -175,8 +175,8 @@ struct Watched {
 
 awaitable<void> run_watching(hc::transport::Stream& local, hc::transport::Stream& remote,
                              hc::transport::FirstBytes& first, hc::relay::RelayOptions options,
-                             hc::relay::RelayStats& stats) {
-  stats = co_await hc::relay::relay_watching_first_byte(local, remote, first, options);
+                             hc::relay::RelayStats& stats, bool may_resend = true) {
+  stats = co_await hc::relay::relay_watching_first_byte(local, remote, first, may_resend, options);
 }
 
 /// The target reads what the client sent before, then ends without a byte (FIN, or a reset).
@@ -204,10 +204,11 @@ awaitable<void> send_up(tcp::socket& client, Bytes data) {
 
 awaitable<void> silent_end_scenario(hc::transport::Stream& local, hc::transport::Stream& remote,
                                     hc::transport::FirstBytes& first, tcp::socket& client,
-                                    tcp::socket& target, Bytes up, bool reset, Watched& out) {
+                                    tcp::socket& target, Bytes up, bool reset, Watched& out,
+                                    bool may_resend = true) {
   using namespace asio::experimental::awaitable_operators;
   const std::size_t size = up.size();
-  co_await (run_watching(local, remote, first, {true}, out.stats) &&
+  co_await (run_watching(local, remote, first, {true}, out.stats, may_resend) &&
             send_up(client, std::move(up)) &&
             target_ends_silently(target, size, reset, out.target_got));
 }
@@ -235,6 +236,23 @@ awaitable<void> answer_after_eof_scenario(hc::transport::Stream& local,
   co_await (run_watching(local, remote, first, {true}, out.stats) &&
             talk(client, std::move(up), out.client_got) &&
             target_reads_to_eof_then_ends(target, out.target_got));
+}
+
+/// The client sends, keeps its side open until the tunnel ends, then closes.
+awaitable<void> send_then_read_to_eof(tcp::socket& client, Bytes up, Bytes& got) {
+  co_await asio::async_write(client, asio::buffer(up), nothrow);
+  co_await read_to_eof(client, got);
+  client.shutdown(tcp::socket::shutdown_send);
+}
+
+awaitable<void> no_resend_scenario(hc::transport::Stream& local, hc::transport::Stream& remote,
+                                   hc::transport::FirstBytes& first, tcp::socket& client,
+                                   tcp::socket& target, Bytes up, Watched& out) {
+  using namespace asio::experimental::awaitable_operators;
+  const std::size_t size = up.size();
+  co_await (run_watching(local, remote, first, {true}, out.stats, false) &&
+            send_then_read_to_eof(client, std::move(up), out.client_got) &&
+            target_ends_silently(target, size, false, out.target_got));
 }
 
 awaitable<void> write_hi(hc::transport::Stream& local, bool& wrote) {
@@ -272,6 +290,38 @@ BOOST_DATA_TEST_CASE(remote_end_before_first_byte_leaves_local_open,
   io.restart();
   run(io, write_hi(local, wrote));
   BOOST_TEST(wrote);
+}
+
+BOOST_AUTO_TEST_CASE(without_resend_an_end_after_the_users_bytes_is_the_answer) {
+  // The target read a request and closed: that end reaches the client, and nothing is kept
+  // for another chain to send the request again.
+  asio::io_context io;
+  auto client_side = connected_pair(io);
+  auto target_side = connected_pair(io);
+  hc::transport::TcpStream local(std::move(client_side.far));
+  hc::transport::TcpStream remote(std::move(target_side.near));
+  hc::transport::FirstBytes first;
+  const Bytes up = pattern(3000, 9);
+  Watched out;
+  run(io, no_resend_scenario(local, remote, first, client_side.near, target_side.far, up, out));
+  BOOST_TEST(!out.stats.ended_before_first_byte);
+  BOOST_TEST((out.target_got == up));
+  BOOST_TEST(out.client_got.empty());
+}
+
+BOOST_AUTO_TEST_CASE(without_resend_an_end_before_any_user_byte_is_still_early) {
+  asio::io_context io;
+  auto client_side = connected_pair(io);
+  auto target_side = connected_pair(io);
+  hc::transport::TcpStream local(std::move(client_side.far));
+  hc::transport::TcpStream remote(std::move(target_side.near));
+  hc::transport::FirstBytes first;
+  Watched out;
+  run(io, silent_end_scenario(local, remote, first, client_side.near, target_side.far, {}, false,
+                              out, false));
+  BOOST_TEST(out.stats.ended_before_first_byte);
+  BOOST_TEST(out.target_got.empty());
+  BOOST_TEST(first.bytes().empty());
 }
 
 BOOST_DATA_TEST_CASE(first_byte_turns_it_into_a_plain_relay, boost::unit_test::data::make(kSplice),

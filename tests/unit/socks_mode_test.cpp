@@ -71,6 +71,10 @@ BOOST_AUTO_TEST_CASE(reply_code_for_chain_failures) {
   // The server's own rules refused every address of the target: "not allowed by ruleset".
   BOOST_TEST(socks5_reply_for(failure(0, Stage::connect, ChainErrc::not_allowed)) == 2);
   BOOST_TEST(socks5_reply_for(failure(0, Stage::connect, asio::error::connection_reset)) == 1);
+  // A proxy loop is refused by rule, wherever it was seen.
+  BOOST_TEST(socks5_reply_for(failure(0, Stage::connect, ChainErrc::own_listener)) == 0x02);
+  BOOST_TEST(socks5_reply_for(failure(1, Stage::connect, ChainErrc::own_listener)) == 0x02);
+  BOOST_TEST(socks5_reply_for(failure(2, Stage::request, ChainErrc::own_listener)) == 0x02);
 }
 
 BOOST_AUTO_TEST_CASE(users_file_format) {

@@ -166,18 +166,31 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(connection_attempts)
 
-BOOST_AUTO_TEST_CASE(blame_last_hop_marks_it_tried_within_the_bound) {
+BOOST_AUTO_TEST_CASE(blaming_the_last_hop_marks_it_tried_within_the_bound) {
   Planner p(hops(3), opts(Strategy::dynamic));
   hc::chain::ConnectionAttempts a;
   a.tried.assign(3, false);
   a.made = 1;
   a.used = {0, 1, 2};
-  BOOST_TEST(hc::chain::blame_last_hop(p, a));
+  BOOST_TEST(hc::chain::retry_without_last_hop(p, a, true));
   BOOST_TEST(a.tried[2]);
   BOOST_TEST(!p.alive(2, Planner::Clock::now()));
   BOOST_TEST((p.select(Planner::Clock::now(), a.tried) == Idx{0, 1}));
   a.made = 3;  // the default bound on chains per connection
-  BOOST_TEST(!hc::chain::blame_last_hop(p, a));
+  BOOST_TEST(!hc::chain::retry_without_last_hop(p, a, true));
+}
+
+BOOST_AUTO_TEST_CASE(without_blame_only_this_connection_avoids_the_hop) {
+  Planner p(hops(3), opts(Strategy::dynamic));
+  hc::chain::ConnectionAttempts a;
+  a.tried.assign(3, false);
+  a.made = 1;
+  a.used = {0, 1, 2};
+  BOOST_TEST(hc::chain::retry_without_last_hop(p, a, false));
+  BOOST_TEST(a.tried[2]);
+  // Every other connection still gets the whole chain, exit hop included.
+  BOOST_TEST(p.alive(2, Planner::Clock::now()));
+  BOOST_TEST((p.select(Planner::Clock::now(), {}) == Idx{0, 1, 2}));
 }
 
 BOOST_AUTO_TEST_CASE(strict_never_retries) {
@@ -186,7 +199,7 @@ BOOST_AUTO_TEST_CASE(strict_never_retries) {
   a.tried.assign(2, false);
   a.made = 1;
   a.used = {0, 1};
-  BOOST_TEST(!hc::chain::blame_last_hop(p, a));
+  BOOST_TEST(!hc::chain::retry_without_last_hop(p, a, true));
 }
 
 BOOST_AUTO_TEST_CASE(optimistic_data_only_behind_socks_requests) {
