@@ -157,6 +157,18 @@ awaitable<void> serve_udp_associate(transport::Stream& client,
   relay.association = std::move(opened.association);
   relay.client_uid = admission.uid;
   relay.who = who + ": UDP";
+  if (config.socks_access.active()) {
+    // The same target rules as CONNECT: an exposed server's datagrams do not reach this host.
+    const AccessPolicy* policy = &config.socks_access;  // config outlives every association
+    relay.refuse_host = [policy](const proto::HostPort& target) -> std::optional<std::string> {
+      const auto decision = policy->decide_host(target.host);
+      return decision && !decision->allowed ? std::optional(decision->reason) : std::nullopt;
+    };
+    relay.refuse_address = [policy](const asio::ip::address& address) {
+      const auto decision = policy->decide(address);
+      return decision.allowed ? std::nullopt : std::optional(decision.reason);
+    };
+  }
   const proto::HostPort bnd{bound.address().to_string(), bound.port()};
 
   // 4. The grant, then datagrams until the client closes its TCP connection.

@@ -109,10 +109,21 @@ awaitable<void> forward_to_chain(SocksClientRelay& r, std::span<const std::uint8
   const std::string key = h.address.to_string();
   auto it = r.targets.find(key);
   if (it == r.targets.end()) {
+    if (auto why = r.refuse_host ? r.refuse_host(h.address) : std::nullopt) {
+      count_drop(r, "target " + key + " is not allowed: " + *why);
+      co_return;
+    }
     Target t = co_await r.association->prepare(h.address);
     if (t.ec) {
       count_drop(r, "target " + key + ": " + t.ec.message());
       co_return;
+    }
+    if (r.hops.empty() && r.refuse_address) {
+      // No hop: hopchain resolved the name, so the address it sends to is known.
+      if (auto why = r.refuse_address(normalized(t.endpoint).address())) {
+        count_drop(r, "target " + key + " is not allowed: " + *why);
+        co_return;
+      }
     }
     if (r.targets.size() >= kMaxTargets) {
       r.targets.clear();

@@ -44,6 +44,12 @@ struct SocksClientRelay {
   Counters counters;
   std::string who;                        ///< for logs: "socks client 127.0.0.1:40000: UDP"
   std::map<std::string, Target> targets;  ///< targets as prepared for this association
+  /// The server's target rules (socks --allow/--deny, local addresses beyond loopback): why
+  /// datagrams to this address may not go, or nullopt. Unset: every target may.
+  std::function<std::optional<std::string>(const asio::ip::address&)> refuse_address;
+  /// The same for a target as the client named it (an address, or `localhost`); other names are
+  /// checked once resolved, where hopchain resolves them (no hop).
+  std::function<std::optional<std::string>(const proto::HostPort&)> refuse_host;
 
   /// A client on this host: the user owning its TCP connection, whom every sender must be.
   std::optional<std::uint32_t> client_uid;

@@ -7,12 +7,16 @@
 # address is refused on the resolved address; through a hop, literal addresses and localhost are
 # still refused. `--allow-local` reaches the local echo server again. `--allow`/`--deny` CIDR
 # rules decide first, in command-line order (the first match wins), on exposed and loopback
-# servers alike; a loopback-only server without rules still reaches loopback targets.
+# servers alike; a loopback-only server without rules still reaches loopback targets. The same
+# rules hold for UDP ASSOCIATE datagrams: an exposed server drops those to a local UDP echo
+# server (by address and as localhost), and relays them with --allow-local.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../support/lab.sh
 source "${HC_SUPPORT:?HC_SUPPORT must point to tests/support}/lab.sh"
 # shellcheck source=SCRIPTDIR/../support/lab_socks.sh
 source "$HC_SUPPORT/lab_socks.sh"
+# shellcheck source=SCRIPTDIR/../support/lab_udp.sh
+source "$HC_SUPPORT/lab_udp.sh"
 lab_init
 require_hopchain
 lab_require python3 od
@@ -84,6 +88,15 @@ log_has "$LAB/hc-exposed-hop.log" "hop 1/1 socks5h://127.0.0.1:$MP"
 log_lacks "$LAB/hc-exposed-hop.log" "web.hc.test:$E: not allowed"
 note "ok: exposed server with a hop: another name goes to the hop (it resolves names there)"
 
+# --- the same rules for UDP ASSOCIATE datagrams -------------------------------------------------------
+UE=$(free_port); start_udp_echo "$UE" 127.0.0.1
+for target in "127.0.0.1:$UE" "localhost:$UE"; do
+  out=$(timeout 30 python3 "$HC_SUPPORT/udp_check.py" socks 127.0.0.1 "$PX" --target "$target" \
+    --expect-dropped 2>&1) || fail "exposed server: UDP to $target: $out"
+  note "ok: exposed server: UDP datagrams to $target dropped"
+done
+log_has "$LAB/hc-exposed.log" "datagram dropped: target 127.0.0.1:$UE is not allowed: "
+
 # --- --allow-local: today's behaviour again ---------------------------------------------------------
 PL=$(free_port)
 start_hopchain_socks hc-allow-local 0.0.0.0 "$PL" --direct -v socks --open --allow-local "0.0.0.0:$PL"
@@ -91,6 +104,9 @@ socks_pipelined_echo "--allow-local: CONNECT 127.0.0.1 echoes" 127.0.0.1 "$PL" \
   "$(request_hex 017f000001)" 12
 socks_pipelined_echo "--allow-local: CONNECT ::1 echoes" 127.0.0.1 "$PL" \
   "$(request_hex 0400000000000000000000000000000001)" 24
+out=$(timeout 30 python3 "$HC_SUPPORT/udp_check.py" socks 127.0.0.1 "$PL" --target "127.0.0.1:$UE" \
+  --count 3 2>&1) || fail "--allow-local: UDP to 127.0.0.1:$UE: $out"
+note "ok: --allow-local: $out"
 
 # --- --allow / --deny: the first matching rule wins, then the default -----------------------------
 PR=$(free_port)

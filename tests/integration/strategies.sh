@@ -67,7 +67,7 @@ assert_rc 1
 printf 'strategy dynamic\n%s\n%s  # dead\n%s\n' "$A" "$X" "$B" >"$XDG/hopchain/chains/lab"
 chmod 600 "$XDG/hopchain/chains/lab"
 echo_ok named-chain -c lab
-expect_fail_with "cannot read chain file" "$HOPCHAIN" -c nosuch stdio 127.0.0.1 "$E"
+expect_fail_with "no chain named 'nosuch'" "$HOPCHAIN" -c nosuch stdio 127.0.0.1 "$E"
 assert_rc 2
 
 # --- credentials -----------------------------------------------------------------------------

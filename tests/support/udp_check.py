@@ -30,7 +30,8 @@
       naming the target (for a name: its port), and the payload sent. A datagram to the relay
       from another local socket must go nowhere. Then the TCP connection is closed, and a
       datagram to the relay must get no answer. With --expect-rep the ASSOCIATE
-      must be refused with that REP instead.
+      must be refused with that REP instead; with --expect-dropped the server must drop the
+      datagrams (a target its rules refuse): nothing comes back.
 
 Every wait is bounded (--timeout, default 60 s for the whole run).
 """
@@ -321,6 +322,16 @@ def cmd_socks(a):
         return 1
     u = socket.socket(family_of(relay[0]), socket.SOCK_DGRAM)
     u.settimeout(5)
+    if a.expect_dropped:
+        for t in a.target:
+            t_host, t_port = t.rsplit(":", 1)
+            u.sendto(encode_header(t_host.strip("[]"), int(t_port)) + b"must-not-pass", relay)
+        err = expect_nothing(u, 1.5)
+        if err:
+            print(f"error: a datagram to a refused target came back: {err}", file=sys.stderr)
+            return 1
+        print(f"ok: datagrams to {', '.join(a.target)} went nowhere")
+        return 0
     total = 0
     for t in a.target:
         t_host, t_port = t.rsplit(":", 1)
@@ -400,6 +411,7 @@ def main():
     so.add_argument("--target", action="append", required=True)
     so.add_argument("--count", type=int, default=20)
     so.add_argument("--expect-rep", type=lambda v: int(v, 0))
+    so.add_argument("--expect-dropped", action="store_true")
     return checks.main()
 
 
