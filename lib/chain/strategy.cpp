@@ -203,7 +203,9 @@ awaitable<ChainResult> open_chain_with_strategy(const std::vector<proto::HopSpec
   const std::size_t bound = attempt_bound(*planner);
   while (state.made < bound) {
     const std::vector<std::size_t> used = planner->select(Planner::Clock::now(), state.tried);
-    if (used.empty() && state.made > 0) {
+    // An empty selection is a direct connection only when the list itself is empty (--direct);
+    // a list with hops never falls back to one.
+    if (used.empty() && (state.made > 0 || !planner->hops().empty())) {
       break;
     }
     ++state.made;
