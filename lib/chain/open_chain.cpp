@@ -5,6 +5,7 @@
 
 #include "chain/handshake.hpp"
 #include "chain/loop_guard.hpp"
+#include "chain/refusal_body.hpp"
 #include "chain/tls_contexts.hpp"
 #include "dns/resolver.hpp"
 #include "log/log.hpp"
@@ -19,6 +20,9 @@
 
 namespace hc::chain {
 namespace {
+
+// How long a refusing HTTP proxy's body may take to arrive (it follows the head at once).
+constexpr std::chrono::milliseconds kRefusalWait{250};
 
 using Clock = std::chrono::steady_clock;
 
@@ -381,6 +385,11 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
           if (transport::is_tls_error(reason)) {
             stage = proto::Stage::tls;
           }
+        }
+        if (reason.category() == proto::http_status_category()) {
+          // The status line, and what the body adds to it ("... unable to connect ...").
+          const std::string words = co_await refusal_words(*stream, codec, detail, kRefusalWait);
+          detail += words.empty() ? "" : ": " + words;
         }
         co_return fail(k + 1, stage, reason, std::move(detail));
       }

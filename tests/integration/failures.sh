@@ -108,7 +108,9 @@ chain_fails "danted cannot reach hop 2 (closed port)" "SOCKS5 reply 0x05" -- \
 # ssh -D closes the connection without any SOCKS reply when its connect fails
 chain_fails "ssh -D -> closed target (no reply, just EOF)" "hop 1/1" -- \
   -x "socks5://127.0.0.1:$SD" stdio 127.0.0.1 "$CLOSED"
-chain_fails "tinyproxy -> closed target" "500" -- \
+# the status line and what the page says, in one line
+chain_fails "tinyproxy -> closed target" \
+  "hop 1/1 http://127.0.0.1:$TP: could not reach the target 127.0.0.1:$CLOSED: proxy refused CONNECT (HTTP status 500): HTTP/1.1 500 Unable to connect: tinyproxy was unable to connect to the remote web server." -- \
   -x "http://127.0.0.1:$TP" stdio 127.0.0.1 "$CLOSED"
 
 # --- passwords stay secret on success and on failure, at every verbosity ---------------------
