@@ -19,15 +19,6 @@ DEAD=$(free_port)   # nothing listens here
 A="socks5://127.0.0.1:$DA" B="socks5h://127.0.0.1:$DB" M="socks5://127.0.0.1:$MS"
 X="socks5://127.0.0.1:$DEAD"
 
-run_check() { # EXPECTED-RC HOPCHAIN-ARGS...
-  local want=$1 rc=0
-  shift
-  timeout -k 5 30 "$HOPCHAIN" "$@" >"$LAB/check.out" 2>"$LAB/check.err" || rc=$?
-  if ((rc != want)); then
-    cat "$LAB/check.out" "$LAB/check.err" >&2
-    fail "check $*: exit $rc, expected $want"
-  fi
-}
 
 for run in 1 2 3 4 5; do
   run_check 0 -x "$A" -x "$M" -x "$B" check --json 127.0.0.1 "$E"

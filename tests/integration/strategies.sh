@@ -118,15 +118,6 @@ echo_conns "forward, second hop restarted"
 (( $(used_k) > before )) || fail "the restarted hop was not used again after --fail-timeout"
 
 # --- check -----------------------------------------------------------------------------------
-run_check() { # EXPECTED-RC HOPCHAIN-ARGS...
-  local want=$1 rc=0
-  shift
-  timeout -k 5 30 "$HOPCHAIN" "$@" >"$LAB/check.out" 2>"$LAB/check.err" || rc=$?
-  if ((rc != want)); then
-    cat "$LAB/check.out" "$LAB/check.err" >&2
-    fail "check $*: exit $rc, expected $want"
-  fi
-}
 run_check 0 -x "$A" -x "$B" check 127.0.0.1 "$E"
 grep -q "^HOP .*CONNECT .*HANDSHAKE .*TOTAL .*PIPELINE .*RESULT" "$LAB/check.out" || fail "check: no header"
 grep -q "^1 .* yes  *ok$" "$LAB/check.out" || { cat "$LAB/check.out"; fail "check: danted hop 1 does not pipeline"; }

@@ -28,7 +28,7 @@
 #   lab_bg NAME CMD...                   any other background process (tracked and killed)
 #
 # Helpers: free_port, wait_port PORT [HOST] [SECONDS], fail MSG, note MSG, make_payload FILE N,
-#   sha256_of FILE, expect_fail_with SUBSTR CMD..., assert_rc RC, assert_stderr_has SUBSTR,
+#   sha256_of FILE, expect_fail_with SUBSTR CMD..., run_check RC ARGS..., assert_rc RC, assert_stderr_has SUBSTR,
 #   assert_stderr_lacks SUBSTR, stdio_echo_check DESC FILE HOST PORT HOPCHAIN-OPTIONS...,
 #   driver_echo_check DESC SIZE HOST PORT HOPCHAIN-OPTIONS... (no half-close needed),
 #   require_hopchain, lab_require CMD...
@@ -563,6 +563,18 @@ expect_fail_with() {
     fail "stderr does not contain '$want'"
   fi
   return 0
+}
+
+# run_check EXPECTED-RC HOPCHAIN-ARGS... : one bounded hopchain run (a `check`, usually) whose
+# exit status must be EXPECTED-RC; stdout in $LAB/check.out, stderr in $LAB/check.err.
+run_check() {
+  local want=$1 rc=0
+  shift
+  timeout -k 5 30 "$HOPCHAIN" "$@" >"$LAB/check.out" 2>"$LAB/check.err" || rc=$?
+  if ((rc != want)); then
+    cat "$LAB/check.out" "$LAB/check.err" >&2
+    fail "hopchain $*: exit $rc, expected $want"
+  fi
 }
 
 assert_rc() { # RC : the last expect_fail_with exit status
