@@ -192,7 +192,7 @@ stdio_echo_check "hopchain stdio -> hopchain socks (socks5h, a name), half-close
 stdio_echo_check "hopchain stdio -> hopchain socks (socks4a)" "$LAB/payload" \
   web.hc.test "$E" -x "socks4a://127.0.0.1:$P0"
 # The same server as both hops asks it for its own address: a proxy loop, refused by rule.
-expect_fail_with "hop 1/2 socks5://127.0.0.1:$P0: request: connection not allowed by ruleset (SOCKS5 reply 0x02)" \
+expect_fail_with "hop 1/2 socks5://127.0.0.1:$P0: could not reach hop 2 (127.0.0.1:$P0): connection not allowed by ruleset (SOCKS5 reply 0x02)" \
   "$HOPCHAIN" -x "socks5://127.0.0.1:$P0" -x "socks5h://127.0.0.1:$P0" stdio 127.0.0.1 "$E"
 log_has "$LAB/hc-direct.log" "target 127.0.0.1:$P0: connect: is this process's own listening address (a proxy loop); answered REP 0x02"
 driver_echo_check "hopchain stdio -> hopchain socks -> danted -> microsocks" 1048576 \
