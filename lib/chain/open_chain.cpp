@@ -541,9 +541,10 @@ awaitable<PipelineVerdict> probe_pipelining(std::vector<proto::HopSpec> hops, Se
       !ec || ec.category() == proto::socks5_reply_category() ||
       (ec == ChainErrc::closed_during_handshake && stage == proto::Stage::request);
   log::debug(whom + ": pipelined greeting and test request for 127.0.0.1:1 " +
-             (request_parsed ? "both answered (" + (ec ? ec.message() : "granted") + ")"
-                             : "stopped at the " + std::string(proto::to_string(stage)) +
-                                   " step (" + ec.message() + ")"));
+             (request_parsed
+                  ? "both answered (" + (ec ? ec.message() + ", as intended" : "granted") + ")"
+                  : "stopped at the " + std::string(proto::to_string(stage)) + " step (" +
+                        ec.message() + ")"));
   co_return request_parsed ? PipelineVerdict::accepts : PipelineVerdict::unknown;
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Log tags: in forward mode every line of one connection (hop steps, setup and closed lines)
+# Log tags: in forward and socks mode every line of one connection (hop steps, setup and closed lines)
 # starts with the same "[cN]" tag, a tag no other connection has; pipelining probes log as
 # "probe hop K/N URL", their verdict once at -v; and a stdio run does not wait for a probe that
 # stalls (microsocks answers a pipelined greeting and drops the rest): it exits at once, leaving
@@ -72,7 +72,49 @@ for k in 1 2; do
     { cat "$log"; fail "no single verdict line for the probe of hop $k"; }
 done
 
-# 2. stdio through a fresh hop whose probe stalls: exits at once, with no verdict learnt.
+# 2. socks -v: two concurrent clients, each with its own tag on its own lines.
+sp=$(free_port)
+lab_bg socks "$HOPCHAIN" -v -x "socks5://127.0.0.1:$d1" socks "$sp"
+wait_port "$sp"
+socks_clients='import socket,struct,sys
+port,target=int(sys.argv[1]),int(sys.argv[2])
+socks=[socket.create_connection(("127.0.0.1",port),timeout=10) for _ in range(2)]
+def recv_n(s,n):
+    got=b""
+    while len(got)<n:
+        d=s.recv(n-len(got))
+        if not d: sys.exit(1)
+        got+=d
+    return got
+for s in socks:
+    s.sendall(b"\x05\x01\x00"); recv_n(s,2)
+    s.sendall(b"\x05\x01\x00\x01"+socket.inet_aton("127.0.0.1")+struct.pack(">H",target))
+for i,s in enumerate(socks):
+    if recv_n(s,10)[1]!=0: sys.exit(1)
+    s.sendall(b"socks %d\n" % i)
+for i,s in enumerate(socks):
+    if recv_n(s,8)!=b"socks %d\n" % i: sys.exit(1)
+for s in socks:
+    s.close()'
+timeout 20 python3 -c "$socks_clients" "$sp" "$echo_port" || { cat "$LAB/socks.log"; fail "echo through socks failed"; }
+for _ in $(seq 100); do
+  [[ $(grep -c ': closed: ' "$LAB/socks.log") == 2 ]] && break
+  sleep 0.1
+done
+[[ $(grep -c ': closed: ' "$LAB/socks.log") == 2 ]] || { cat "$LAB/socks.log"; fail "socks: expected 2 closed lines"; }
+untagged=$(grep -E 'hop [0-9]/|socks client' "$LAB/socks.log" | grep -vE '^hopchain: (\[c[0-9]+\] |probe hop )')
+[[ -z $untagged ]] || { cat "$LAB/socks.log"; fail "socks: untagged lines: $untagged"; }
+stags=$(grep -oE '^hopchain: \[c[0-9]+\] socks client [0-9.:]+: .*: closed: ' "$LAB/socks.log" |
+  grep -oE '\[c[0-9]+\]' | sort -u)
+[[ $(wc -l <<<"$stags") == 2 ]] || { cat "$LAB/socks.log"; fail "socks: 2 clients, not 2 tags: $stags"; }
+for tag in $stags; do
+  t=${tag//[/\\[}
+  t=${t//]/\\]}
+  grep -qE "^hopchain: $t hop 1/1 socks5://127.0.0.1:$d1: tunnel to 127.0.0.1:$echo_port open" "$LAB/socks.log" ||
+    { cat "$LAB/socks.log"; fail "socks: $tag has no hop line"; }
+done
+
+# 3. stdio through a fresh hop whose probe stalls: exits at once, with no verdict learnt.
 rm -rf "$XDG_CACHE_HOME"
 started=$(date +%s%N)
 (printf 'one-shot\n'; sleep 0.2) | timeout 20 "$HOPCHAIN" -vv -x "socks5://127.0.0.1:$d1" \
