@@ -13,12 +13,16 @@ namespace {
 
 /// One accepted connection: its own chain, then the relay. Failures end this connection only.
 awaitable<void> serve_connection(tcp::socket accepted, const Config& config,
-                                 const ForwardSpec& spec, chain::Services& services,
+                                 const ForwardSpec& spec, const chain::Services& shared,
                                  ServerStats& totals) {
+  // Its own Services: the tag its chain's log lines carry, like this connection's own lines.
+  chain::Services services = shared;
+  services.log_tag = log::next_connection_tag();
   std::error_code ignored;
   const auto peer = accepted.remote_endpoint(ignored);
-  const std::string who = peer.address().to_string() + ":" + std::to_string(peer.port());
-  ConnectionStats report("forward " + std::to_string(spec.listen.port) + " from " + who, totals);
+  const std::string who = services.log_tag + "forward " + std::to_string(spec.listen.port) +
+                          " from " + peer.address().to_string() + ":" + std::to_string(peer.port());
+  ConnectionStats report(who, totals);
   accepted.set_option(tcp::no_delay(true), ignored);
   transport::TcpStream local(std::move(accepted));
   const TunnelOutcome tunnel = co_await run_tunnel(
@@ -28,8 +32,7 @@ awaitable<void> serve_connection(tcp::socket accepted, const Config& config,
        .on_chain = [&report](const chain::ChainResult& attempt) { report.chain_done(attempt); },
        .live = report.live()});
   if (tunnel.chain.error) {
-    log::error("forward " + std::to_string(spec.listen.port) + " from " + who + ": " +
-               tunnel.chain.error->message());
+    log::error(who + ": " + tunnel.chain.error->message());
     co_return;
   }
   report.closed(tunnel.stats.up.bytes, tunnel.stats.down.bytes);

@@ -59,12 +59,13 @@ awaitable<int> run_mode(const Config& config, chain::Services& services, Forward
     co_return co_await run_check(config, services);
   }
   const int code = co_await run_stdio(config, services, totals);
-  // A stdio run is often over before a pipelining probe of a new hop has its answer; give it a
-  // moment, so the next run can pipeline that hop.
+  // A pipelining probe of a new hop may still be waiting for its answer. The user's tunnel is
+  // done: grant the probe a few milliseconds (a prompt hop's answer is on its way), then
+  // abandon it with no verdict recorded, so that the next run probes again.
   if (services.pipeline_memory != nullptr) {
     asio::steady_timer pause(co_await asio::this_coro::executor);
-    for (int i = 0; i < 60 && services.pipeline_memory->probes_in_flight() > 0; ++i) {
-      pause.expires_after(std::chrono::milliseconds(50));
+    for (int i = 0; i < 5 && services.pipeline_memory->probes_in_flight() > 0; ++i) {
+      pause.expires_after(std::chrono::milliseconds(2));
       co_await pause.async_wait(nothrow);
     }
   }

@@ -264,8 +264,11 @@ awaitable<void> serve_client(tcp::socket accepted, std::shared_ptr<SocksServer> 
   if (!admit_client(*server, accepted, peer.address())) {
     co_return;
   }
-  const std::string who =
-      "socks client " + proto::HostPort{peer.address().to_string(), peer.port()}.to_string();
+  // Its own Services: the tag its chain's log lines carry, like this client's own lines.
+  chain::Services services = server->services;
+  services.log_tag = log::next_connection_tag();
+  const std::string who = services.log_tag + "socks client " +
+                          proto::HostPort{peer.address().to_string(), peer.port()}.to_string();
   accepted.set_option(tcp::no_delay(true), ignored);
   transport::TcpStream client(std::move(accepted));
   HandshakeSlot slot(server, peer.address(), *client.bottom());
@@ -279,7 +282,6 @@ awaitable<void> serve_client(tcp::socket accepted, std::shared_ptr<SocksServer> 
 
   // 2. A fresh chain to what the client asked for; names go on unresolved where the hop allows.
   const proto::SocksRequest& request = codec.request();
-  chain::Services& services = server->services;
   if (request.command == proto::SocksCommand::udp_associate) {
     co_await serve_udp_associate(client, codec, who, config, services);
     co_return;

@@ -125,7 +125,7 @@ awaitable<TunnelOutcome> run_tunnel(transport::Stream& local,
       abort_local(local);
       co_return out;
     }
-    log::verbose(error.message() + "; retrying without " + last->redacted() +
+    log::verbose(services.log_tag + error.message() + "; retrying without " + last->redacted() +
                  (may_resend ? ", sending " + std::to_string(first_bytes.bytes().size()) +
                                    " bytes again (grants-early=1)"
                              : std::string(", which had nothing of the user's")));

@@ -78,13 +78,15 @@ struct TlsOutcome {
 /// and runs the handshake under the connect deadline.
 awaitable<TlsOutcome> start_tls(std::unique_ptr<transport::Stream>& stream,
                                 const proto::HopSpec& hop, asio::ssl::context* context,
-                                std::chrono::milliseconds timeout, std::string label) {
+                                std::chrono::milliseconds timeout, const std::string& tag,
+                                const std::string& label) {
   if (context == nullptr) {
     co_return TlsOutcome{transport::TlsErrc::setup_failed, "no TLS context for this hop"};
   }
   const auto started = Clock::now();
   if (hop.tls_options.insecure) {
-    log::info("warning: " + label + ": TLS certificate and host name NOT verified (insecure=1)");
+    log::info(tag + "warning: " + label +
+              ": TLS certificate and host name NOT verified (insecure=1)");
   }
   const auto executor = co_await asio::this_coro::executor;
   auto tls_stream = std::make_unique<transport::TlsStream>(std::move(stream), *context, executor);
@@ -99,7 +101,7 @@ awaitable<TlsOutcome> start_tls(std::unique_ptr<transport::Stream>& stream,
   if (result->ec) {
     co_return TlsOutcome{result->ec, std::move(result->detail)};
   }
-  log::verbose(label + ": " + session.describe() + " in " + ms_since(started));
+  log::verbose(tag + label + ": " + session.describe() + " in " + ms_since(started));
   co_return TlsOutcome{};
 }
 
@@ -171,6 +173,7 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
     return failed;
   };
   const std::size_t shown = std::max(count, services.label_hops);
+  const std::string& tag = services.log_tag;
   auto label = [&](std::size_t hop) {
     return "hop " + std::to_string(hop) + "/" + std::to_string(shown) + " " +
            hops[hop - 1].redacted();
@@ -228,11 +231,13 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
   const tcp::endpoint first_peer = socket.remote_endpoint(no_peer);
   if (log::enabled(log::Level::verbose)) {
     const auto& peer = first_peer;
-    const std::string whom = first_hop ? label(1)
-                             : shown > 0
-                                 ? "hop 1/" + std::to_string(shown) + " " + first.to_string()
-                                 : "target " + first.to_string();
-    log::verbose(whom + ": connected to " + peer.address().to_string() + " in " +
+    // With no hop of its own, a chain whose target is a hop (label_hops) names that hop.
+    const std::string whom =
+        first_hop   ? label(1)
+        : shown > 0 ? "hop 1/" + std::to_string(shown) + " " +
+                          (services.target_hop.empty() ? first.to_string() : services.target_hop)
+                    : "target " + first.to_string();
+    log::verbose(tag + whom + ": connected to " + peer.address().to_string() + " in " +
                  ms_since(started));
   }
   std::unique_ptr<transport::Stream> stream =
@@ -264,8 +269,8 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
   for (std::size_t i = 0; i < count;) {
     const proto::HopSpec& hop = hops[i];
     if (hop.tls) {
-      auto tls_outcome =
-          co_await start_tls(stream, hop, tls->for_hop(i), services.connect_timeout, label(i + 1));
+      auto tls_outcome = co_await start_tls(stream, hop, tls->for_hop(i), services.connect_timeout,
+                                            tag, label(i + 1));
       if (tls_outcome.ec) {
         co_return fail(i + 1, proto::Stage::tls, tls_outcome.ec, tls_outcome.detail);
       }
@@ -289,7 +294,7 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
         if (r.ec) {
           co_return fail(k + 1, proto::Stage::resolve, r.ec, next.host);
         }
-        log::verbose(label(k + 1) + ": resolved " + next.host + " to " +
+        log::verbose(tag + label(k + 1) + ": resolved " + next.host + " to " +
                      r.addresses.front().to_string() + " here (the scheme takes addresses)");
         next.host = r.addresses.front().to_string();
       }
@@ -318,12 +323,12 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
       first_bytes_sent = early.size();
     }
     if (pipelined) {
-      log::debug(label(i + 1) + ": writing the handshakes of hops " + std::to_string(i + 1) + "-" +
-                 std::to_string(end) + " in one go (" + std::to_string(batch.size()) + " bytes" +
-                 (first_bytes_sent > 0
-                      ? ", " + std::to_string(first_bytes_sent) + " of them the user's"
-                      : std::string()) +
-                 ")");
+      log::debug(
+          tag + label(i + 1) + ": writing the handshakes of hops " + std::to_string(i + 1) + "-" +
+          std::to_string(end) + " in one go (" + std::to_string(batch.size()) + " bytes" +
+          (first_bytes_sent > 0 ? ", " + std::to_string(first_bytes_sent) + " of them the user's"
+                                : std::string()) +
+          ")");
       auto written = co_await transport::with_deadline(*stream->bottom(), services.connect_timeout,
                                                        stream->write_all(batch));
       const std::error_code write_ec = written ? std::get<0>(*written) : ChainErrc::timed_out;
@@ -344,7 +349,7 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
           if (write_ec) {
             co_return fail(k + 1, proto::Stage::auth, write_ec, "");
           }
-          log::debug(label(count) + ": " + std::to_string(more.size()) +
+          log::debug(tag + label(count) + ": " + std::to_string(more.size()) +
                      " more bytes of the user's behind the request");
           first_bytes_sent += more.size();
         }
@@ -395,7 +400,7 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
       }
       timing.hops[k].tunnel = since_start();
       timing.hops[k].pipelined = pipelined;
-      log::verbose(label(k + 1) + ": tunnel to " + nexts[k - i].to_string() + " open in " +
+      log::verbose(tag + label(k + 1) + ": tunnel to " + nexts[k - i].to_string() + " open in " +
                    ms_since(started) + (pipelined ? " (pipelined)" : ""));
       const auto leftover = codec.leftover();
       if (!leftover.empty()) {
@@ -422,12 +427,27 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
   co_return ChainResult{std::move(stream), std::nullopt, std::move(timing)};
 }
 
+/// "hop 2/3 socks5://b:1080": the probed hop (the last of `hops`), numbered out of the chain.
+std::string probe_label(const std::vector<proto::HopSpec>& hops, const Services& services) {
+  return "hop " + std::to_string(hops.size()) + "/" +
+         std::to_string(std::max(hops.size(), services.label_hops)) + " " + hops.back().redacted();
+}
+
 // `services` by value: the caller's Services may be a per-connection copy (a strategy's subset)
 // that is gone before the probe ends; what it points to lives as long as the process.
-awaitable<void> learn_pipelining(std::vector<proto::HopSpec> hops, Services services) {
+// A probe is nobody's connection: its lines say "probe" instead of the connection's tag.
+awaitable<void> learn_pipelining(std::vector<proto::HopSpec> hops, Services services,
+                                 std::size_t chain_length) {
+  services.log_tag = "probe ";
+  services.label_hops = std::max(services.label_hops, chain_length);
   const PipelineVerdict verdict = co_await probe_pipelining(hops, services);
-  log::debug(hops.back().redacted() +
-             ": pipelined handshake probe: " + std::string(to_string(verdict)));
+  const std::string whom = "probe " + probe_label(hops, services);
+  if (verdict == PipelineVerdict::unknown) {
+    log::debug(whom + ": no verdict");
+  } else {
+    log::verbose(whom + (verdict == PipelineVerdict::accepts ? ": accepts pipelining"
+                                                             : ": does not accept pipelining"));
+  }
   if (services.pipeline_memory != nullptr) {
     if (verdict != PipelineVerdict::unknown) {
       services.pipeline_memory->record(hops.back(), verdict);
@@ -438,7 +458,7 @@ awaitable<void> learn_pipelining(std::vector<proto::HopSpec> hops, Services serv
 
 void log_probe_end(std::exception_ptr e) {
   if (e) {
-    log::debug("pipelining probe ended by an internal error");
+    log::debug("probe: ended by an internal error");
   }
 }
 
@@ -462,7 +482,8 @@ awaitable<ChainResult> open_chain(std::vector<proto::HopSpec> hops, proto::HostP
        (result.error->hop > 0 && hops[result.error->hop - 1].grants_early))) {
     // Nothing has reached the user yet, nor (unless the user allowed resending) anything of the
     // user's the target: one sequential attempt with the hop now marked.
-    log::verbose(result.error->message() + "; retrying without pipelining that hop");
+    log::verbose(services.log_tag + result.error->message() +
+                 "; retrying without pipelining that hop");
     bool again = false;
     result = co_await open_chain_once(hops, target, services, again, first_bytes);
   }
@@ -475,7 +496,8 @@ awaitable<ChainResult> open_chain(std::vector<proto::HopSpec> hops, proto::HostP
       if (hops[k].protocol == proto::Protocol::socks5 && !hops[k].tls &&
           services.pipeline_memory->claim_probe(hops[k])) {
         std::vector<proto::HopSpec> prefix(hops.begin(), hops.begin() + static_cast<long>(k + 1));
-        asio::co_spawn(executor, learn_pipelining(std::move(prefix), services), log_probe_end);
+        asio::co_spawn(executor, learn_pipelining(std::move(prefix), services, hops.size()),
+                       log_probe_end);
       }
     }
   }
@@ -483,11 +505,17 @@ awaitable<ChainResult> open_chain(std::vector<proto::HopSpec> hops, proto::HostP
 }
 
 awaitable<PipelineVerdict> probe_pipelining(std::vector<proto::HopSpec> hops, Services& services) {
+  // Detail only (-vv): the verdict is the caller's to report, and none of this is a failure.
+  const std::string whom = services.log_tag + probe_label(hops, services);
   const proto::HopSpec hop = hops.back();
   hops.pop_back();
+  Services path_services = services;  // the path to the hop logs the hop by its URL
+  path_services.label_hops = std::max(services.label_hops, hops.size() + 1);
+  path_services.target_hop = hop.redacted();
   bool ignored = false;
-  ChainResult path = co_await open_chain_once(hops, hop.server, services, ignored, nullptr);
+  ChainResult path = co_await open_chain_once(hops, hop.server, path_services, ignored, nullptr);
   if (path.error) {
+    log::debug(whom + ": not reached (" + path.error->message() + ")");
     co_return PipelineVerdict::unknown;
   }
   proto::Socks5Connect codec({"127.0.0.1", 1}, hop.credentials(),
@@ -511,14 +539,21 @@ awaitable<PipelineVerdict> probe_pipelining(std::vector<proto::HopSpec> hops, Se
   if (!outcome) {
     // Silence is what a server that dropped our bytes looks like; a false "refuses" only costs
     // the sequential handshake every other client uses anyway.
+    log::debug(whom + ": silent for " + seconds_text(patience) + " at the " +
+               std::string(proto::to_string(stage)) + " step of a pipelined handshake");
     co_return PipelineVerdict::refuses;
   }
   const std::error_code ec = *outcome;
-  log::debug(hop.redacted() + ": probe ended at " + std::string(proto::to_string(stage)) + ": " +
-             (ec ? ec.message() : "success"));
+  // The test request asks for 127.0.0.1:1 so that it fails fast: a refusal is the answer hoped
+  // for, and proves the hop read the request that came glued to the greeting.
   const bool request_parsed =
       !ec || ec.category() == proto::socks5_reply_category() ||
       (ec == ChainErrc::closed_during_handshake && stage == proto::Stage::request);
+  log::debug(whom + ": pipelined greeting and test request for 127.0.0.1:1 " +
+             (request_parsed
+                  ? "both answered (" + (ec ? ec.message() + ", as intended" : "granted") + ")"
+                  : "stopped at the " + std::string(proto::to_string(stage)) + " step (" +
+                        ec.message() + ")"));
   co_return request_parsed ? PipelineVerdict::accepts : PipelineVerdict::unknown;
 }
 

@@ -42,6 +42,12 @@ struct Services {
   /// When the hops are the first ones of a longer chain and the target is the next hop (a UDP
   /// association's control connections): that chain's length, so logs number hops out of it.
   std::size_t label_hops = 0;
+  /// With label_hops: the redacted URL of the hop that is the target, so that a connection to
+  /// it is logged with its scheme like any other hop.
+  std::string target_hop = {};
+  /// Starts each log line about this chain: "[c12] " for one connection of a serving mode (each
+  /// connection works on its own copy of Services), "probe " for a pipelining probe.
+  std::string log_tag = {};
   /// With no hop: asked about every address the target resolved to, right before connecting; a
   /// reason refuses that address (the SOCKS server's rules, checked on exactly what is connected
   /// to). When every address is refused the chain fails with ChainErrc::not_allowed. Only for

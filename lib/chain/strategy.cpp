@@ -238,7 +238,7 @@ awaitable<ChainResult> open_chain_with_strategy(const std::vector<proto::HopSpec
       // The user's bytes went with the last request: whether they reached the target cannot be
       // told, so they are not sent again. The hop is still counted as failed.
       planner->report_failure(used[*blamed], Planner::Clock::now());
-      log::verbose(last.error->message() +
+      log::verbose(services.log_tag + last.error->message() +
                    "; not retrying: " + std::to_string(last.first_bytes_sent) +
                    " bytes of the user's went out with the request (grants-early=1 on that hop "
                    "allows sending them again)");
@@ -247,7 +247,7 @@ awaitable<ChainResult> open_chain_with_strategy(const std::vector<proto::HopSpec
     planner->report_failure(used[*blamed], Planner::Clock::now());
     state.tried[used[*blamed]] = true;
     if (state.made < bound) {
-      log::verbose(last.error->message() + "; retrying without " +
+      log::verbose(services.log_tag + last.error->message() + "; retrying without " +
                    planner->hops()[used[*blamed]].redacted());
     }
   }

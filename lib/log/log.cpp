@@ -1,12 +1,14 @@
 #include "log/log.hpp"
 
+#include <atomic>
 #include <string>
 #include <unistd.h>
 
 namespace hc::log {
 namespace {
 int g_verbosity = 0;
-}
+std::atomic<unsigned long long> g_connections{0};
+}  // namespace
 
 void set_verbosity(int verbosity) {
   g_verbosity = verbosity;
@@ -38,6 +40,10 @@ void print(std::string_view message) {
     p += n;
     left -= static_cast<std::size_t>(n);
   }
+}
+
+std::string next_connection_tag() {
+  return "[c" + std::to_string(++g_connections) + "] ";
 }
 
 }  // namespace hc::log

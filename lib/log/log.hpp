@@ -2,6 +2,7 @@
 /// HopSpec::redacted().
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace hc::log {
@@ -14,6 +15,10 @@ bool enabled(Level level);
 void write(Level level, std::string_view message);
 /// Written whatever the verbosity, even with -q: output the user asked for (--stats).
 void print(std::string_view message);
+
+/// "[c1] ", "[c2] ", ...: a new tag for the lines of one connection of a serving mode, so that
+/// the lines of concurrent connections can be told apart. Unique in the process (all threads).
+std::string next_connection_tag();
 
 inline void error(std::string_view m) {
   write(Level::error, m);

@@ -266,6 +266,7 @@ awaitable<Association::Opened> Association::open(std::vector<proto::HopSpec> hop
     // Logs number the hops out of the whole chain, not out of the prefix.
     chain::Services labelled = services;
     labelled.label_hops = n;
+    labelled.target_hop = hop.redacted();
     auto chain = co_await chain::open_chain(std::move(prefix), hop.server, labelled);
     if (chain.error) {
       chain::ChainError e = std::move(*chain.error);
@@ -383,7 +384,8 @@ awaitable<Association::Opened> Association::open(std::vector<proto::HopSpec> hop
       a->relays_.push_back(relay);
     }
     a->controls_.push_back(std::move(control));
-    log::verbose(label + ": UDP relay " + relay.to_string() + " in " + ms_since(started));
+    log::verbose(services.log_tag + label + ": UDP relay " + relay.to_string() + " in " +
+                 ms_since(started));
   }
   a->last_hop_takes_names_ = hops.back().remote_dns;
   a->resolver_ = &services.resolver;

@@ -26,12 +26,14 @@ std::string why_without_udp(const chain::ChainError& e) {
 }
 
 /// Leaves hop `index` out of UDP selections from now on, saying so once.
-void leave_out(chain::Planner& planner, std::size_t index, const chain::ChainError& why) {
+/// `tag`: the connection that found out, if any.
+void leave_out(chain::Planner& planner, std::size_t index, const chain::ChainError& why,
+               const std::string& tag = {}) {
   if (planner.without_udp(index)) {
     return;
   }
   planner.mark_without_udp(index);
-  log::info(why_without_udp(why) + "; left out of UDP associations");
+  log::info(tag + why_without_udp(why) + "; left out of UDP associations");
 }
 
 /// Hops that can never carry UDP (not plain SOCKS5) are known without connecting.
@@ -119,12 +121,13 @@ awaitable<Association::Opened> open_association(const std::vector<proto::HopSpec
     const std::size_t culprit = used[*last.blamed];
     tried[culprit] = true;
     if (last.lacks_udp) {
-      leave_out(*planner, culprit, *last.error);  // says it all
+      leave_out(*planner, culprit, *last.error, services.log_tag);  // says it all
       last_refusal = last.error;
     } else {
       planner->report_failure(culprit, chain::Planner::Clock::now());
       if (attempt + 1 < attempts) {
-        log::verbose(last.error->message() + "; retrying without " + all[culprit].redacted());
+        log::verbose(services.log_tag + last.error->message() + "; retrying without " +
+                     all[culprit].redacted());
       }
     }
   }

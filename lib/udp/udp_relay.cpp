@@ -43,10 +43,15 @@ std::string ms_since(Clock::time_point start) {
 
 /// One local source: its datagrams waiting for the chain, and its counters.
 struct Session {
-  Session(const asio::any_io_executor& ex, Endpoint from, std::string name)
-      : client(from), who(std::move(name)), wake(ex, Clock::time_point::max()), quiet(ex) {}
+  Session(const asio::any_io_executor& ex, Endpoint from, std::string name,
+          const chain::Services& shared)
+      : client(from), services(shared), wake(ex, Clock::time_point::max()), quiet(ex) {
+    services.log_tag = log::next_connection_tag();
+    who = services.log_tag + name;
+  }
   Endpoint client;
-  std::string who;  // "udp 5353 from 127.0.0.1:40000", for logs
+  chain::Services services;  // its own copy: the tag its chain's log lines carry
+  std::string who;           // "[c3] udp 5353 from 127.0.0.1:40000", for logs
   std::deque<std::vector<std::uint8_t>> queue;
   asio::steady_timer wake;  // cancelled when a datagram is queued
   Clock::time_point last_activity = Clock::now();
@@ -197,7 +202,7 @@ awaitable<void> pause_until(Clock::time_point when) {
 
 /// The association for `s`, or none when it could not be opened.
 awaitable<std::unique_ptr<Association>> open_for(Forward& f, Session& s) {
-  auto opened = co_await open_association(f.hops, f.services);
+  auto opened = co_await open_association(f.hops, s.services);
   if (opened.error) {
     log::error(s.who + ": " + opened.error->message());
     if (f.options.hooks.failed) {
@@ -392,7 +397,7 @@ awaitable<void> serve_forward(asio::ip::udp::socket listener, proto::HostPort ta
     if (it == f->sessions.end()) {
       make_room(*f, from);
       auto session = std::make_shared<Session>(
-          ex, from, "udp " + f->port_text + " from " + endpoint_text(from));
+          ex, from, "udp " + f->port_text + " from " + endpoint_text(from), f->services);
       it = f->sessions.emplace(from, session).first;
       asio::co_spawn(ex, run_session(f, std::move(session)), log_session_end);
     }

@@ -155,9 +155,9 @@ done
 out=$(timeout 60 python3 "$HC_SUPPORT/tcp_check.py" echo 127.0.0.1 "$LF" --count 1 \
   --min-size 3000 --max-size 3000 --timeout 50 2>&1) || fail "echo through forward: $out"
 wait_log "$LAB/hopchain-forward.log" \
-  "^hopchain: forward $LF from 127.0.0.1:[0-9]+: closed: sent $(bytes_re 3000), received $(bytes_re 3000) in $DUR, up $RATE, down $RATE\$" 10
+  "^hopchain: \\[c[0-9]+\\] forward $LF from 127.0.0.1:[0-9]+: closed: sent $(bytes_re 3000), received $(bytes_re 3000) in $DUR, up $RATE, down $RATE\$" 10
 must_match "$LAB/hopchain-forward.log" \
-  "^hopchain: forward $LF from 127.0.0.1:[0-9]+: setup: hop 1/1 $HOP_URL: connected $DUR, tunnel $DUR" \
+  "^hopchain: \\[c[0-9]+\\] forward $LF from 127.0.0.1:[0-9]+: setup: hop 1/1 $HOP_URL: connected $DUR, tunnel $DUR" \
   "forward --stats: hop setup line"
 # Two connections whose chain fails at the hop (its target refuses).
 for _ in 1 2; do
@@ -243,7 +243,7 @@ usr1_check "$UDP" hopchain-udp \
   "^hopchain: stats: [01] open, 1 total, 0 failed, sent [0-9]+ B.*, datagrams: 20 sent, 20 received, 0 dropped\$" \
   "udp SIGUSR1"
 wait_log "$LAB/hopchain-udp.log" \
-  "^hopchain: udp $UL from 127.0.0.1:[0-9]+: closed: sent [0-9]+ B.* in $DUR, up $RATE, down $RATE, datagrams: 20 sent, 20 received, 0 dropped\$" 10
+  "^hopchain: \\[c[0-9]+\\] udp $UL from 127.0.0.1:[0-9]+: closed: sent [0-9]+ B.* in $DUR, up $RATE, down $RATE, datagrams: 20 sent, 20 received, 0 dropped\$" 10
 udp_echo_check "udp after SIGUSR1: 5 datagrams" 127.0.0.1 "$UL" --count 5 --max-size 500
 usr1_check "$UDP" hopchain-udp \
   "^hopchain: stats: [01] open, 2 total, 0 failed, .*datagrams: 25 sent, 25 received, 0 dropped\$" \

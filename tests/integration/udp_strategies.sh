@@ -83,7 +83,7 @@ start_hopchain_udp hc-kill -v --strategy dynamic -x "$K" -x "$B" udp "$L:127.0.0
 udp_echo_check "dynamic [danted k, danted b], before the kill" 127.0.0.1 "$L" --count 20 --bind-port "$SRC"
 grep -q "hop 2/2 $B: UDP relay" "$LAB/hc-kill.log" || fail "dynamic: both live hops expected in the chain"
 # -v numbers hops out of the whole chain: hop 2's control connection runs through hop 1
-grep -q "hop 1/2 127.0.0.1:$DK: connected" "$LAB/hc-kill.log" || fail "hop 1's control connection is not labelled hop 1/2"
+grep -qE "^hopchain: \[c[0-9]+\] hop 1/2 $K: connected" "$LAB/hc-kill.log" || fail "hop 1's control connection is not labelled hop 1/2 with its URL and the session tag"
 grep -q "hop 1/2 $K: tunnel to 127.0.0.1:$DB open" "$LAB/hc-kill.log" ||
   fail "hop 2's control connection is not labelled out of the whole chain"
 grep -q "hop 1/1 " "$LAB/hc-kill.log" && { cat "$LAB/hc-kill.log" >&2; fail "a 2-hop association logged 'hop 1/1'"; }
