@@ -156,6 +156,44 @@ std::vector<std::string_view> split_lines(std::string_view head) {
   return lines;
 }
 
+/// Credentials, Connection options and body framing from the header fields.
+std::optional<HttpProxyError> read_fields(const std::vector<Field>& fields, HttpProxyRequest& r,
+                                          std::string& connection) {
+  bool chunked = false;
+  std::optional<std::uint64_t> length;
+  for (const Field& f : fields) {
+    if (iequals(f.name, "proxy-authorization") && !r.credentials) {
+      r.credentials = decode_basic_credentials(f.value);
+    } else if (iequals(f.name, "connection")) {
+      connection += std::string(f.value) + ",";
+    } else if (iequals(f.name, "transfer-encoding")) {
+      // The last coding must be chunked, or the request's length is unknowable (RFC 9112 §6.3).
+      const auto comma = f.value.rfind(',');
+      chunked = iequals(trim(comma == std::string_view::npos ? f.value : f.value.substr(comma + 1)),
+                        "chunked");
+      if (!chunked) {
+        return HttpProxyError::bad_framing;
+      }
+    } else if (iequals(f.name, "content-length")) {
+      std::uint64_t n = 0;
+      const auto [end, ec] = std::from_chars(f.value.data(), f.value.data() + f.value.size(), n);
+      if (ec != std::errc{} || end != f.value.data() + f.value.size() || f.value.empty() ||
+          (length && *length != n)) {
+        return HttpProxyError::bad_framing;
+      }
+      length = n;
+    }
+  }
+  if (chunked && length) {
+    return HttpProxyError::bad_framing;  // RFC 9112 §6.1: a server may refuse both
+  }
+  r.body = chunked                 ? HttpBodyKind::chunked
+           : length && *length > 0 ? HttpBodyKind::length
+                                   : HttpBodyKind::none;
+  r.content_length = length.value_or(0);
+  return std::nullopt;
+}
+
 /// "http://host[:port]/path?q" → target and origin-form; false for anything else.
 bool parse_absolute(std::string_view uri, HostPort& target, std::string& authority,
                     std::string& path, HttpProxyError& why) {
@@ -337,38 +375,9 @@ HttpProxyRequestHead::Result HttpProxyRequestHead::parse(std::string_view head) 
     fields.push_back({lines[i].substr(0, colon), trim(lines[i].substr(colon + 1))});
   }
   std::string connection;  // every Connection field's options, joined
-  bool chunked = false;
-  std::optional<std::uint64_t> length;
-  for (const Field& f : fields) {
-    if (iequals(f.name, "proxy-authorization") && !r.credentials) {
-      r.credentials = decode_basic_credentials(f.value);
-    } else if (iequals(f.name, "connection")) {
-      connection += std::string(f.value) + ",";
-    } else if (iequals(f.name, "transfer-encoding")) {
-      // The last coding must be chunked, or the request's length is unknowable (RFC 9112 §6.3).
-      const auto comma = f.value.rfind(',');
-      chunked = iequals(trim(comma == std::string_view::npos ? f.value : f.value.substr(comma + 1)),
-                        "chunked");
-      if (!chunked) {
-        return fail(HttpProxyError::bad_framing);
-      }
-    } else if (iequals(f.name, "content-length")) {
-      std::uint64_t n = 0;
-      const auto [end, ec] = std::from_chars(f.value.data(), f.value.data() + f.value.size(), n);
-      if (ec != std::errc{} || end != f.value.data() + f.value.size() || f.value.empty() ||
-          (length && *length != n)) {
-        return fail(HttpProxyError::bad_framing);
-      }
-      length = n;
-    }
+  if (const auto why = read_fields(fields, r, connection)) {
+    return fail(*why);
   }
-  if (chunked && length) {
-    return fail(HttpProxyError::bad_framing);  // RFC 9112 §6.1: a server may refuse both
-  }
-  r.body = chunked                 ? HttpBodyKind::chunked
-           : length && *length > 0 ? HttpBodyKind::length
-                                   : HttpBodyKind::none;
-  r.content_length = length.value_or(0);
   if (iequals(r.method, "CONNECT")) {
     r.form = HttpProxyForm::connect;
     const auto target = parse_authority(uri, 0);
