@@ -6,7 +6,8 @@
 # plain http; Basic auth against --users (right, wrong and missing: 407 with a Basic challenge;
 # passwords never logged, Proxy-Authorization never forwarded to the target); https:// in
 # absolute-form refused with 501; a target refused by --deny answered 403; a closed target
-# answered 502; pip download from a local simple index through the proxy; git clone over https
+# answered 502; a POST body forwarded exactly with a request pipelined behind it never sent; an
+# unfinished head closed after --connect-timeout; pip download from a local simple index through the proxy; git clone over https
 # through CONNECT (git http-backend as CGI behind stunnel); and SOCKS5 clients on the same port.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../support/lab.sh
@@ -166,6 +167,60 @@ grep -q '^GET /seen HTTP/1.1' "$LAB/seen-head.txt" || fail "not origin-form: $(c
 grep -qi 'proxy-' "$LAB/seen-head.txt" && fail "a Proxy- header reached the target"
 grep -qi '^Connection: close' "$LAB/seen-head.txt" || fail "no Connection: close upstream"
 note "ok: the target got origin-form, Connection: close and no Proxy- header"
+
+# A body of known length goes up exactly; a request pipelined behind it (with its own
+# Proxy-Authorization) is never sent to the target, and the client sees the close after the
+# response.
+E2=$(free_port)
+python3 - "$E2" >"$LAB/seen-all.txt" 2>&1 <<'PY' &
+import socket, sys
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", int(sys.argv[1]))); srv.listen(1); srv.settimeout(30)
+c, _ = srv.accept(); c.settimeout(30)
+data = b""
+while not data.endswith(b"0123456789"):
+    chunk = c.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n")
+c.shutdown(socket.SHUT_WR)
+c.settimeout(5)
+try:
+    while chunk := c.recv(4096):  # anything more is what must not have come
+        data += chunk
+except OSError:
+    pass
+sys.stdout.write(data.decode(errors="replace"))
+PY
+SEEN2_PID=$!
+wait_port "$E2"
+AUTH=$(printf '%s:%s' "$LAB_USER" "$LAB_PASS" | base64)
+reply=$(timeout -k 5 30 python3 - "$PU" "$E2" "$AUTH" <<'PY'
+import socket, sys
+port, target, auth = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+s = socket.create_connection(("127.0.0.1", port), timeout=20)
+s.sendall((f"POST http://127.0.0.1:{target}/in HTTP/1.1\r\nProxy-Authorization: Basic {auth}\r\n"
+           "Content-Length: 10\r\n\r\n0123456789"
+           f"GET http://127.0.0.1:{target}/second HTTP/1.1\r\nProxy-Authorization: Basic {auth}\r\n\r\n").encode())
+data = b""
+while chunk := s.recv(4096):
+    data += chunk
+print(data.decode(errors="replace").replace("\r\n", "|"))
+PY
+)
+wait "$SEEN2_PID" || fail "the recording target failed: $(cat "$LAB/seen-all.txt")"
+[[ $reply == "HTTP/1.1 200 OK|"*"|ok" ]] || fail "pipelined POST: the client got '$reply'"
+grep -q '0123456789$' "$LAB/seen-all.txt" || fail "the body did not arrive: $(cat "$LAB/seen-all.txt")"
+grep -q 'second' "$LAB/seen-all.txt" && fail "a pipelined request reached the target"
+grep -qi 'authorization' "$LAB/seen-all.txt" && fail "credentials reached the target"
+note "ok: a POST body forwarded exactly, the request pipelined behind it not sent, the client closed"
+# A request head must be complete within --connect-timeout, like a SOCKS handshake.
+PT=$(free_port)
+start_hopchain_socks hc-slow 127.0.0.1 "$PT" --direct -v --connect-timeout 1 socks "$PT"
+silent_client_closed "an unfinished HTTP request head closed after --connect-timeout" \
+  127.0.0.1 "$PT" 0.5 4 "$(printf 'GET http://127.0.0.1/ HTTP/1.1\r\n' | od -An -tx1 | tr -d ' \n')"
+log_has "$LAB/hc-slow.log" "HTTP request: timed out: no complete request within 1 s"
 
 # --- real package and VCS clients ----------------------------------------------------------------
 if python3 -m pip --version >/dev/null 2>&1; then
