@@ -277,16 +277,16 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
 
   auto* socks = app.add_subcommand(
       "socks",
-      "Serve SOCKS4, SOCKS4a and SOCKS5 locally, a fresh chain per client request; the same "
-      "port is also an HTTP proxy (\"mixed\": CONNECT, and http:// requests forwarded one per "
-      "connection; --users is then Basic auth): http_proxy=http://127.0.0.1:PORT");
+      "Serve SOCKS4/4a/5 and an HTTP proxy (\"mixed\": CONNECT, http:// requests) on one local "
+      "port, a fresh chain per client request");
   socks->add_option("LISTEN", raw.socks_listen, "BIND defaults to 127.0.0.1; * = all addresses")
       ->type_name("[BIND:]PORT")
       ->required();
   socks
-      ->add_option("--users", raw.socks_users,
-                   "Require RFC 1929 username/password: FILE has user:password lines and must not "
-                   "be accessible by group or others")
+      ->add_option(
+          "--users", raw.socks_users,
+          "Require RFC 1929 username/password (HTTP clients: Basic): FILE has user:password "
+          "lines and must not be accessible by group or others")
       ->type_name("FILE");
   socks->add_flag("--open", raw.socks_open,
                   "Allow BIND beyond loopback without --users (an open proxy; think twice)");
