@@ -138,8 +138,8 @@ bool starts_http_request(std::uint8_t first_byte) {
 
 awaitable<std::optional<std::uint8_t>> peek_first_byte(tcp::socket& socket) {
   std::array<std::uint8_t, 1> byte{};
-  auto [ec, n] = co_await socket.async_receive(asio::buffer(byte), tcp::socket::message_peek,
-                                               nothrow);
+  auto [ec, n] =
+      co_await socket.async_receive(asio::buffer(byte), tcp::socket::message_peek, nothrow);
   if (ec || n == 0) {
     co_return std::nullopt;
   }
