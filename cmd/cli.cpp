@@ -42,6 +42,7 @@ Examples:
   ssh -o ProxyCommand='hopchain -c work stdio %h %p' user@host
   hopchain -x socks5h://bastion:1080 socks 1080
       then: curl --socks5-hostname 127.0.0.1:1080 https://example.org/
+      or:   https_proxy=http://127.0.0.1:1080 curl https://example.org/
   hopchain -x socks5://127.0.0.1:1080 udp 5353:dns.example:53
   hopchain -c work check example.org 443
 
@@ -275,14 +276,17 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
       "[::1]:2222:git:22");
 
   auto* socks = app.add_subcommand(
-      "socks", "Serve SOCKS4, SOCKS4a and SOCKS5 locally, a fresh chain per client request");
+      "socks",
+      "Serve SOCKS4/4a/5 and an HTTP proxy (\"mixed\": CONNECT, http:// requests) on one local "
+      "port, a fresh chain per client request");
   socks->add_option("LISTEN", raw.socks_listen, "BIND defaults to 127.0.0.1; * = all addresses")
       ->type_name("[BIND:]PORT")
       ->required();
   socks
-      ->add_option("--users", raw.socks_users,
-                   "Require RFC 1929 username/password: FILE has user:password lines and must not "
-                   "be accessible by group or others")
+      ->add_option(
+          "--users", raw.socks_users,
+          "Require RFC 1929 username/password (HTTP clients: Basic): FILE has user:password "
+          "lines and must not be accessible by group or others")
       ->type_name("FILE");
   socks->add_flag("--open", raw.socks_open,
                   "Allow BIND beyond loopback without --users (an open proxy; think twice)");
@@ -300,7 +304,7 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
       ->allow_extra_args(false);
   socks
       ->add_option("--deny", raw.socks_deny,
-                   "Refuse targets in CIDR (SOCKS5 REP 0x02); repeatable, like --allow")
+                   "Refuse targets in CIDR (SOCKS5 REP 0x02, HTTP 403); repeatable, like --allow")
       ->type_name("CIDR")
       ->allow_extra_args(false);
   socks->footer(

@@ -14,6 +14,8 @@
 
 #include "app/access_rules.hpp"
 #include "app/handshake_limits.hpp"
+#include "app/http_proxy_front.hpp"
+#include "app/linger_close.hpp"
 #include "app/listener.hpp"
 #include "app/modes.hpp"
 #include "app/socks_reply.hpp"
@@ -30,10 +32,6 @@
 
 namespace hc::app {
 namespace {
-
-// After a refusal, how long and how much a client may still send before the close.
-constexpr auto kLingerTime = std::chrono::seconds(2);
-constexpr std::size_t kLingerBytes = 64 * 1024;
 
 std::string hex_byte(std::uint8_t v) {
   char buf[8];
@@ -76,28 +74,6 @@ std::string describe(const proto::SocksRequest& request) {
     s += " as '" + printable(request.user) + "'";
   }
   return s;
-}
-
-awaitable<std::size_t> discard_input(transport::Stream& stream) {
-  std::array<std::uint8_t, 4096> buffer{};
-  std::size_t total = 0;
-  while (total < kLingerBytes) {
-    auto [ec, n] = co_await stream.read_some(buffer);
-    if (ec) {
-      break;
-    }
-    total += n;
-  }
-  co_return total;
-}
-
-/// Ends a conversation after a refusal: FIN, then a short bounded drain of what the client still
-/// sends. Closing with unread request bytes would send a reset rather than a FIN, and a reset can
-/// destroy the refusal before the client reads it.
-awaitable<void> close_after_answer(transport::Stream& stream) {
-  co_await stream.shutdown_send();
-  co_await transport::with_deadline(*stream.bottom(), kLingerTime, discard_input(stream));
-  stream.close();
 }
 
 class HandshakeSlot;
@@ -222,11 +198,12 @@ proto::SocksServerOptions server_options(SocksServer& server, const asio::ip::ad
 /// and the client was answered, logged and closed as it deserved.
 awaitable<bool> client_handshake(transport::TcpStream& client, proto::SocksServerHandshake& codec,
                                  const SocksServer& server, const HandshakeSlot& slot,
-                                 const std::string& who) {
+                                 const std::string& who,
+                                 std::chrono::steady_clock::duration time_left) {
   const Config& config = server.config;
   proto::Stage stage = proto::Stage::auth;
   const auto outcome = co_await transport::with_deadline(
-      *client.bottom(), config.connect_timeout, chain::run_handshake(client, codec, stage));
+      *client.bottom(), time_left, chain::run_handshake(client, codec, stage));
   if (!outcome) {
     log::error(who + ": " + std::string(proto::to_string(stage)) +
                ": timed out: no complete request within " + seconds_text(config.connect_timeout));
@@ -253,6 +230,25 @@ awaitable<bool> client_handshake(transport::TcpStream& client, proto::SocksServe
   co_return true;
 }
 
+/// What an HTTP client on the SOCKS port shares with the SOCKS clients: limits and rules.
+HttpClientContext http_context(SocksServer& server, HandshakeSlot& slot,
+                               const asio::ip::address& peer, const std::string& who,
+                               std::chrono::steady_clock::duration time_left) {
+  return HttpClientContext{
+      server.config,
+      server.services,
+      server.totals,
+      who,
+      time_left,
+      [&slot] { return slot.evicted(); },
+      [&slot] { slot.release(); },
+      [&server, peer] {
+        if (auto line = server.limits.auth_failed(peer, HandshakeLimits::Clock::now())) {
+          log::error(server.label + ": " + *line);
+        }
+      }};
+}
+
 /// One client: handshake, chain, answer, relay. Failures end this client only.
 awaitable<void> serve_client(tcp::socket accepted, std::shared_ptr<SocksServer> server) {
   const Config& config = server->config;
@@ -273,9 +269,22 @@ awaitable<void> serve_client(tcp::socket accepted, std::shared_ptr<SocksServer> 
   transport::TcpStream client(std::move(accepted));
   HandshakeSlot slot(server, peer.address(), *client.bottom());
 
-  // 1. Greeting, authentication and request.
+  // 1. Greeting, authentication and request; a letter first is an HTTP proxy client instead.
+  const auto started = std::chrono::steady_clock::now();
+  const auto first = co_await transport::with_deadline(*client.bottom(), config.connect_timeout,
+                                                       peek_first_byte(*client.bottom()));
+  const auto time_left = config.connect_timeout - (std::chrono::steady_clock::now() - started);
+  if (!first) {
+    log::error(who + ": " + std::string(proto::to_string(proto::Stage::auth)) +
+               ": timed out: no complete request within " + seconds_text(config.connect_timeout));
+    co_return;
+  }
+  if (*first && starts_http_request(**first)) {
+    co_await serve_http_client(client, http_context(*server, slot, peer.address(), who, time_left));
+    co_return;
+  }
   proto::SocksServerHandshake codec(server_options(*server, peer.address()));
-  if (!co_await client_handshake(client, codec, *server, slot, who)) {
+  if (!co_await client_handshake(client, codec, *server, slot, who, time_left)) {
     co_return;
   }
   slot.release();

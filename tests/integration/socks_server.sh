@@ -211,9 +211,12 @@ socks_raw 127.0.0.1 "$P0" "0401${E_HEX}7f000001$(printf '41%.0s' {1..300})00" \
   "005b000000000000" >/dev/null
 socks_raw 127.0.0.1 "$P0" "050100 050200017f0000010050" "0500 05070001000000000000" >/dev/null
 socks_raw 127.0.0.1 "$P0" "050100 050100057f0000010050" "0500 05080001000000000000" >/dev/null
-socks_raw 127.0.0.1 "$P0" "$(printf 'GET / HTTP/1.1\r\n\r\n' | od -An -tx1 | tr -d ' \n')" "" \
-  >/dev/null
-note "ok: a 300-byte USERID, BIND, an unknown ATYP and an HTTP request: refused with the right bytes"
+# Not SOCKS: a letter first is an HTTP proxy client (mixed mode), and a request for a server
+# rather than a proxy gets a 400 (tests/integration/socks_http.sh has the rest).
+got=$(socks_raw 127.0.0.1 "$P0" "$(printf 'GET / HTTP/1.1\r\n\r\n' | od -An -tx1 | tr -d ' \n')")
+[[ $got == "got $(printf 'HTTP/1.1 400' | od -An -tx1 | tr -d ' \n')"* ]] ||
+  fail "an origin-form HTTP request: $got"
+note "ok: a 300-byte USERID, BIND, an unknown ATYP and a non-proxy HTTP request: refused with the right bytes"
 curl_fetch "the server still serves after the bad clients" "$PAGE" --socks5 "127.0.0.1:$P0" \
   "http://127.0.0.1:$H/index.html"
 

@@ -1,0 +1,484 @@
+/// HTTP proxy request heads: see http_proxy_request.hpp for the contract.
+#include "proto/http_proxy_request.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <utility>
+
+namespace hc::proto {
+namespace {
+
+class HttpProxyCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "http proxy request"; }
+  std::string message(int ev) const override {
+    switch (static_cast<HttpProxyError>(ev)) {
+      case HttpProxyError::malformed:
+        return "malformed HTTP request head";
+      case HttpProxyError::head_too_large:
+        return "HTTP request head larger than 16 KiB";
+      case HttpProxyError::bad_target:
+        return "the request-target names no valid host and port";
+      case HttpProxyError::not_http_scheme:
+        return "only http:// URIs are forwarded; use CONNECT for https";
+      case HttpProxyError::origin_form:
+        return "not a proxy request (the request-target is not an absolute http:// URI)";
+      case HttpProxyError::bad_framing:
+        return "invalid or conflicting Content-Length / Transfer-Encoding";
+    }
+    return "unknown HTTP proxy request error";
+  }
+};
+
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](char x, char y) { return lower(x) == lower(y); });
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+// RFC 9110 §5.6.2 tchar: method and field names.
+bool is_token(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  });
+}
+
+bool has_control(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && c != '\t') || u == 0x7F;
+  });
+}
+
+int base64_value(char c) {
+  if (c >= 'A' && c <= 'Z')
+    return c - 'A';
+  if (c >= 'a' && c <= 'z')
+    return c - 'a' + 26;
+  if (c >= '0' && c <= '9')
+    return c - '0' + 52;
+  if (c == '+')
+    return 62;
+  if (c == '/')
+    return 63;
+  return -1;
+}
+
+std::optional<std::string> base64_decode(std::string_view in) {
+  if (in.empty() || in.size() % 4 != 0) {
+    return std::nullopt;
+  }
+  std::string out;
+  std::uint32_t bits = 0;
+  int count = 0;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '=') {
+      // Padding only at the end, at most two.
+      if (in.size() - i > 2 || in.substr(i).find_first_not_of('=') != std::string_view::npos) {
+        return std::nullopt;
+      }
+      break;
+    }
+    const int v = base64_value(in[i]);
+    if (v < 0) {
+      return std::nullopt;
+    }
+    bits = (bits << 6) | static_cast<std::uint32_t>(v);
+    if (++count == 4) {
+      out += static_cast<char>((bits >> 16) & 0xFF);
+      out += static_cast<char>((bits >> 8) & 0xFF);
+      out += static_cast<char>(bits & 0xFF);
+      bits = 0;
+      count = 0;
+    }
+  }
+  if (count == 2) {
+    out += static_cast<char>((bits >> 4) & 0xFF);
+  } else if (count == 3) {
+    out += static_cast<char>((bits >> 10) & 0xFF);
+    out += static_cast<char>((bits >> 2) & 0xFF);
+  }
+  return out;
+}
+
+// Headers that describe one connection only (RFC 9110 §7.6.1), never forwarded. Host is
+// replaced by the URI's authority.
+bool is_hop_by_hop(std::string_view name) {
+  static constexpr std::string_view kNames[] = {
+      "connection", "keep-alive", "proxy-connection", "proxy-authorization",
+      "te",         "trailer",    "upgrade",          "host"};
+  return std::any_of(std::begin(kNames), std::end(kNames),
+                     [name](std::string_view n) { return iequals(name, n); });
+}
+
+bool listed_in(std::string_view list, std::string_view name) {
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    if (iequals(trim(list.substr(0, comma)), name)) {
+      return true;
+    }
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+  }
+  return false;
+}
+
+struct Field {
+  std::string_view name;
+  std::string_view value;
+};
+
+/// Splits the head into its lines (CRLF or bare LF).
+std::vector<std::string_view> split_lines(std::string_view head) {
+  std::vector<std::string_view> lines;
+  while (!head.empty()) {
+    const auto lf = head.find('\n');
+    std::string_view line = head.substr(0, lf);
+    if (!line.empty() && line.back() == '\r') {
+      line.remove_suffix(1);
+    }
+    lines.push_back(line);
+    head = lf == std::string_view::npos ? std::string_view{} : head.substr(lf + 1);
+  }
+  return lines;
+}
+
+/// Credentials, Connection options and body framing from the header fields.
+std::optional<HttpProxyError> read_fields(const std::vector<Field>& fields, HttpProxyRequest& r,
+                                          std::string& connection) {
+  bool chunked = false;
+  std::optional<std::uint64_t> length;
+  for (const Field& f : fields) {
+    if (iequals(f.name, "proxy-authorization") && !r.credentials) {
+      r.credentials = decode_basic_credentials(f.value);
+    } else if (iequals(f.name, "connection")) {
+      connection += std::string(f.value) + ",";
+    } else if (iequals(f.name, "transfer-encoding")) {
+      // The last coding must be chunked, or the request's length is unknowable (RFC 9112 §6.3).
+      const auto comma = f.value.rfind(',');
+      chunked = iequals(trim(comma == std::string_view::npos ? f.value : f.value.substr(comma + 1)),
+                        "chunked");
+      if (!chunked) {
+        return HttpProxyError::bad_framing;
+      }
+    } else if (iequals(f.name, "content-length")) {
+      std::uint64_t n = 0;
+      const auto [end, ec] = std::from_chars(f.value.data(), f.value.data() + f.value.size(), n);
+      if (ec != std::errc{} || end != f.value.data() + f.value.size() || f.value.empty() ||
+          (length && *length != n)) {
+        return HttpProxyError::bad_framing;
+      }
+      length = n;
+    }
+  }
+  if (chunked && length) {
+    return HttpProxyError::bad_framing;  // RFC 9112 §6.1: a server may refuse both
+  }
+  r.body = chunked                 ? HttpBodyKind::chunked
+           : length && *length > 0 ? HttpBodyKind::length
+                                   : HttpBodyKind::none;
+  r.content_length = length.value_or(0);
+  return std::nullopt;
+}
+
+/// "http://host[:port]/path?q" → target and origin-form; false for anything else.
+bool parse_absolute(std::string_view uri, HostPort& target, std::string& authority,
+                    std::string& path, HttpProxyError& why) {
+  const auto scheme_end = uri.find("://");
+  if (scheme_end == std::string_view::npos) {
+    why = uri.starts_with("/") ? HttpProxyError::origin_form : HttpProxyError::bad_target;
+    return false;
+  }
+  if (!iequals(uri.substr(0, scheme_end), "http")) {
+    why = HttpProxyError::not_http_scheme;
+    return false;
+  }
+  uri.remove_prefix(scheme_end + 3);
+  const auto end = uri.find_first_of("/?#");
+  authority = std::string(uri.substr(0, end));
+  std::string_view rest = end == std::string_view::npos ? std::string_view{} : uri.substr(end);
+  rest = rest.substr(0, rest.find('#'));  // fragments are not sent (RFC 9110 §4.2.5)
+  path = rest.starts_with("/") ? std::string(rest) : "/" + std::string(rest);
+  why = HttpProxyError::bad_target;
+  if (authority.find('@') != std::string::npos) {
+    return false;  // userinfo is deprecated and would leak into logs
+  }
+  const auto parsed = parse_authority(authority, 80);
+  if (!parsed) {
+    return false;
+  }
+  target = *parsed;
+  return true;
+}
+
+}  // namespace
+
+const std::error_category& http_proxy_category() {
+  static const HttpProxyCategory category;
+  return category;
+}
+
+std::error_code make_error_code(HttpProxyError e) {
+  return {static_cast<int>(e), http_proxy_category()};
+}
+
+std::string_view http_status_for(HttpProxyError e) {
+  switch (e) {
+    case HttpProxyError::head_too_large:
+      return "431 Request Header Fields Too Large";
+    case HttpProxyError::not_http_scheme:
+      return "501 Not Implemented";
+    default:
+      return "400 Bad Request";
+  }
+}
+
+std::optional<HostPort> parse_authority(std::string_view authority, std::uint16_t default_port) {
+  std::string_view host;
+  std::string_view port;
+  if (authority.starts_with("[")) {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) {
+      return std::nullopt;
+    }
+    host = authority.substr(1, close - 1);
+    const auto after = authority.substr(close + 1);
+    if (!after.empty() && !after.starts_with(":")) {
+      return std::nullopt;
+    }
+    port = after.empty() ? after : after.substr(1);
+  } else {
+    const auto colon = authority.rfind(':');
+    host = authority.substr(0, colon);
+    port = colon == std::string_view::npos ? std::string_view{} : authority.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) {
+      return std::nullopt;  // an IPv6 literal must be in brackets
+    }
+  }
+  const bool bad_host =
+      host.empty() || std::any_of(host.begin(), host.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return u <= 0x20 || u >= 0x7F || c == '/' || c == '@' || c == '[' || c == ']';
+      });
+  if (bad_host) {
+    return std::nullopt;
+  }
+  unsigned value = default_port;
+  if (!port.empty()) {
+    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (ec != std::errc{} || end != port.data() + port.size() || port.size() > 5) {
+      return std::nullopt;
+    }
+  }
+  if (value == 0 || value > 65535) {
+    return std::nullopt;
+  }
+  return HostPort{std::string(host), static_cast<std::uint16_t>(value)};
+}
+
+std::optional<Credentials> decode_basic_credentials(std::string_view value) {
+  value = trim(value);
+  const auto space = value.find(' ');
+  if (space == std::string_view::npos || !iequals(value.substr(0, space), "basic")) {
+    return std::nullopt;
+  }
+  const auto decoded = base64_decode(trim(value.substr(space + 1)));
+  if (!decoded) {
+    return std::nullopt;
+  }
+  const auto colon = decoded->find(':');
+  if (colon == std::string::npos) {
+    return std::nullopt;
+  }
+  return Credentials{decoded->substr(0, colon), decoded->substr(colon + 1)};
+}
+
+HttpProxyRequestHead::Result HttpProxyRequestHead::fail(HttpProxyError e) {
+  ec_ = make_error_code(e);
+  result_ = Result::error;
+  return result_;
+}
+
+HttpProxyRequestHead::Result HttpProxyRequestHead::feed(std::span<const std::uint8_t> data) {
+  if (result_ != Result::need_more) {
+    return result_;
+  }
+  buffer_.insert(buffer_.end(), data.begin(), data.end());
+  // The head ends at an empty line: "\n\r\n" or "\n\n". Rescan a little before the new bytes.
+  for (std::size_t i = scanned_ > 2 ? scanned_ - 2 : 0; i < buffer_.size(); ++i) {
+    if (i >= kHttpMaxRequestHead) {
+      return fail(HttpProxyError::head_too_large);
+    }
+    if (buffer_[i] != '\n') {
+      continue;
+    }
+    std::size_t end = 0;
+    if (i + 1 < buffer_.size() && buffer_[i + 1] == '\n') {
+      end = i + 2;
+    } else if (i + 2 < buffer_.size() && buffer_[i + 1] == '\r' && buffer_[i + 2] == '\n') {
+      end = i + 3;
+    }
+    if (end != 0) {
+      leftover_.assign(buffer_.begin() + static_cast<std::ptrdiff_t>(end), buffer_.end());
+      buffer_.resize(end);
+      return parse({reinterpret_cast<const char*>(buffer_.data()), buffer_.size()});
+    }
+  }
+  scanned_ = buffer_.size();
+  if (scanned_ > kHttpMaxRequestHead) {
+    return fail(HttpProxyError::head_too_large);
+  }
+  return result_;
+}
+
+HttpProxyRequestHead::Result HttpProxyRequestHead::parse(std::string_view head) {
+  const std::vector<std::string_view> lines = split_lines(head);
+  // Request line: method SP request-target SP HTTP-version (RFC 9112 §3).
+  const std::string_view line = lines.front();
+  const auto sp1 = line.find(' ');
+  const auto sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos) {
+    return fail(HttpProxyError::malformed);
+  }
+  HttpProxyRequest& r = request_;
+  r.method = std::string(line.substr(0, sp1));
+  const std::string_view uri = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  r.version = std::string(line.substr(sp2 + 1));
+  if (!is_token(r.method) || uri.empty() || has_control(uri) ||
+      (r.version != "HTTP/1.1" && r.version != "HTTP/1.0")) {
+    return fail(HttpProxyError::malformed);
+  }
+  std::vector<Field> fields;
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    if (lines[i].empty()) {
+      break;
+    }
+    const auto colon = lines[i].find(':');
+    // No obs-fold, no space before the colon (RFC 9112 §5.1, §5.2): both were smuggling vectors.
+    if (colon == std::string_view::npos || !is_token(lines[i].substr(0, colon)) ||
+        has_control(lines[i])) {
+      return fail(HttpProxyError::malformed);
+    }
+    fields.push_back({lines[i].substr(0, colon), trim(lines[i].substr(colon + 1))});
+  }
+  std::string connection;  // every Connection field's options, joined
+  if (const auto why = read_fields(fields, r, connection)) {
+    return fail(*why);
+  }
+  if (iequals(r.method, "CONNECT")) {
+    r.form = HttpProxyForm::connect;
+    const auto target = parse_authority(uri, 0);
+    if (!target) {
+      return fail(HttpProxyError::bad_target);
+    }
+    r.target = *target;
+    result_ = Result::done;
+    return result_;
+  }
+  r.form = HttpProxyForm::absolute;
+  std::string authority;
+  std::string path;
+  HttpProxyError why = HttpProxyError::bad_target;
+  if (!parse_absolute(uri, r.target, authority, path, why)) {
+    return fail(why);
+  }
+  std::string out = r.method + " " + path + " " + r.version + "\r\nHost: " + authority + "\r\n";
+  for (const Field& f : fields) {
+    if (!is_hop_by_hop(f.name) && !listed_in(connection, f.name)) {
+      out += std::string(f.name) + ": " + std::string(f.value) + "\r\n";
+    }
+  }
+  out += "Connection: close\r\n\r\n";
+  r.forward_head.assign(out.begin(), out.end());
+  result_ = Result::done;
+  return result_;
+}
+
+std::size_t ChunkedBodyEnd::feed(std::span<const std::uint8_t> data) {
+  std::size_t i = 0;
+  while (i < data.size() && state_ != State::done && state_ != State::failed) {
+    const char c = static_cast<char>(data[i]);
+    switch (state_) {
+      case State::size: {
+        const int v = (c >= '0' && c <= '9')                 ? c - '0'
+                      : (lower(c) >= 'a' && lower(c) <= 'f') ? lower(c) - 'a' + 10
+                                                             : -1;
+        if (v >= 0 && digits_ < 15) {
+          remaining_ = remaining_ * 16 + static_cast<unsigned>(v);
+          ++digits_;
+        } else if (digits_ > 0 && (c == ';' || c == ' ' || c == '\t')) {
+          state_ = State::extension;
+        } else if (digits_ > 0 && (c == '\r' || c == '\n')) {
+          state_ = c == '\r' ? State::size_lf : (remaining_ ? State::data : State::trailer);
+        } else {
+          state_ = State::failed;
+        }
+        break;
+      }
+      case State::extension:
+        if (c == '\r' || c == '\n') {
+          state_ = c == '\r' ? State::size_lf : (remaining_ ? State::data : State::trailer);
+        }
+        break;
+      case State::size_lf:
+        state_ = c != '\n' ? State::failed : (remaining_ ? State::data : State::trailer);
+        break;
+      case State::data: {
+        const auto n = std::min<std::uint64_t>(remaining_, data.size() - i);
+        remaining_ -= n;
+        i += static_cast<std::size_t>(n);
+        if (remaining_ == 0) {
+          state_ = State::data_cr;
+        }
+        continue;
+      }
+      case State::data_cr:
+      case State::data_lf:
+        if (c == '\n') {
+          state_ = State::size;
+          digits_ = 0;
+        } else {
+          state_ = (state_ == State::data_cr && c == '\r') ? State::data_lf : State::failed;
+        }
+        break;
+      case State::trailer:
+        if (line_empty_ && (c == '\r' || c == '\n')) {
+          state_ = c == '\r' ? State::last_lf : State::done;
+        } else if (c == '\r') {
+          state_ = State::trailer_lf;
+        } else {
+          line_empty_ = c == '\n';
+        }
+        break;
+      case State::trailer_lf:
+      case State::last_lf:
+        if (c != '\n') {
+          state_ = State::failed;
+        } else {
+          state_ = state_ == State::last_lf ? State::done : State::trailer;
+          line_empty_ = true;
+        }
+        break;
+      case State::done:
+      case State::failed:
+        break;
+    }
+    ++i;
+  }
+  return i;
+}
+
+}  // namespace hc::proto
