@@ -1,7 +1,6 @@
 /// Numeric ports and service names.
 #include "app/service_port.hpp"
 
-#include <algorithm>
 #include <arpa/inet.h>
 #include <charconv>
 #include <netdb.h>
@@ -22,17 +21,6 @@ std::uint16_t service_port(std::string_view name, const char* protocol) {
   return ntohs(static_cast<std::uint16_t>(found->s_port));
 }
 
-/// The names /etc/services holds: a letter first, then letters, digits and `-._+`. Anything
-/// else ("1e3", "-1") is a malformed number and is reported as one.
-bool looks_like_service(std::string_view text) {
-  const auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
-  const auto ok = [&](char c) {
-    return letter(c) || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '+';
-  };
-  return !text.empty() && text.size() <= 64 && letter(text[0]) &&
-         std::all_of(text.begin(), text.end(), ok);
-}
-
 }  // namespace
 
 std::uint16_t tcp_service_port(std::string_view name) {
@@ -44,7 +32,7 @@ std::uint16_t udp_service_port(std::string_view name) {
 }
 
 std::string parse_port(std::string_view text, proto::ServiceLookup services, std::uint16_t& port) {
-  if (services != nullptr && looks_like_service(text)) {
+  if (services != nullptr && proto::is_service_name(text)) {
     const std::uint16_t found = services(text);
     if (found == 0) {
       return "unknown service name '" + std::string(text) + "' (not in /etc/services)";

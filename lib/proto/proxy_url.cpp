@@ -106,15 +106,6 @@ bool is_host_char(char c) {
          c == '.' || c == '_';
 }
 
-/// A service name as /etc/services spells them ("http-alt", "z39.50"): a letter first, so that
-/// no malformed number ("1e3", "-1") is taken for one.
-bool is_service_name(std::string_view text) {
-  const auto ok = [](char c) { return is_host_char(c) || c == '+'; };
-  return !text.empty() && text.size() <= 64 &&
-         ((text[0] >= 'a' && text[0] <= 'z') || (text[0] >= 'A' && text[0] <= 'Z')) &&
-         std::all_of(text.begin(), text.end(), ok);
-}
-
 std::error_code parse_port(std::string_view text, ServiceLookup services, std::uint16_t& port) {
   if (services != nullptr && is_service_name(text)) {
     port = services(text);
@@ -283,6 +274,13 @@ std::string_view trim(std::string_view s) {
 }
 
 }  // namespace
+
+bool is_service_name(std::string_view text) {
+  const auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  const auto ok = [](char c) { return is_host_char(c) || c == '+'; };
+  return !text.empty() && text.size() <= 64 && letter(text[0]) &&
+         std::all_of(text.begin(), text.end(), ok);
+}
 
 std::optional<Credentials> HopSpec::credentials() const {
   if (!user) {

@@ -57,6 +57,10 @@ struct HopSpec {
 /// they stay free of I/O: the caller passes getservbyname's (app/service_port.hpp).
 using ServiceLookup = std::uint16_t (*)(std::string_view name);
 
+/// A port written as a service name, as /etc/services spells them ("http-alt", "z39.50"): a
+/// letter first, so that no malformed number ("1e3", "-1") is taken for one.
+bool is_service_name(std::string_view text);
+
 /// Parses one URL. Default ports: 1080 for SOCKS (with or without TLS), 8080 for http, 443 for
 /// https. A port that is not a number is a service name for `services`; without one it is a
 /// bad port.
