@@ -14,7 +14,9 @@
 #include "app/credentials.hpp"
 #include "app/endpoint_syntax.hpp"
 #include "app/listener.hpp"
+#include "app/service_port.hpp"
 #include "app/users_file.hpp"
+#include "passwords.hpp"
 #include "proto/proxy_url.hpp"
 #include "seconds_option.hpp"
 #include "usage_errors.hpp"
@@ -35,7 +37,9 @@ constexpr const char* kFooter = R"(URL schemes (how each hop is asked for the ne
 TLS hops: ?cafile=PATH ?sni=NAME ?cert=PATH&key=PATH ?insecure=1 (no verification)
 Any hop: ?grants-early=1 (it grants before connecting: an early end is its failure, and
   the user's first bytes are sent again elsewhere -- a target may get them twice)
-A user without a password takes it from ~/.config/hopchain/credentials or $HOPCHAIN_PASSWORD.
+A user without a password takes it from ~/.config/hopchain/credentials, then ~/.netrc
+  ($NETRC; refused unless chmod 600), then $HOPCHAIN_PASSWORD.
+Ports may be service names (socks, http-alt) from /etc/services, in URLs and specs.
 
 Examples:
   hopchain -x socks5h://bastion:1080 -x http://proxy:3128 stdio example.org 22
@@ -88,7 +92,7 @@ struct RawOptions {
 bool add_hop(const std::string& url, const std::string& origin, std::vector<proto::HopSpec>& hops,
              std::ostream& err) {
   proto::HopSpec hop;
-  if (const auto ec = proto::parse_proxy_url(url, hop)) {
+  if (const auto ec = proto::parse_proxy_url(url, hop, app::tcp_service_port)) {
     err << "hopchain: " << origin << ": bad proxy URL: " << ec.message() << "\n";
     return false;
   }
@@ -122,7 +126,7 @@ bool read_chain_file(const std::string& path, app::ChainFile& file, bool quiet, 
     err << "hopchain: cannot read chain file " << path << ": " << text.error << "\n";
     return false;
   }
-  file = app::parse_chain_text(text.text);
+  file = app::parse_chain_text(text.text, app::tcp_service_port);
   app::wipe(text.text);
   if (!file.error.empty()) {
     err << "hopchain: " << path << ":" << file.error << "\n";
@@ -385,33 +389,8 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
     err << "hopchain: " << error << "\n";
     return {std::nullopt, kUsageError};
   }
-  if (std::any_of(config.hops.begin(), config.hops.end(), app::needs_password)) {
-    const std::string path = config_dir.empty() ? std::string() : config_dir + "/credentials";
-    std::vector<app::CredentialEntry> entries;
-    // No file is fine (HOPCHAIN_PASSWORD may do); one that cannot be read is an error.
-    app::ConfigFileText text = path.empty() ? app::ConfigFileText{} : app::read_config_file(path);
-    if (!path.empty() && !text.missing && !text.error.empty()) {
-      err << "hopchain: cannot read " << path << ": " << text.error << "\n";
-      return {std::nullopt, kUsageError};
-    }
-    if (!path.empty() && text.error.empty()) {
-      const std::string error = app::parse_credentials(text.text, entries);
-      app::wipe(text.text);
-      if (!error.empty()) {
-        err << "hopchain: " << path << ": " << error << "\n";
-        return {std::nullopt, kUsageError};
-      }
-      if (!raw.quiet && app::readable_by_others(path)) {
-        err << "hopchain: warning: " << path
-            << " holds passwords and is readable by group or others (chmod 600 it)\n";
-      }
-    }
-    const std::string error =
-        app::fill_passwords(config.hops, entries, std::getenv("HOPCHAIN_PASSWORD"), path);
-    if (!error.empty()) {
-      err << "hopchain: " << error << "\n";
-      return {std::nullopt, kUsageError};
-    }
+  if (!fill_passwords(config.hops, config_dir, raw.quiet, err)) {
+    return {std::nullopt, kUsageError};
   }
   // --strategy beats the named chain's line; chain-len likewise.
   auto& strategy = config.strategy;
@@ -505,7 +484,7 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
     config.udp_max_sources = raw.udp_max_sources;
     for (const auto& text : raw.udp_specs) {
       app::ForwardSpec spec;
-      const std::string error = app::parse_forward_spec(text, spec);
+      const std::string error = app::parse_forward_spec(text, spec, app::udp_service_port);
       if (!error.empty()) {
         err << "hopchain: udp: " << error << "\n";
         return {std::nullopt, kUsageError};

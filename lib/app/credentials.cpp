@@ -1,6 +1,7 @@
 /// Credentials file, password resolution and the named-chain file syntax.
 #include "app/credentials.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <sys/stat.h>
 
@@ -121,11 +122,9 @@ bool needs_password(const proto::HopSpec& hop) {
   return hop.user && !hop.password && hop.protocol != proto::Protocol::socks4;
 }
 
-std::string fill_passwords(std::vector<proto::HopSpec>& hops,
-                           const std::vector<CredentialEntry>& entries, const char* env_password,
-                           const std::string& credentials_path) {
-  for (std::size_t i = 0; i < hops.size(); ++i) {
-    auto& hop = hops[i];
+void fill_from_credentials(std::vector<proto::HopSpec>& hops,
+                           const std::vector<CredentialEntry>& entries) {
+  for (auto& hop : hops) {
     if (!needs_password(hop)) {
       continue;
     }
@@ -136,21 +135,34 @@ std::string fill_passwords(std::vector<proto::HopSpec>& hops,
         break;
       }
     }
-    if (!hop.password && env_password != nullptr) {
-      hop.password = std::string(env_password);
-    }
-    if (!hop.password) {
-      return "hop " + std::to_string(i + 1) + " " + hop.redacted() +
-             " has a user but no password: add 'machine " + hop.server.host + " port " +
-             std::to_string(hop.server.port) + " login " + *hop.user + " password ...' to " +
-             (credentials_path.empty() ? std::string("the credentials file") : credentials_path) +
-             ", or set HOPCHAIN_PASSWORD";
-    }
   }
-  return {};
 }
 
-ChainFile parse_chain_text(std::string_view text) {
+void fill_from_environment(std::vector<proto::HopSpec>& hops, const char* env_password) {
+  for (auto& hop : hops) {
+    if (env_password != nullptr && needs_password(hop)) {
+      hop.password = std::string(env_password);
+    }
+  }
+}
+
+std::string missing_password(const std::vector<proto::HopSpec>& hops,
+                             const std::string& credentials_path, const std::string& netrc_path) {
+  const auto hop = std::find_if(hops.begin(), hops.end(), needs_password);
+  if (hop == hops.end()) {
+    return {};
+  }
+  const std::string machine = "'machine " + hop->server.host;
+  const std::string login = " login " + *hop->user + " password ...'";
+  return "hop " + std::to_string(hop - hops.begin() + 1) + " " + hop->redacted() +
+         " has a user but no password: add " + machine + " port " +
+         std::to_string(hop->server.port) + login + " to " +
+         (credentials_path.empty() ? std::string("the credentials file") : credentials_path) +
+         ", or " + machine + login + " to " +
+         (netrc_path.empty() ? std::string("~/.netrc") : netrc_path) + ", or set HOPCHAIN_PASSWORD";
+}
+
+ChainFile parse_chain_text(std::string_view text, proto::ServiceLookup services) {
   ChainFile result;
   // Directive lines become blank lines, so parse_chain_file still reports true line numbers.
   std::string urls;
@@ -187,7 +199,7 @@ ChainFile parse_chain_text(std::string_view text) {
     urls.append(line);
     urls += "\n";
   }
-  auto parsed = proto::parse_chain_file(urls);
+  auto parsed = proto::parse_chain_file(urls, services);
   if (parsed.ec) {
     result.error = std::to_string(parsed.error_line) + ": bad proxy URL: " + parsed.ec.message();
     return result;

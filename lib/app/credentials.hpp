@@ -1,5 +1,6 @@
 /// Named chains (`-c NAME`), their extra `strategy`/`chain-len` lines, and passwords for hops
-/// given with a user but no password: a netrc-style credentials file, then $HOPCHAIN_PASSWORD.
+/// given with a user but no password: a netrc-style credentials file, then the netrc
+/// (app/netrc.hpp), then $HOPCHAIN_PASSWORD.
 ///
 /// Credentials file (`$XDG_CONFIG_HOME/hopchain/credentials`, else
 /// `~/.config/hopchain/credentials`): whitespace-separated tokens,
@@ -40,12 +41,18 @@ std::string parse_credentials(std::string_view text, std::vector<CredentialEntry
 /// (a socks4 user id has none).
 bool needs_password(const proto::HopSpec& hop);
 
-/// Fills the password of every hop that needs one: the first matching entry, else
-/// `env_password` (HOPCHAIN_PASSWORD, may be null). Returns an error message naming the hop and
-/// where a password could come from, empty on success. `credentials_path` is for the message.
-std::string fill_passwords(std::vector<proto::HopSpec>& hops,
-                           const std::vector<CredentialEntry>& entries, const char* env_password,
-                           const std::string& credentials_path);
+/// Gives every hop that needs a password the first matching entry's (same host as written, same
+/// login, same port unless the entry names none).
+void fill_from_credentials(std::vector<proto::HopSpec>& hops,
+                           const std::vector<CredentialEntry>& entries);
+
+/// Gives every hop that still needs a password `env_password` (HOPCHAIN_PASSWORD; may be null).
+void fill_from_environment(std::vector<proto::HopSpec>& hops, const char* env_password);
+
+/// The error for the first hop still without a password: where one could come from. Empty when
+/// none needs one. The paths are for the message (empty: not known).
+std::string missing_password(const std::vector<proto::HopSpec>& hops,
+                             const std::string& credentials_path, const std::string& netrc_path);
 
 /// A chain file with the named-chain extras: `strategy NAME` and `chain-len N` lines.
 struct ChainFile {
@@ -54,7 +61,8 @@ struct ChainFile {
   std::optional<std::size_t> chain_len;
   std::string error;  ///< "LINE: reason", empty on success
 };
-ChainFile parse_chain_text(std::string_view text);
+/// Ports may be service names for `services` (see proto::parse_proxy_url).
+ChainFile parse_chain_text(std::string_view text, proto::ServiceLookup services = nullptr);
 
 /// True when group or others may read `path` (ssh's test for a private key). False when it
 /// cannot be checked.

@@ -2,22 +2,12 @@
 
 #include <algorithm>
 #include <arpa/inet.h>
-#include <charconv>
 #include <vector>
+
+#include "app/service_port.hpp"
 
 namespace hc::app {
 namespace {
-
-bool parse_port(std::string_view text, std::uint16_t& port) {
-  unsigned value = 0;
-  const auto* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc{} || ptr != end || value == 0 || value > 65535) {
-    return false;
-  }
-  port = static_cast<std::uint16_t>(value);
-  return true;
-}
 
 /// Why `host` cannot be passed to a hop, or nullptr. 255 is SOCKS5's one-byte length limit; a
 /// longer name is refused outright, never resolved locally instead.
@@ -78,7 +68,8 @@ bool parse_bind(const std::string& bind, std::string& host) {
 
 }  // namespace
 
-std::string parse_host_port(std::string_view host, std::string_view port, proto::HostPort& out) {
+std::string parse_host_port(std::string_view host, std::string_view port, proto::HostPort& out,
+                            proto::ServiceLookup services) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
     if (!proto::is_ipv6_literal(host)) {
@@ -88,14 +79,15 @@ std::string parse_host_port(std::string_view host, std::string_view port, proto:
   if (const char* error = host_error(host)) {
     return error;
   }
-  if (!parse_port(port, out.port)) {
-    return "bad port '" + std::string(port) + "' (expected 1 to 65535)";
+  if (std::string error = parse_port(port, services, out.port); !error.empty()) {
+    return error;
   }
   out.host = std::string(host);
   return {};
 }
 
-std::string parse_forward_spec(std::string_view text, ForwardSpec& out) {
+std::string parse_forward_spec(std::string_view text, ForwardSpec& out,
+                               proto::ServiceLookup services) {
   std::vector<std::string> fields;
   if (!split_fields(text, fields) || (fields.size() != 3 && fields.size() != 4)) {
     return "bad forward spec '" + std::string(text) + "' (expected [BIND:]LPORT:HOST:PORT)";
@@ -105,17 +97,18 @@ std::string parse_forward_spec(std::string_view text, ForwardSpec& out) {
   if (fields.size() == 4 && !parse_bind(fields[i++], out.listen.host)) {
     return "bad bind address '" + fields[0] + "' in forward spec (expected an IP address or *)";
   }
-  if (!parse_port(fields[i++], out.listen.port)) {
-    return "bad local port in forward spec '" + std::string(text) + "'";
+  if (std::string error = parse_port(fields[i++], services, out.listen.port); !error.empty()) {
+    return "local port: " + error + " in forward spec '" + std::string(text) + "'";
   }
-  const std::string error = parse_host_port(fields[i], fields[i + 1], out.target);
+  const std::string error = parse_host_port(fields[i], fields[i + 1], out.target, services);
   if (!error.empty()) {
     return error + " in forward spec '" + std::string(text) + "'";
   }
   return {};
 }
 
-std::string parse_listen_spec(std::string_view text, proto::HostPort& out) {
+std::string parse_listen_spec(std::string_view text, proto::HostPort& out,
+                              proto::ServiceLookup services) {
   std::vector<std::string> fields;
   if (!split_fields(text, fields) || fields.empty() || fields.size() > 2) {
     return "bad listen address '" + std::string(text) + "' (expected [BIND:]PORT)";
@@ -124,10 +117,7 @@ std::string parse_listen_spec(std::string_view text, proto::HostPort& out) {
   if (fields.size() == 2 && !parse_bind(fields[0], out.host)) {
     return "bad bind address '" + fields[0] + "' (expected an IP address or *)";
   }
-  if (!parse_port(fields.back(), out.port)) {
-    return "bad port '" + fields.back() + "' (expected 1 to 65535)";
-  }
-  return {};
+  return parse_port(fields.back(), services, out.port);
 }
 
 bool is_loopback_bind(std::string_view host) {

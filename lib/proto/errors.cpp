@@ -189,6 +189,8 @@ class UrlCategory final : public std::error_category {
         return "bad query parameter (empty or malformed value, or given twice)";
       case UrlError::cert_without_key:
         return "cert= and key= must be given together";
+      case UrlError::unknown_service:
+        return "unknown service name as the port (not in /etc/services)";
     }
     return "unknown URL error";
   }

@@ -62,6 +62,7 @@ enum class UrlError {
   unknown_parameter,     ///< not one of cafile, sni, cert, key, insecure
   bad_parameter_value,   ///< empty, malformed, or a parameter given twice
   cert_without_key,      ///< cert= and key= must come together
+  unknown_service,       ///< the port is a name the service lookup does not know
 };
 
 const std::error_category& socks4_category();

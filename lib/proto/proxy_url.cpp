@@ -106,7 +106,11 @@ bool is_host_char(char c) {
          c == '.' || c == '_';
 }
 
-std::error_code parse_port(std::string_view text, std::uint16_t& port) {
+std::error_code parse_port(std::string_view text, ServiceLookup services, std::uint16_t& port) {
+  if (services != nullptr && is_service_name(text)) {
+    port = services(text);
+    return port == 0 ? make_error_code(UrlError::unknown_service) : std::error_code{};
+  }
   if (text.empty()) {
     return UrlError::bad_port;
   }
@@ -128,7 +132,8 @@ std::error_code parse_port(std::string_view text, std::uint16_t& port) {
 }
 
 /// host[:port], or [v6][:port]. The host is stored without brackets.
-std::error_code parse_host_port(std::string_view text, std::uint16_t default_port, HostPort& out) {
+std::error_code parse_host_port(std::string_view text, std::uint16_t default_port,
+                                ServiceLookup services, HostPort& out) {
   std::string_view host;
   std::string_view rest;  // ":port" or empty
   if (!text.empty() && text.front() == '[') {
@@ -168,7 +173,7 @@ std::error_code parse_host_port(std::string_view text, std::uint16_t default_por
 
   std::uint16_t port = default_port;
   if (!rest.empty()) {
-    if (const auto ec = parse_port(rest.substr(1), port)) {
+    if (const auto ec = parse_port(rest.substr(1), services, port)) {
       return ec;
     }
   }
@@ -270,6 +275,13 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
+bool is_service_name(std::string_view text) {
+  const auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  const auto ok = [](char c) { return is_host_char(c) || c == '+'; };
+  return !text.empty() && text.size() <= 64 && letter(text[0]) &&
+         std::all_of(text.begin(), text.end(), ok);
+}
+
 std::optional<Credentials> HopSpec::credentials() const {
   if (!user) {
     return std::nullopt;
@@ -288,7 +300,7 @@ std::string HopSpec::redacted() const {
   return out;
 }
 
-std::error_code parse_proxy_url(std::string_view url, HopSpec& out) {
+std::error_code parse_proxy_url(std::string_view url, HopSpec& out, ServiceLookup services) {
   if (has_forbidden(url)) {
     return UrlError::forbidden_character;
   }
@@ -355,7 +367,7 @@ std::error_code parse_proxy_url(std::string_view url, HopSpec& out) {
     hop.user = std::move(user);
   }
 
-  if (const auto ec = parse_host_port(authority, scheme->default_port, hop.server)) {
+  if (const auto ec = parse_host_port(authority, scheme->default_port, services, hop.server)) {
     return ec;
   }
   if (query) {
@@ -376,7 +388,7 @@ std::string_view strip_chain_comment(std::string_view line) {
   return line;
 }
 
-ChainFileResult parse_chain_file(std::string_view text) {
+ChainFileResult parse_chain_file(std::string_view text, ServiceLookup services) {
   ChainFileResult result;
   std::size_t line_no = 0;
   while (!text.empty()) {
@@ -390,7 +402,7 @@ ChainFileResult parse_chain_file(std::string_view text) {
       continue;
     }
     HopSpec hop;
-    if (const auto ec = parse_proxy_url(line, hop)) {
+    if (const auto ec = parse_proxy_url(line, hop, services)) {
       // No partial chain: a caller that forgets to check ec must not connect through fewer hops.
       result.hops.clear();
       result.ec = ec;

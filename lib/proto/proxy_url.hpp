@@ -53,9 +53,19 @@ struct HopSpec {
   std::string redacted() const;
 };
 
+/// The port of a service name ("socks", "http-alt"), 0 when unknown. The parsers take one so that
+/// they stay free of I/O: the caller passes getservbyname's (app/service_port.hpp).
+using ServiceLookup = std::uint16_t (*)(std::string_view name);
+
+/// A port written as a service name, as /etc/services spells them ("http-alt", "z39.50"): a
+/// letter first, so that no malformed number ("1e3", "-1") is taken for one.
+bool is_service_name(std::string_view text);
+
 /// Parses one URL. Default ports: 1080 for SOCKS (with or without TLS), 8080 for http, 443 for
-/// https.
-std::error_code parse_proxy_url(std::string_view url, HopSpec& out);
+/// https. A port that is not a number is a service name for `services`; without one it is a
+/// bad port.
+std::error_code parse_proxy_url(std::string_view url, HopSpec& out,
+                                ServiceLookup services = nullptr);
 
 struct ChainFileResult {
   std::vector<HopSpec> hops;
@@ -63,7 +73,7 @@ struct ChainFileResult {
   std::size_t error_line = 0;  ///< 1-based line of the error
 };
 /// One URL per line; blank lines and `#` comments (whole-line or trailing) are ignored.
-ChainFileResult parse_chain_file(std::string_view text);
+ChainFileResult parse_chain_file(std::string_view text, ServiceLookup services = nullptr);
 
 /// A chain file line without its comment: a `#` at the start of the line or after a space or tab
 /// starts one. A URL holds no whitespace, so the rule never cuts one; a `#` inside a URL is kept

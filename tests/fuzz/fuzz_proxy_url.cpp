@@ -10,8 +10,21 @@
 #include "fuzz_hop_checks.hpp"
 #include "proto/proxy_url.hpp"
 
+namespace {
+
+/// Stands in for /etc/services: some names are known, some not.
+std::uint16_t fake_services(std::string_view name) {
+  return name.size() % 2 == 0 ? static_cast<std::uint16_t>(1000 + name.size()) : 0;
+}
+
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
+  hc::proto::HopSpec named;
+  if (!hc::proto::parse_proxy_url(text, named, fake_services)) {
+    hc::fuzz::check_hop(named);
+  }
   hc::proto::HopSpec hop;
   const auto ec = hc::proto::parse_proxy_url(text, hop);
   if (ec) {

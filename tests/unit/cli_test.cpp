@@ -320,12 +320,14 @@ struct ConfigHome {
     ::mkdir((dir + "/hopchain").c_str(), 0700);
     ::mkdir((dir + "/hopchain/chains").c_str(), 0700);
     ::setenv("XDG_CONFIG_HOME", dir.c_str(), 1);
+    ::setenv("NETRC", (dir + "/netrc").c_str(), 1);  // never the user's own ~/.netrc
     ::unsetenv("HOPCHAIN_PASSWORD");
   }
   ~ConfigHome() {
     std::string cmd = "rm -rf '" + dir + "'";
     BOOST_TEST(std::system(cmd.c_str()) == 0);
     ::unsetenv("XDG_CONFIG_HOME");
+    ::unsetenv("NETRC");
     ::unsetenv("HOPCHAIN_PASSWORD");
   }
   void write(const std::string& rel, const std::string& text, mode_t mode = 0600) const {
@@ -444,6 +446,40 @@ BOOST_AUTO_TEST_CASE(credentials_file_then_env_then_usage_error) {
   auto loose = parse({"-x", "socks5h://u@a:1080", "stdio", "h", "1"});
   BOOST_TEST(loose.err.find("warning") != std::string::npos);
   BOOST_TEST(loose.err.find("fromfile") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(netrc_after_credentials_file_before_env) {
+  ConfigHome home;
+  ::setenv("HOPCHAIN_PASSWORD", "fromenv", 1);
+  home.write("../netrc", "machine a login u password fromnetrc\n");
+  auto netrc = parse({"-x", "socks5h://u@a:1080", "-x", "http://v@a:3128", "stdio", "h", "1"});
+  BOOST_REQUIRE(netrc.outcome.config);
+  BOOST_TEST(*netrc.outcome.config->hops[0].password == "fromnetrc");
+  BOOST_TEST(*netrc.outcome.config->hops[1].password == "fromenv");  // login v: not the netrc's
+  home.write("credentials", "machine a port 1080 login u password fromfile\n");
+  auto file = parse({"-x", "socks5h://u@a:1080", "stdio", "h", "1"});
+  BOOST_REQUIRE(file.outcome.config);
+  BOOST_TEST(*file.outcome.config->hops[0].password == "fromfile");
+  home.write("../netrc", "machine a login u password fromnetrc\n", 0644);
+  BOOST_TEST(parse({"-x", "socks5h://u@a:1080", "stdio", "h", "1"}).err.empty());  // not read
+  auto loose = parse({"-x", "socks5h://u@b:1080", "stdio", "h", "1"});
+  BOOST_TEST(loose.outcome.exit_code == 2);
+  BOOST_TEST(loose.err.find("permissions are too open (644)") != std::string::npos, loose.err);
+  BOOST_TEST(loose.err.find("fromnetrc") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(service_name_ports) {
+  auto p = parse({"-x", "socks5h://a:socks", "stdio", "h", "ssh"});
+  BOOST_REQUIRE(p.outcome.config);
+  BOOST_TEST(p.outcome.config->hops[0].server.port == 1080);
+  BOOST_TEST(p.outcome.config->target.port == 22);
+  auto bad = parse({"--direct", "stdio", "h", "htp"});
+  BOOST_TEST(bad.outcome.exit_code == 2);
+  BOOST_TEST(bad.err.find("unknown service name 'htp' (not in /etc/services)") != std::string::npos,
+             bad.err);
+  auto url = parse({"-x", "socks5h://a:htp", "stdio", "h", "1"});
+  BOOST_TEST(url.outcome.exit_code == 2);
+  BOOST_TEST(url.err.find("unknown service name") != std::string::npos, url.err);
 }
 
 BOOST_AUTO_TEST_CASE(check_subcommand) {

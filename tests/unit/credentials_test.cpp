@@ -57,16 +57,22 @@ BOOST_AUTO_TEST_CASE(file_then_environment_then_error) {
                  .empty());
   std::vector<hc::proto::HopSpec> hops{hop("socks5h://u@a:1080"), hop("http://u@b:3128"),
                                        hop("socks4://id@c"), hop("socks5://w:given@d")};
-  BOOST_TEST(hc::app::fill_passwords(hops, entries, "fromenv", "/c").empty());
+  hc::app::fill_from_credentials(hops, entries);
+  hc::app::fill_from_environment(hops, "fromenv");
+  BOOST_TEST(hc::app::missing_password(hops, "/c", "/n").empty());
   BOOST_TEST(*hops[0].password == "fromfile");
   BOOST_TEST(*hops[1].password == "fromenv");
   BOOST_TEST(!hops[2].password);  // a socks4 user id needs no password
   BOOST_TEST(*hops[3].password == "given");
 
   std::vector<hc::proto::HopSpec> lone{hop("socks5h://u@z:1080")};
-  const auto error = hc::app::fill_passwords(lone, entries, nullptr, "/c/credentials");
+  hc::app::fill_from_credentials(lone, entries);
+  hc::app::fill_from_environment(lone, nullptr);
+  const auto error = hc::app::missing_password(lone, "/c/credentials", "/home/u/.netrc");
   BOOST_TEST(error.find("hop 1 socks5h://u@z:1080") != std::string::npos);
   BOOST_TEST(error.find("/c/credentials") != std::string::npos);
+  BOOST_TEST(error.find("'machine z login u password ...' to /home/u/.netrc") != std::string::npos,
+             error);
   BOOST_TEST(error.find("HOPCHAIN_PASSWORD") != std::string::npos);
 }
 
