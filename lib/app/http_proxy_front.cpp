@@ -11,6 +11,7 @@
 #include "app/socks_reply.hpp"
 #include "app/tunnel_session.hpp"
 #include "app/users_file.hpp"
+#include "log/durations.hpp"
 #include "log/log.hpp"
 #include "proto/http_proxy_request.hpp"
 #include "proto/socks_server.hpp"
@@ -19,12 +20,9 @@
 namespace hc::app {
 namespace {
 
-constexpr std::string_view kEstablished = "HTTP/1.1 200 Connection established\r\n\r\n";
+using log::seconds_text;
 
-std::string seconds_text(std::chrono::steady_clock::duration d) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
-  return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
-}
+constexpr std::string_view kEstablished = "HTTP/1.1 200 Connection established\r\n\r\n";
 
 /// A user name from the client, safe for a log line.
 std::string printable(std::string_view text) {

@@ -25,6 +25,7 @@
 #include "app/users_file.hpp"
 #include "chain/handshake.hpp"
 #include "chain/strategy.hpp"
+#include "log/durations.hpp"
 #include "log/log.hpp"
 #include "proto/socks_server.hpp"
 #include "relay/relay.hpp"
@@ -32,6 +33,8 @@
 
 namespace hc::app {
 namespace {
+
+using log::seconds_text;
 
 std::string hex_byte(std::uint8_t v) {
   char buf[8];
@@ -56,13 +59,6 @@ std::string printable(std::string_view text) {
     out += "...";
   }
   return out;
-}
-
-std::string seconds_text(std::chrono::milliseconds d) {
-  if (d.count() % 1000 == 0) {
-    return std::to_string(d.count() / 1000) + " s";
-  }
-  return std::to_string(d.count()) + " ms";
 }
 
 /// "SOCKS5 CONNECT example.org:80 as 'alice'". Names were checked by the codec (no control

@@ -7,6 +7,7 @@
 #include "chain/handshake.hpp"
 #include "chain/strategy.hpp"
 #include "dns/resolver.hpp"
+#include "log/durations.hpp"
 #include "log/log.hpp"
 #include "proto/errors.hpp"
 #include "proto/socks5.hpp"
@@ -43,6 +44,9 @@ awaitable<void> until_closed(transport::Stream& stream) {
 
 namespace {
 
+using log::ms_since;
+using log::seconds_text;
+
 using Clock = std::chrono::steady_clock;
 
 // Servers often cannot grow a socket buffer past the system limit; asking is still worth it, as a
@@ -70,19 +74,6 @@ class UdpCategory final : public std::error_category {
     return "unknown UDP error";
   }
 };
-
-std::string ms_since(Clock::time_point start) {
-  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
-  const long long tenths = (us.count() + 50) / 100;
-  return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " ms";
-}
-
-std::string seconds_text(std::chrono::milliseconds d) {
-  if (d.count() % 1000 == 0) {
-    return std::to_string(d.count() / 1000) + " s";
-  }
-  return std::to_string(d.count()) + " ms";
-}
 
 chain::ChainError hop_error(const std::vector<proto::HopSpec>& hops, std::size_t hop,
                             proto::Stage stage, std::error_code ec, std::string detail) {

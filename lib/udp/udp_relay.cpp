@@ -7,6 +7,7 @@
 #include <memory>
 #include <utility>
 
+#include "log/durations.hpp"
 #include "log/log.hpp"
 #include "udp/association.hpp"
 #include "udp/strategy.hpp"
@@ -18,6 +19,8 @@
 
 namespace hc::udp {
 namespace {
+
+using log::ms_since;
 
 using Clock = std::chrono::steady_clock;
 
@@ -33,12 +36,6 @@ std::string endpoint_text(const Endpoint& e) {
     address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
   }
   return proto::HostPort{address.to_string(), e.port()}.to_string();
-}
-
-std::string ms_since(Clock::time_point start) {
-  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
-  const long long tenths = (us.count() + 50) / 100;
-  return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " ms";
 }
 
 /// One local source: its datagrams waiting for the chain, and its counters.

@@ -80,7 +80,11 @@ while len(reply) < 10:
 if reply[1] != 0:
     print(f"refused {reply[1]}")
     sys.exit(0)
-s.sendall(sys.argv[3].encode())
+try:
+    s.sendall(sys.argv[3].encode())
+except (ConnectionResetError, BrokenPipeError):
+    print("reset")  # the tunnel failed and was reset before the data went
+    sys.exit(0)
 if sys.argv[3].endswith("\n"):
     got = b""
     while len(got) < len(sys.argv[3]):

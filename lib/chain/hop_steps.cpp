@@ -1,0 +1,87 @@
+#include "chain/hop_steps.hpp"
+
+#include <algorithm>
+
+#include "chain/chain_error.hpp"
+#include "dns/resolver.hpp"
+#include "log/durations.hpp"
+#include "log/log.hpp"
+#include "transport/deadline.hpp"
+#include "transport/tls_stream.hpp"
+
+namespace hc::chain {
+
+using Clock = std::chrono::steady_clock;
+using log::ms_since;
+using log::seconds_text;
+
+awaitable<Resolved> resolve(dns::Resolver& resolver, std::string host) {
+  auto [ec, addresses] = co_await resolver.resolve(std::move(host));
+  if (!ec && addresses.empty()) {
+    ec = ChainErrc::no_address;
+  }
+  co_return Resolved{ec, std::move(addresses)};
+}
+
+awaitable<Resolved> resolve_for_hop(dns::Resolver& resolver, const proto::HopSpec& hop,
+                                    std::string host) {
+  Resolved r = co_await resolve(resolver, std::move(host));
+  if (r.ec || hop.protocol != proto::Protocol::socks4) {
+    co_return r;
+  }
+  // SOCKS4 carries IPv4 only.
+  std::erase_if(r.addresses, [](const asio::ip::address& a) { return !a.is_v4(); });
+  if (r.addresses.empty()) {
+    r.ec = ChainErrc::no_ipv4_address;
+  }
+  co_return r;
+}
+
+awaitable<TlsOutcome> start_tls(std::unique_ptr<transport::Stream>& stream,
+                                const proto::HopSpec& hop, asio::ssl::context* context,
+                                std::chrono::milliseconds timeout, const std::string& tag,
+                                const std::string& label) {
+  if (context == nullptr) {
+    co_return TlsOutcome{transport::TlsErrc::setup_failed, "no TLS context for this hop"};
+  }
+  const auto started = Clock::now();
+  if (hop.tls_options.insecure) {
+    log::info(tag + "warning: " + label +
+              ": TLS certificate and host name NOT verified (insecure=1)");
+  }
+  const auto executor = co_await asio::this_coro::executor;
+  auto tls_stream = std::make_unique<transport::TlsStream>(std::move(stream), *context, executor);
+  transport::TlsStream& session = *tls_stream;
+  stream = std::move(tls_stream);
+  std::string name = hop.tls_options.sni.empty() ? hop.server.host : hop.tls_options.sni;
+  auto result =
+      co_await transport::with_deadline(*stream->bottom(), timeout, session.handshake(name));
+  if (!result) {
+    co_return TlsOutcome{ChainErrc::timed_out, "no answer within " + seconds_text(timeout)};
+  }
+  if (result->ec) {
+    co_return TlsOutcome{result->ec, std::move(result->detail)};
+  }
+  log::verbose(tag + label + ": " + session.describe() + " in " + ms_since(started));
+  co_return TlsOutcome{};
+}
+
+awaitable<std::error_code> tls_reason(transport::Stream& stream, std::error_code ec,
+                                      std::chrono::milliseconds timeout) {
+  const bool connection_lost = ec == asio::error::connection_reset ||
+                               ec == asio::error::broken_pipe ||
+                               ec == ChainErrc::closed_during_handshake;
+  if (!connection_lost || dynamic_cast<transport::TlsStream*>(&stream) == nullptr) {
+    co_return ec;
+  }
+  std::uint8_t byte = 0;
+  auto read = co_await transport::with_deadline(*stream.bottom(),
+                                                std::min(timeout, std::chrono::milliseconds(1000)),
+                                                stream.read_some({&byte, 1}));
+  if (read && transport::is_tls_error(std::get<0>(*read))) {
+    co_return std::get<0>(*read);
+  }
+  co_return ec;
+}
+
+}  // namespace hc::chain

@@ -1,0 +1,55 @@
+/// The steps of opening a chain that stand on their own: resolving an address for a hop, and
+/// putting a TLS session on the stream so far (with the reason a TLS 1.3 server gives late).
+/// open_chain (chain/open_chain.cpp) runs them in order.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <asio/ssl/context.hpp>
+
+#include "proto/proxy_url.hpp"
+#include "transport/asio.hpp"
+#include "transport/stream.hpp"
+
+namespace hc::dns {
+class Resolver;
+}
+
+namespace hc::chain {
+
+struct Resolved {
+  std::error_code ec;
+  std::vector<asio::ip::address> addresses;
+};
+
+/// Addresses for `host`: the literal itself, or what the resolver says.
+awaitable<Resolved> resolve(dns::Resolver& resolver, std::string host);
+
+/// For hops that take addresses only (socks4, socks5): the address hopchain resolved for `next`.
+awaitable<Resolved> resolve_for_hop(dns::Resolver& resolver, const proto::HopSpec& hop,
+                                    std::string host);
+
+struct TlsOutcome {
+  std::error_code ec;
+  std::string detail;
+};
+
+/// Puts a TLS session to `hop` on top of `stream` (the tunnel to it, or hop 1's TCP connection)
+/// and runs the handshake under the connect deadline. `tag` and `label` start its log lines.
+awaitable<TlsOutcome> start_tls(std::unique_ptr<transport::Stream>& stream,
+                                const proto::HopSpec& hop, asio::ssl::context* context,
+                                std::chrono::milliseconds timeout, const std::string& tag,
+                                const std::string& label);
+
+/// TLS 1.3 servers reject a client (a missing client certificate) only after the client's
+/// handshake has finished: the alert comes with the proxy's first reply, or the connection is
+/// reset right after it and our first write sees the reset. The alert is then still queued in
+/// the socket; one more read turns "connection reset" into the server's reason.
+awaitable<std::error_code> tls_reason(transport::Stream& stream, std::error_code ec,
+                                      std::chrono::milliseconds timeout);
+
+}  // namespace hc::chain
