@@ -388,10 +388,15 @@ std::string access_text(const Config& config) {
   return text;
 }
 
+/// Not a coroutine: a frame of its own, holding the shared server in a lambda built inside a
+/// co_await expression, had GCC 12 destroy that shared_ptr twice when the io_context was torn
+/// down at exit (ASan: heap-use-after-free). accept_connections' own frame owns everything.
 awaitable<void> accept_loop(tcp::acceptor acceptor, std::shared_ptr<SocksServer> server) {
-  co_await accept_connections(std::move(acceptor), server->label, [server](tcp::socket socket) {
+  std::string label = server->label;
+  ConnectionHandler serve = [server](tcp::socket socket) {
     return serve_client(std::move(socket), server);
-  });
+  };
+  return accept_connections(std::move(acceptor), std::move(label), std::move(serve));
 }
 
 }  // namespace
