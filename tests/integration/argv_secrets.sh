@@ -50,20 +50,6 @@ check_cmdline() {
   note "ok: $desc: $(tr '\n' ' ' <"$LAB/cmdline" | tr -s ' ')"
 }
 
-# echo_once PORT : 4 KiB through the port and back (no half-close: microsocks closes both ways)
-cat >"$LAB/echo_once.py" <<'EOF'
-import os, socket, sys
-data = os.urandom(4096)
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
-s.sendall(data)
-got = b""
-while len(got) < len(data):
-    d = s.recv(65536)
-    if not d:
-        break
-    got += d
-sys.exit(0 if got == data else 1)
-EOF
 
 for form in separate attached long long-equals; do
   case $form in
@@ -76,7 +62,7 @@ for form in separate attached long long-equals; do
   lab_bg "forward-$form" "$HOPCHAIN" --pipeline=never "${VIA[@]}" forward "$F:127.0.0.1:$E"
   FWD=$LAB_LAST_PID
   wait_port "$F" || fail "forward ($form) did not listen"
-  timeout 30 python3 "$LAB/echo_once.py" "$F" || fail "forward ($form): the chain did not work"
+  timeout 30 python3 "$HC_SUPPORT/echo_once.py" "$F" || fail "forward ($form): the chain did not work"
   check_cmdline "forward, $form" "$FWD"
   lab_kill "$FWD"
 done

@@ -130,19 +130,7 @@ L=$(free_port)
 lab_bg fwd-svc "$HOPCHAIN" -x "$HOP" forward "$L:127.0.0.1:$SVC"
 FWD=$LAB_LAST_PID
 wait_port "$L" || fail "forward LPORT:127.0.0.1:$SVC did not listen"
-timeout 30 python3 - "$L" <<'PY' || fail "forward to a service-name port: no echo"
-import os, socket, sys
-data = os.urandom(4096)
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
-s.sendall(data)
-got = b""
-while len(got) < len(data):
-    d = s.recv(65536)
-    if not d:
-        break
-    got += d
-sys.exit(0 if got == data else 1)
-PY
+timeout 30 python3 "$HC_SUPPORT/echo_once.py" "$L" || fail "forward to a service-name port: no echo"
 lab_kill "$FWD"
 lab_kill "$ECHO_PID"
 note "ok: stdio 127.0.0.1 $SVC and forward $L:127.0.0.1:$SVC"

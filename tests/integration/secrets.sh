@@ -58,21 +58,6 @@ OUT=$LAB/out
 mkdir -p "$OUT"
 RUN=0
 
-# echo_once.py PORT: one connection, 4 KiB out, the same 4 KiB back (no half-close: microsocks
-# and tinyproxy close both ways on a client's FIN), within 20 s.
-cat >"$LAB/echo_once.py" <<'EOF'
-import os, socket, sys
-data = os.urandom(4096)
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
-s.sendall(data)
-got = b""
-while len(got) < len(data):
-    d = s.recv(65536)
-    if not d:
-        break
-    got += d
-sys.exit(0 if got == data else 1)
-EOF
 
 # run_expect RC DESC HOPCHAIN-ARGS... : one bounded run, output kept in $OUT, exit status checked
 run_expect() {
@@ -132,7 +117,7 @@ for v in "" -v -vv; do
   lab_bg "fwd-bad-$RUN" "$HOPCHAIN" "${V[@]}" "${BAD_CHAIN[@]}" forward "$L4:127.0.0.1:$E"
   FWD_BAD=$LAB_LAST_PID
   wait_port "$L4" || fail "forward (wrong password) did not listen"
-  timeout 30 python3 "$LAB/echo_once.py" "$L1" || fail "forward through 4 authenticated hops, $tag"
+  timeout 30 python3 "$HC_SUPPORT/echo_once.py" "$L1" || fail "forward through 4 authenticated hops, $tag"
   for port in "$L2" "$L3" "$L4"; do
     timeout 30 python3 "$HC_SUPPORT/tcp_check.py" closed 127.0.0.1 "$port" --timeout 20 >/dev/null ||
       fail "forward: a failing chain did not close the connection ($port, $tag)"
