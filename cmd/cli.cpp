@@ -179,9 +179,11 @@ std::string access_rules(const CLI::App& socks, app::AccessPolicy& policy) {
     }
     app::AccessRule rule;
     rule.allow = allow;
-    if (std::string error = app::parse_cidr(values[next++], rule.block); !error.empty()) {
-      return (allow ? "--allow: " : "--deny: ") + error;
+    auto block = app::parse_cidr(values[next++]);
+    if (!block) {
+      return (allow ? "--allow: " : "--deny: ") + block.error();
     }
+    rule.block = std::move(*block);
     policy.rules.push_back(rule);
   }
   return {};
@@ -425,16 +427,26 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
 
   if (stdio->parsed()) {
     config.mode = app::Mode::stdio;
-    const std::string error = app::parse_host_port(raw.host, raw.port, config.target);
-    if (!error.empty()) {
-      err << "hopchain: stdio: " << error << "\n";
+    auto target = app::parse_host_port(raw.host, raw.port);
+    if (!target) {
+      err << "hopchain: stdio: " << target.error() << "\n";
       return {std::nullopt, kUsageError};
     }
+    config.target = std::move(*target);
   } else if (socks->parsed()) {
     config.mode = app::Mode::socks;
-    std::string error = app::parse_listen_spec(raw.socks_listen, config.socks_listen);
+    std::string error;
+    if (auto listen = app::parse_listen_spec(raw.socks_listen); !listen) {
+      error = listen.error();
+    } else {
+      config.socks_listen = std::move(*listen);
+    }
     if (error.empty() && !raw.socks_users.empty()) {
-      error = app::load_users_file(raw.socks_users, config.socks_users);
+      if (auto users = app::load_users_file(raw.socks_users); !users) {
+        error = users.error();
+      } else {
+        config.socks_users = std::move(*users);
+      }
     }
     if (!error.empty()) {
       err << "hopchain: socks: " << error << "\n";
@@ -470,38 +482,35 @@ ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::os
       return {std::nullopt, kUsageError};
     }
     if (!raw.check_host.empty()) {
-      proto::HostPort target;
-      const std::string error = app::parse_host_port(raw.check_host, raw.check_port, target);
-      if (!error.empty()) {
-        err << "hopchain: check: " << error << "\n";
+      auto target = app::parse_host_port(raw.check_host, raw.check_port);
+      if (!target) {
+        err << "hopchain: check: " << target.error() << "\n";
         return {std::nullopt, kUsageError};
       }
-      config.check_target = target;
+      config.check_target = std::move(*target);
     }
   } else if (udp->parsed()) {
     config.mode = app::Mode::udp;
     config.udp_timeout = to_milliseconds(raw.udp_timeout);
     config.udp_max_sources = raw.udp_max_sources;
     for (const auto& text : raw.udp_specs) {
-      app::ForwardSpec spec;
-      const std::string error = app::parse_forward_spec(text, spec, app::udp_service_port);
-      if (!error.empty()) {
-        err << "hopchain: udp: " << error << "\n";
+      auto spec = app::parse_forward_spec(text, app::udp_service_port);
+      if (!spec) {
+        err << "hopchain: udp: " << spec.error() << "\n";
         return {std::nullopt, kUsageError};
       }
-      config.udp_forwards.push_back(std::move(spec));
+      config.udp_forwards.push_back(std::move(*spec));
     }
   } else {
     config.mode = app::Mode::forward;
     config.forward_workers = raw.forward_workers;
     for (const auto& text : raw.forwards) {
-      app::ForwardSpec spec;
-      const std::string error = app::parse_forward_spec(text, spec);
-      if (!error.empty()) {
-        err << "hopchain: forward: " << error << "\n";
+      auto spec = app::parse_forward_spec(text);
+      if (!spec) {
+        err << "hopchain: forward: " << spec.error() << "\n";
         return {std::nullopt, kUsageError};
       }
-      config.forwards.push_back(std::move(spec));
+      config.forwards.push_back(std::move(*spec));
     }
   }
   return {std::move(config), 0};

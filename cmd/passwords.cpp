@@ -39,18 +39,17 @@ bool use_credentials_file(std::vector<proto::HopSpec>& hops, const std::string& 
   if (file.missing) {
     return true;
   }
-  std::vector<app::CredentialEntry> entries;
-  const std::string error = app::parse_credentials(file.text, entries);
+  const auto entries = app::parse_credentials(file.text);
   app::wipe(file.text);
-  if (!error.empty()) {
-    err << "hopchain: " << path << ": " << error << "\n";
+  if (!entries) {
+    err << "hopchain: " << path << ": " << entries.error() << "\n";
     return false;
   }
   if (!quiet && app::readable_by_others(path)) {
     err << "hopchain: warning: " << path
         << " holds passwords and is readable by group or others (chmod 600 it)\n";
   }
-  app::fill_from_credentials(hops, entries);
+  app::fill_from_credentials(hops, *entries);
   return true;
 }
 
@@ -72,14 +71,13 @@ bool use_netrc(std::vector<proto::HopSpec>& hops, const std::string& path, std::
         << "): group or others may read or write it; chmod 600 it\n";
     return false;
   }
-  std::vector<app::NetrcEntry> entries;
-  const std::string error = app::parse_netrc(file.text, entries);
+  const auto entries = app::parse_netrc(file.text);
   app::wipe(file.text);
-  if (!error.empty()) {
-    err << "hopchain: " << path << ": " << error << "\n";
+  if (!entries) {
+    err << "hopchain: " << path << ": " << entries.error() << "\n";
     return false;
   }
-  app::fill_from_netrc(hops, entries);
+  app::fill_from_netrc(hops, *entries);
   return true;
 }
 

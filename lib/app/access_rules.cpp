@@ -79,7 +79,8 @@ std::string Cidr::to_string() const {
   return network.to_string() + "/" + std::to_string(prefix);
 }
 
-std::string parse_cidr(std::string_view text, Cidr& out) {
+Result<Cidr> parse_cidr(std::string_view text) {
+  Cidr out;
   const std::string shown(text);
   std::string_view host = text;
   std::optional<unsigned> prefix;
@@ -89,7 +90,7 @@ std::string parse_cidr(std::string_view text, Cidr& out) {
     unsigned value = 0;
     const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
     if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) {
-      return "bad address block '" + shown + "': the prefix length must be a number";
+      return failure("bad address block '" + shown + "': the prefix length must be a number");
     }
     prefix = value;
   }
@@ -99,20 +100,22 @@ std::string parse_cidr(std::string_view text, Cidr& out) {
   std::error_code ec;
   asio::ip::address address = asio::ip::make_address(std::string(host), ec);
   if (ec || (address.is_v6() && address.to_v6().scope_id() != 0)) {
-    return "bad address block '" + shown + "': want ADDRESS[/PREFIX], e.g. 10.0.0.0/8 or fe80::/10";
+    return failure("bad address block '" + shown +
+                   "': want ADDRESS[/PREFIX], e.g. 10.0.0.0/8 or fe80::/10");
   }
   unsigned bits = prefix.value_or(address.is_v4() ? 32 : 128);
   if (address.is_v6() && address.to_v6().is_v4_mapped()) {
     if (bits < 96) {
-      return "bad address block '" + shown + "': an IPv4-mapped block needs a prefix of 96 or more";
+      return failure("bad address block '" + shown +
+                     "': an IPv4-mapped block needs a prefix of 96 or more");
     }
     address = unmapped(address);
     bits -= 96;
   }
   const unsigned max_bits = address.is_v4() ? 32 : 128;
   if (bits > max_bits) {
-    return "bad address block '" + shown + "': the prefix length is over " +
-           std::to_string(max_bits);
+    return failure("bad address block '" + shown + "': the prefix length is over " +
+                   std::to_string(max_bits));
   }
   if (address.is_v4()) {
     auto bytes = address.to_v4().to_bytes();
@@ -124,7 +127,7 @@ std::string parse_cidr(std::string_view text, Cidr& out) {
     out.network = asio::ip::address_v6(bytes);
   }
   out.prefix = bits;
-  return {};
+  return out;
 }
 
 std::optional<std::string> local_kind(const asio::ip::address& address) {

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.hpp"
 #include "transport/asio.hpp"
 
 namespace hc::app {
@@ -28,8 +29,8 @@ struct Cidr {
   std::string to_string() const;
 };
 
-/// `ADDRESS[/PREFIX]`; IPv6 in brackets or bare. Returns an error message, empty on success.
-std::string parse_cidr(std::string_view text, Cidr& out);
+/// `ADDRESS[/PREFIX]`; IPv6 in brackets or bare.
+Result<Cidr> parse_cidr(std::string_view text);
 
 /// `::ffff:a.b.c.d` as `a.b.c.d`; any other address unchanged.
 asio::ip::address unmapped(const asio::ip::address& address);

@@ -56,7 +56,8 @@ std::string config_dir(const char* xdg_config_home, const char* home) {
   return {};
 }
 
-std::string parse_credentials(std::string_view text, std::vector<CredentialEntry>& out) {
+Result<std::vector<CredentialEntry>> parse_credentials(std::string_view text) {
+  std::vector<CredentialEntry> out;
   // Tokens may span lines, as in .netrc. Comments are whole lines, as in the users file.
   std::vector<std::pair<std::string_view, std::size_t>> tokens;  // word, line
   std::size_t line_no = 0;
@@ -76,29 +77,29 @@ std::string parse_credentials(std::string_view text, std::vector<CredentialEntry
     const auto [keyword, line] = tokens[i];
     const std::string where = "line " + std::to_string(line) + ": ";
     if (keyword != "machine") {
-      return unexpected_word(where, keyword, "'machine'");
+      return failure(unexpected_word(where, keyword, "'machine'"));
     }
     CredentialEntry entry;
     bool has_login = false, has_password = false;
     ++i;
     if (i >= tokens.size()) {
-      return where + "'machine' without a host";
+      return failure(where + "'machine' without a host");
     }
     entry.machine = tokens[i++].first;
     while (i < tokens.size() && tokens[i].first != "machine") {
       const auto key = tokens[i].first;
       const std::string at = "line " + std::to_string(tokens[i].second) + ": ";
       if (key != "port" && key != "login" && key != "password") {
-        return unexpected_word(at, key, "'machine', 'port', 'login' or 'password'");
+        return failure(unexpected_word(at, key, "'machine', 'port', 'login' or 'password'"));
       }
       if (i + 1 >= tokens.size()) {
-        return at + "'" + std::string(key) + "' without a value";
+        return failure(at + "'" + std::string(key) + "' without a value");
       }
       const auto value = tokens[i + 1].first;
       if (key == "port") {
         std::uint16_t port = 0;
         if (!parse_number(value, port) || port == 0) {
-          return at + "bad port";
+          return failure(at + "bad port");
         }
         entry.port = port;
       } else if (key == "login") {
@@ -111,11 +112,11 @@ std::string parse_credentials(std::string_view text, std::vector<CredentialEntry
       i += 2;
     }
     if (!has_login || !has_password) {
-      return where + "machine " + entry.machine + " needs both login and password";
+      return failure(where + "machine " + entry.machine + " needs both login and password");
     }
     out.push_back(std::move(entry));
   }
-  return {};
+  return out;
 }
 
 bool needs_password(const proto::HopSpec& hop) {

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.hpp"
 #include "chain/strategy.hpp"
 #include "proto/proxy_url.hpp"
 
@@ -33,9 +34,8 @@ struct CredentialEntry {
   std::string password;
 };
 
-/// Parses the credentials file's text. Returns an error message (naming the entry's position,
-/// never a password), empty on success.
-std::string parse_credentials(std::string_view text, std::vector<CredentialEntry>& out);
+/// Parses the credentials file's text. The error names the entry's position, never a password.
+Result<std::vector<CredentialEntry>> parse_credentials(std::string_view text);
 
 /// True for a hop whose URL has a user but no password and whose protocol carries a password
 /// (a socks4 user id has none).

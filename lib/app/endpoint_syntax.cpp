@@ -68,56 +68,65 @@ bool parse_bind(const std::string& bind, std::string& host) {
 
 }  // namespace
 
-std::string parse_host_port(std::string_view host, std::string_view port, proto::HostPort& out,
-                            proto::ServiceLookup services) {
+Result<proto::HostPort> parse_host_port(std::string_view host, std::string_view port,
+                                        proto::ServiceLookup services) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
     if (!proto::is_ipv6_literal(host)) {
-      return "bad IPv6 address in brackets";
+      return failure("bad IPv6 address in brackets");
     }
   }
   if (const char* error = host_error(host)) {
-    return error;
+    return failure(error);
   }
-  if (std::string error = parse_port(port, services, out.port); !error.empty()) {
-    return error;
+  const auto number = parse_port(port, services);
+  if (!number) {
+    return failure(number.error());
   }
-  out.host = std::string(host);
-  return {};
+  return proto::HostPort{std::string(host), *number};
 }
 
-std::string parse_forward_spec(std::string_view text, ForwardSpec& out,
-                               proto::ServiceLookup services) {
+Result<ForwardSpec> parse_forward_spec(std::string_view text, proto::ServiceLookup services) {
   std::vector<std::string> fields;
   if (!split_fields(text, fields) || (fields.size() != 3 && fields.size() != 4)) {
-    return "bad forward spec '" + std::string(text) + "' (expected [BIND:]LPORT:HOST:PORT)";
+    return failure("bad forward spec '" + std::string(text) +
+                   "' (expected [BIND:]LPORT:HOST:PORT)");
   }
   std::size_t i = 0;
+  ForwardSpec out;
   out.listen.host = "127.0.0.1";
   if (fields.size() == 4 && !parse_bind(fields[i++], out.listen.host)) {
-    return "bad bind address '" + fields[0] + "' in forward spec (expected an IP address or *)";
+    return failure("bad bind address '" + fields[0] +
+                   "' in forward spec (expected an IP address or *)");
   }
-  if (std::string error = parse_port(fields[i++], services, out.listen.port); !error.empty()) {
-    return "local port: " + error + " in forward spec '" + std::string(text) + "'";
+  const auto port = parse_port(fields[i++], services);
+  if (!port) {
+    return failure("local port: " + port.error() + " in forward spec '" + std::string(text) + "'");
   }
-  const std::string error = parse_host_port(fields[i], fields[i + 1], out.target, services);
-  if (!error.empty()) {
-    return error + " in forward spec '" + std::string(text) + "'";
+  out.listen.port = *port;
+  auto target = parse_host_port(fields[i], fields[i + 1], services);
+  if (!target) {
+    return failure(target.error() + " in forward spec '" + std::string(text) + "'");
   }
-  return {};
+  out.target = std::move(*target);
+  return out;
 }
 
-std::string parse_listen_spec(std::string_view text, proto::HostPort& out,
-                              proto::ServiceLookup services) {
+Result<proto::HostPort> parse_listen_spec(std::string_view text, proto::ServiceLookup services) {
   std::vector<std::string> fields;
   if (!split_fields(text, fields) || fields.empty() || fields.size() > 2) {
-    return "bad listen address '" + std::string(text) + "' (expected [BIND:]PORT)";
+    return failure("bad listen address '" + std::string(text) + "' (expected [BIND:]PORT)");
   }
-  out.host = "127.0.0.1";
+  proto::HostPort out{"127.0.0.1", 0};
   if (fields.size() == 2 && !parse_bind(fields[0], out.host)) {
-    return "bad bind address '" + fields[0] + "' (expected an IP address or *)";
+    return failure("bad bind address '" + fields[0] + "' (expected an IP address or *)");
   }
-  return parse_port(fields.back(), services, out.port);
+  const auto port = parse_port(fields.back(), services);
+  if (!port) {
+    return failure(port.error());
+  }
+  out.port = *port;
+  return out;
 }
 
 bool is_loopback_bind(std::string_view host) {

@@ -122,7 +122,8 @@ class NetrcGrammar {
 
 }  // namespace
 
-std::string parse_netrc(std::string_view text, std::vector<NetrcEntry>& out) {
+Result<std::vector<NetrcEntry>> parse_netrc(std::string_view text) {
+  std::vector<NetrcEntry> out;
   NetrcGrammar grammar(out);
   std::string token;
   bool macro = false;  // inside a macdef body: skipped up to an empty line
@@ -144,16 +145,20 @@ std::string parse_netrc(std::string_view text, std::vector<NetrcEntry>& out) {
       }
       if (!next_token(line, i, token)) {
         wipe(token);
-        return "line " + std::to_string(line_no) + ": a quoted token without its closing quote";
+        return failure("line " + std::to_string(line_no) +
+                       ": a quoted token without its closing quote");
       }
       if (std::string error = grammar.take(token, line_no, macro); !error.empty()) {
         wipe(token);
-        return error;
+        return failure(std::move(error));
       }
     }
   }
   wipe(token);
-  return grammar.finish();
+  if (std::string error = grammar.finish(); !error.empty()) {
+    return failure(std::move(error));
+  }
+  return out;
 }
 
 const std::string* netrc_password(const std::vector<NetrcEntry>& entries, std::string_view host,

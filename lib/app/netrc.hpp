@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.hpp"
 #include "proto/proxy_url.hpp"
 
 namespace hc::app {
@@ -30,9 +31,8 @@ struct NetrcEntry {
   bool has_password = false;
 };
 
-/// Parses a netrc's text. Returns an error message naming the line (never a token, which may be
-/// a password), empty on success.
-std::string parse_netrc(std::string_view text, std::vector<NetrcEntry>& out);
+/// Parses a netrc's text. The error names the line, never a token (which may be a password).
+Result<std::vector<NetrcEntry>> parse_netrc(std::string_view text);
 
 /// The password for `user` at `host` (matched case-insensitively, as written in the URL): the
 /// first `machine` entry with that login and a password, else the first such `default` entry.

@@ -31,23 +31,21 @@ std::uint16_t udp_service_port(std::string_view name) {
   return service_port(name, "udp");
 }
 
-std::string parse_port(std::string_view text, proto::ServiceLookup services, std::uint16_t& port) {
+Result<std::uint16_t> parse_port(std::string_view text, proto::ServiceLookup services) {
   if (services != nullptr && proto::is_service_name(text)) {
     const std::uint16_t found = services(text);
     if (found == 0) {
-      return "unknown service name '" + std::string(text) + "' (not in /etc/services)";
+      return failure("unknown service name '" + std::string(text) + "' (not in /etc/services)");
     }
-    port = found;
-    return {};
+    return found;
   }
   unsigned value = 0;
   const auto* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(text.data(), end, value);
   if (text.empty() || ec != std::errc{} || ptr != end || value == 0 || value > 65535) {
-    return "bad port '" + std::string(text) + "' (expected 1 to 65535 or a service name)";
+    return failure("bad port '" + std::string(text) + "' (expected 1 to 65535 or a service name)");
   }
-  port = static_cast<std::uint16_t>(value);
-  return {};
+  return static_cast<std::uint16_t>(value);
 }
 
 }  // namespace hc::app

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/result.hpp"
 #include "proto/proxy_url.hpp"
 
 namespace hc::app {
@@ -15,7 +16,7 @@ namespace hc::app {
 std::uint16_t tcp_service_port(std::string_view name);
 std::uint16_t udp_service_port(std::string_view name);
 
-/// A port 1..65535, or a service name for `services`. Returns an error message, empty on success.
-std::string parse_port(std::string_view text, proto::ServiceLookup services, std::uint16_t& port);
+/// A port 1..65535, or a service name for `services`.
+Result<std::uint16_t> parse_port(std::string_view text, proto::ServiceLookup services);
 
 }  // namespace hc::app

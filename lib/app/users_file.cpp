@@ -29,7 +29,7 @@ bool equal_constant_time(std::string_view secret, std::string_view guess) {
 
 }  // namespace
 
-std::string parse_users(std::string_view text, std::vector<proto::Credentials>& out) {
+Result<std::vector<proto::Credentials>> parse_users(std::string_view text) {
   std::vector<proto::Credentials> users;
   std::size_t number = 0;
   while (!text.empty()) {
@@ -46,45 +46,47 @@ std::string parse_users(std::string_view text, std::vector<proto::Credentials>& 
     const std::string where = "line " + std::to_string(number) + ": ";
     const std::size_t colon = line.find(':');
     if (colon == std::string_view::npos) {
-      return where + "expected user:password";
+      return failure(where + "expected user:password");
     }
     proto::Credentials c{std::string(line.substr(0, colon)), std::string(line.substr(colon + 1))};
     if (c.user.empty() || c.password.empty()) {
-      return where + "empty user or password (RFC 1929 needs 1 to 255 bytes each)";
+      return failure(where + "empty user or password (RFC 1929 needs 1 to 255 bytes each)");
     }
     if (c.user.size() > kMaxField || c.password.size() > kMaxField) {
-      return where + "user or password longer than 255 bytes (RFC 1929 limit)";
+      return failure(where + "user or password longer than 255 bytes (RFC 1929 limit)");
     }
     if (std::any_of(users.begin(), users.end(),
                     [&](const proto::Credentials& u) { return u.user == c.user; })) {
-      return where + "user listed twice";
+      return failure(where + "user listed twice");
     }
     users.push_back(std::move(c));
   }
   if (users.empty()) {
-    return "no user:password line";
+    return failure("no user:password line");
   }
-  out = std::move(users);
-  return {};
+  return users;
 }
 
-std::string load_users_file(const std::string& path, std::vector<proto::Credentials>& out) {
+Result<std::vector<proto::Credentials>> load_users_file(const std::string& path) {
   const std::string name = "--users " + path + ": ";
   // The permissions checked are those of the file read (fstat on the descriptor read from).
   ConfigFileText file = read_config_file(path);
   if (!file.error.empty()) {
-    return name + file.error;
+    return failure(name + file.error);
   }
   if ((file.mode & 077) != 0) {
     wipe(file.text);
-    return name + "permissions " + octal_mode(file.mode) +
-           " are too open: the file holds passwords, so group and others must have no access "
-           "(chmod 600 " +
-           path + ")";
+    return failure(name + "permissions " + octal_mode(file.mode) +
+                   " are too open: the file holds passwords, so group and others must have no "
+                   "access (chmod 600 " +
+                   path + ")");
   }
-  const std::string error = parse_users(file.text, out);
+  auto users = parse_users(file.text);
   wipe(file.text);
-  return error.empty() ? error : name + error;
+  if (!users) {
+    return failure(name + users.error());
+  }
+  return users;
 }
 
 bool check_user(const std::vector<proto::Credentials>& users, std::string_view user,

@@ -10,17 +10,17 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.hpp"
 #include "proto/types.hpp"
 
 namespace hc::app {
 
-/// Parses the file's text. Returns an error message naming the line (never its password),
-/// empty on success.
-std::string parse_users(std::string_view text, std::vector<proto::Credentials>& out);
+/// Parses the file's text. The error names the line (never its password).
+Result<std::vector<proto::Credentials>> parse_users(std::string_view text);
 
 /// Opens FILE (read_config_file), checks its permissions (no access for group or others), reads and
-/// parses it. Returns an error message that names the file, empty on success.
-std::string load_users_file(const std::string& path, std::vector<proto::Credentials>& out);
+/// parses it. The error names the file.
+Result<std::vector<proto::Credentials>> load_users_file(const std::string& path);
 
 /// True when `user` exists and `password` is its password. Comparing the password takes the
 /// same time wherever the first difference is, so timing tells a guesser nothing.

@@ -29,14 +29,13 @@ std::optional<TlsSetupError> TlsContexts::build(const std::vector<proto::HopSpec
       per_hop[i] = found->second;
       continue;
     }
-    std::string error;
-    auto context = transport::make_client_context(settings, error);
+    auto context = transport::make_client_context(settings);
     if (!context) {
-      return TlsSetupError{i + 1, std::move(error)};
+      return TlsSetupError{i + 1, context.error()};
     }
-    per_hop[i] = context.get();
-    by_settings.emplace(key, context.get());
-    owned.push_back(std::move(context));
+    per_hop[i] = context->get();
+    by_settings.emplace(key, context->get());
+    owned.push_back(std::move(*context));
   }
   owned_ = std::move(owned);
   per_hop_ = std::move(per_hop);

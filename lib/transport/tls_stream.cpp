@@ -82,8 +82,8 @@ bool is_tls_error(const std::error_code& ec) {
          ec.category() == tls_category();
 }
 
-std::unique_ptr<asio::ssl::context> make_client_context(const TlsClientSettings& settings,
-                                                        std::string& error) {
+Result<std::unique_ptr<asio::ssl::context>> make_client_context(const TlsClientSettings& settings) {
+  std::string error;
   auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
   SSL_CTX* native = context->native_handle();
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
@@ -99,18 +99,18 @@ std::unique_ptr<asio::ssl::context> make_client_context(const TlsClientSettings&
     context->set_verify_mode(asio::ssl::verify_peer, ec);
     if (!settings.cafile.empty()) {
       if (!readable(settings.cafile, "CA file", error)) {
-        return nullptr;
+        return failure(std::move(error));
       }
       context->load_verify_file(settings.cafile, ec);
       if (ec) {
         error = "cannot load CA file " + settings.cafile + ": " + ec.message();
-        return nullptr;
+        return failure(std::move(error));
       }
     } else {
       context->set_default_verify_paths(ec);
       if (ec) {
         error = "cannot load the system CA store: " + ec.message();
-        return nullptr;
+        return failure(std::move(error));
       }
     }
   }
@@ -118,12 +118,12 @@ std::unique_ptr<asio::ssl::context> make_client_context(const TlsClientSettings&
   if (!settings.cert.empty()) {
     if (!readable(settings.cert, "client certificate", error) ||
         !readable(settings.key, "client key", error)) {
-      return nullptr;
+      return failure(std::move(error));
     }
     context->use_certificate_chain_file(settings.cert, ec);
     if (ec) {
       error = "cannot load client certificate " + settings.cert + ": " + ec.message();
-      return nullptr;
+      return failure(std::move(error));
     }
     context->use_private_key_file(settings.key, asio::ssl::context::pem, ec);
     if (ec) {
@@ -131,11 +131,11 @@ std::unique_ptr<asio::ssl::context> make_client_context(const TlsClientSettings&
       if (mentions(settings.key, "ENCRYPTED")) {
         error += " (encrypted keys are not supported)";
       }
-      return nullptr;
+      return failure(std::move(error));
     }
     if (SSL_CTX_check_private_key(native) != 1) {
       error = "client key " + settings.key + " does not match certificate " + settings.cert;
-      return nullptr;
+      return failure(std::move(error));
     }
   }
   return context;

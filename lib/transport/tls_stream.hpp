@@ -13,6 +13,7 @@
 
 #include <asio/ssl.hpp>
 
+#include "base/result.hpp"
 #include "transport/stream.hpp"
 #include "transport/stream_adapter.hpp"
 
@@ -38,10 +39,9 @@ struct TlsClientSettings {
 };
 
 /// Builds a client context: TLS 1.2 or later, peer verification unless insecure, the CA file or
-/// the system store, the client certificate and key. On failure returns nullptr and sets `error`
-/// ("cannot read CA file /x: No such file or directory").
-std::unique_ptr<asio::ssl::context> make_client_context(const TlsClientSettings& settings,
-                                                        std::string& error);
+/// the system store, the client certificate and key. The error reads "cannot read CA file /x: No
+/// such file or directory".
+Result<std::unique_ptr<asio::ssl::context>> make_client_context(const TlsClientSettings& settings);
 
 struct TlsHandshakeResult {
   std::error_code ec;

@@ -42,32 +42,32 @@ BOOST_AUTO_TEST_CASE(comment_lines_start_with_hash) {
 
 // The same lines mean the same in both files: `#` first is a comment, elsewhere it is data.
 BOOST_AUTO_TEST_CASE(credentials_and_users_files_share_the_rule) {
-  std::vector<hc::app::CredentialEntry> entries;
-  BOOST_TEST(hc::app::parse_credentials("  # note\nmachine a login u password pa#ss\n"
-                                        "# machine b login v password hidden\n"
-                                        "machine c login w password #lead\n",
-                                        entries)
-                 .empty());
+  const auto parsed = hc::app::parse_credentials(
+      "  # note\nmachine a login u password pa#ss\n"
+      "# machine b login v password hidden\n"
+      "machine c login w password #lead\n");
+  BOOST_REQUIRE(parsed.has_value());
+  const auto& entries = *parsed;
   BOOST_REQUIRE(entries.size() == 2u);
   BOOST_TEST(entries[0].password == "pa#ss");
   BOOST_TEST(entries[1].password == "#lead");
 
-  std::vector<hc::proto::Credentials> users;
-  BOOST_TEST(hc::app::parse_users("  # note\nu:pa#ss\n# v:hidden\nw:#lead\n", users).empty());
+  const auto parsed_users = hc::app::parse_users("  # note\nu:pa#ss\n# v:hidden\nw:#lead\n");
+  BOOST_REQUIRE(parsed_users.has_value());
+  const auto& users = *parsed_users;
   BOOST_REQUIRE(users.size() == 2u);
   BOOST_TEST(users[0].password == "pa#ss");
   BOOST_TEST(users[1].password == "#lead");
 }
 
 BOOST_AUTO_TEST_CASE(trailing_comment_in_credentials_is_a_named_error) {
-  std::vector<hc::app::CredentialEntry> entries;
   const auto error =
-      hc::app::parse_credentials("machine a login u password sekrit # my proxy\n", entries);
+      hc::app::parse_credentials("machine a login u password sekrit # my proxy\n").error();
   BOOST_TEST(error.find("line 1") != std::string::npos, error);
   BOOST_TEST(error.find("comment") != std::string::npos, error);
   BOOST_TEST(error.find("sekrit") == std::string::npos);
   // A password split by a space: the stray half is not echoed.
-  const auto split = hc::app::parse_credentials("machine a login u password half other\n", entries);
+  const auto split = hc::app::parse_credentials("machine a login u password half other\n").error();
   BOOST_TEST(!split.empty());
   BOOST_TEST(split.find("other") == std::string::npos, split);
 }

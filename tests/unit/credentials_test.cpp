@@ -26,12 +26,11 @@ BOOST_AUTO_TEST_CASE(config_dir_prefers_absolute_xdg) {
 }
 
 BOOST_AUTO_TEST_CASE(parses_netrc_style_entries) {
-  std::vector<hc::app::CredentialEntry> e;
-  const auto error = hc::app::parse_credentials(
+  const auto parsed = hc::app::parse_credentials(
       "# comment\nmachine a port 1080 login u password p1\nmachine b\n  login v password p2\n"
-      "  # x\n",
-      e);
-  BOOST_TEST(error.empty());
+      "  # x\n");
+  BOOST_REQUIRE(parsed.has_value());
+  const auto& e = *parsed;
   BOOST_REQUIRE(e.size() == 2u);
   BOOST_TEST(*e[0].port == 1080);
   BOOST_TEST(e[1].machine == "b");
@@ -40,21 +39,20 @@ BOOST_AUTO_TEST_CASE(parses_netrc_style_entries) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_entries_are_reported_without_passwords) {
-  std::vector<hc::app::CredentialEntry> e;
-  auto error = hc::app::parse_credentials("machine a login u password sekrit bogus 1\n", e);
+  auto error = hc::app::parse_credentials("machine a login u password sekrit bogus 1\n").error();
   BOOST_TEST(error.find("line 1") != std::string::npos);
   BOOST_TEST(error.find("sekrit") == std::string::npos);
-  error = hc::app::parse_credentials("machine a password sekrit\n", e);
-  BOOST_TEST(!error.empty());
-  BOOST_TEST(error.find("sekrit") == std::string::npos);
+  const auto parsed = hc::app::parse_credentials("machine a password sekrit\n");
+  BOOST_REQUIRE(!parsed.has_value());
+  BOOST_TEST(parsed.error().find("sekrit") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(file_then_environment_then_error) {
-  std::vector<hc::app::CredentialEntry> entries;
-  BOOST_TEST(hc::app::parse_credentials("machine a port 1080 login u password fromfile\n"
-                                        "machine a port 9 login u password wrongport\n",
-                                        entries)
-                 .empty());
+  const auto parsed = hc::app::parse_credentials(
+      "machine a port 1080 login u password fromfile\n"
+      "machine a port 9 login u password wrongport\n");
+  BOOST_REQUIRE(parsed.has_value());
+  const std::vector<hc::app::CredentialEntry>& entries = *parsed;
   std::vector<hc::proto::HopSpec> hops{hop("socks5h://u@a:1080"), hop("http://u@b:3128"),
                                        hop("socks4://id@c"), hop("socks5://w:given@d")};
   hc::app::fill_from_credentials(hops, entries);

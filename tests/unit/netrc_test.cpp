@@ -13,10 +13,15 @@
 namespace {
 
 std::vector<hc::app::NetrcEntry> parse_ok(const std::string& text) {
-  std::vector<hc::app::NetrcEntry> entries;
-  const std::string error = hc::app::parse_netrc(text, entries);
-  BOOST_TEST(error.empty(), error);
-  return entries;
+  auto entries = hc::app::parse_netrc(text);
+  BOOST_TEST_REQUIRE(entries.has_value(), (entries ? std::string() : entries.error()));
+  return std::move(*entries);
+}
+
+/// The error of a result, empty for a value.
+template <class T>
+std::string error_of(const hc::Result<T>& result) {
+  return result ? std::string() : result.error();
 }
 
 std::string password(const std::vector<hc::app::NetrcEntry>& e, const char* host,
@@ -84,16 +89,15 @@ BOOST_AUTO_TEST_CASE(comments_and_quotes) {
 }
 
 BOOST_AUTO_TEST_CASE(errors_name_the_line_not_the_token) {
-  std::vector<hc::app::NetrcEntry> e;
-  auto error = hc::app::parse_netrc("machine h login u\npassword \"sekrit\n", e);
+  auto error = error_of(hc::app::parse_netrc("machine h login u\npassword \"sekrit\n"));
   BOOST_TEST(error.find("line 2") != std::string::npos, error);
   BOOST_TEST(error.find("sekrit") == std::string::npos);
-  error = hc::app::parse_netrc("machine h login u sekrit\n", e);
+  error = error_of(hc::app::parse_netrc("machine h login u sekrit\n"));
   BOOST_TEST(error.find("line 1") != std::string::npos, error);
   BOOST_TEST(error.find("sekrit") == std::string::npos);
-  error = hc::app::parse_netrc("login u password p\n", e);
+  error = error_of(hc::app::parse_netrc("login u password p\n"));
   BOOST_TEST(error.find("before any 'machine'") != std::string::npos, error);
-  error = hc::app::parse_netrc("machine h login u\n\npassword\n", e);
+  error = error_of(hc::app::parse_netrc("machine h login u\n\npassword\n"));
   BOOST_TEST(error.find("line 3: 'password' without a value") != std::string::npos, error);
 }
 
@@ -125,30 +129,29 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(service_ports)
 
 BOOST_AUTO_TEST_CASE(names_resolve_through_the_lookup) {
-  std::uint16_t port = 0;
-  BOOST_TEST(hc::app::parse_port("socks", fake_services, port).empty());
-  BOOST_TEST(port == 1080);
-  BOOST_TEST(hc::app::parse_port("22", fake_services, port).empty());
-  BOOST_TEST(port == 22);
-  BOOST_TEST(hc::app::parse_port("htp", fake_services, port) ==
+  BOOST_TEST(*hc::app::parse_port("socks", fake_services) == 1080);
+  BOOST_TEST(*hc::app::parse_port("22", fake_services) == 22);
+  BOOST_TEST(error_of(hc::app::parse_port("htp", fake_services)) ==
              "unknown service name 'htp' (not in /etc/services)");
   for (const char* bad : {"0", "65536", "", "-1", "1e3", "8080x", "a b"}) {
-    BOOST_TEST(hc::app::parse_port(bad, fake_services, port).find("bad port") == 0u, bad);
+    BOOST_TEST(error_of(hc::app::parse_port(bad, fake_services)).find("bad port") == 0u, bad);
   }
 }
 
 BOOST_AUTO_TEST_CASE(specs_take_names) {
-  hc::app::ForwardSpec spec;
-  BOOST_TEST(hc::app::parse_forward_spec("http-alt:intranet:socks", spec, fake_services).empty());
-  BOOST_TEST(spec.listen.port == 8080);
-  BOOST_TEST(spec.target.port == 1080);
-  const auto error = hc::app::parse_forward_spec("8080:h:htp", spec, fake_services);
+  const auto spec = hc::app::parse_forward_spec("http-alt:intranet:socks", fake_services);
+  BOOST_REQUIRE(spec.has_value());
+  BOOST_TEST(spec->listen.port == 8080);
+  BOOST_TEST(spec->target.port == 1080);
+  const auto error = error_of(hc::app::parse_forward_spec("8080:h:htp", fake_services));
   BOOST_TEST(error.find("unknown service name 'htp'") != std::string::npos, error);
-  hc::proto::HostPort at;
-  BOOST_TEST(hc::app::parse_listen_spec("[::1]:socks", at, fake_services).empty());
-  BOOST_TEST(at.port == 1080);
-  BOOST_TEST(hc::app::parse_host_port("h", "domain", at, fake_services).empty());
-  BOOST_TEST(at.port == 53);
+  const auto at = hc::app::parse_listen_spec("[::1]:socks", fake_services);
+  BOOST_REQUIRE(at.has_value());
+  BOOST_TEST(at->port == 1080);
+  BOOST_TEST(at->host == "::1");
+  const auto named = hc::app::parse_host_port("h", "domain", fake_services);
+  BOOST_REQUIRE(named.has_value());
+  BOOST_TEST(named->port == 53);
 }
 
 BOOST_AUTO_TEST_CASE(urls_take_names_only_with_a_lookup) {

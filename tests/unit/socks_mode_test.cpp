@@ -86,7 +86,9 @@ BOOST_AUTO_TEST_CASE(users_file_format) {
       "   # indented comment\n"
       "bob:pa:ss#word with space\r\n"
       "carol:x";
-  BOOST_TEST(hc::app::parse_users(text, users).empty());
+  auto parsed = hc::app::parse_users(text);
+  BOOST_REQUIRE(parsed.has_value());
+  users = std::move(*parsed);
   BOOST_REQUIRE(users.size() == 3u);
   BOOST_TEST(users[0].user == "alice");
   BOOST_TEST(users[0].password == "secret1");
@@ -111,43 +113,44 @@ BOOST_AUTO_TEST_CASE(users_file_errors_name_the_line_not_the_password) {
   };
   for (const auto& c : cases) {
     BOOST_TEST_CONTEXT(c.text.substr(0, 40)) {
-      std::vector<Credentials> users;
-      const std::string error = hc::app::parse_users(c.text, users);
+      const auto users = hc::app::parse_users(c.text);
+      BOOST_REQUIRE(!users.has_value());
+      const std::string& error = users.error();
       BOOST_TEST(error.find(c.want) != std::string::npos, error);
       BOOST_TEST(error.find("hunter2") == std::string::npos);
-      BOOST_TEST(users.empty());
     }
   }
 }
 
 BOOST_AUTO_TEST_CASE(users_file_permissions) {
-  std::vector<Credentials> users;
+  const auto error_of = [](const hc::Result<std::vector<Credentials>>& r) {
+    return r ? std::string() : r.error();
+  };
   {
     TempFile f("alice:secret1\n", 0600);
-    BOOST_TEST(hc::app::load_users_file(f.path, users).empty());
-    BOOST_TEST(users.size() == 1u);
+    const auto users = hc::app::load_users_file(f.path);
+    BOOST_REQUIRE(users.has_value());
+    BOOST_TEST(users->size() == 1u);
   }
   {
     TempFile f("alice:secret1\n", 0400);
-    BOOST_TEST(hc::app::load_users_file(f.path, users).empty());
+    BOOST_TEST(error_of(hc::app::load_users_file(f.path)).empty());
   }
   for (mode_t mode : {0644, 0640, 0604, 0660, 0602, 0620}) {
     BOOST_TEST_CONTEXT("mode " << std::oct << mode) {
       TempFile f("alice:secret1\n", mode);
-      users.clear();
-      const std::string error = hc::app::load_users_file(f.path, users);
+      const std::string error = error_of(hc::app::load_users_file(f.path));
       BOOST_TEST(error.find("too open") != std::string::npos, error);
       BOOST_TEST(error.find("chmod 600") != std::string::npos, error);
       BOOST_TEST(error.find(f.path) != std::string::npos);
       BOOST_TEST(error.find("secret1") == std::string::npos);
-      BOOST_TEST(users.empty());
     }
   }
-  BOOST_TEST(!hc::app::load_users_file("/nonexistent/hc-users", users).empty());
-  BOOST_TEST(hc::app::load_users_file("/tmp", users).find("not a regular file") !=
+  BOOST_TEST(!error_of(hc::app::load_users_file("/nonexistent/hc-users")).empty());
+  BOOST_TEST(error_of(hc::app::load_users_file("/tmp")).find("not a regular file") !=
              std::string::npos);
   TempFile bad("alice:hunter2\nbroken\n", 0600);
-  const std::string error = hc::app::load_users_file(bad.path, users);
+  const std::string error = error_of(hc::app::load_users_file(bad.path));
   BOOST_TEST(error.find("line 2") != std::string::npos, error);
   BOOST_TEST(error.find("hunter2") == std::string::npos);
 }

@@ -96,10 +96,9 @@ std::unique_ptr<asio::ssl::context> server_context() {
 std::unique_ptr<asio::ssl::context> client_context(const std::string& cafile) {
   hc::transport::TlsClientSettings settings;
   settings.cafile = cafile;
-  std::string error;
-  auto ctx = hc::transport::make_client_context(settings, error);
-  BOOST_TEST_REQUIRE(ctx != nullptr, error);
-  return ctx;
+  auto ctx = hc::transport::make_client_context(settings);
+  BOOST_TEST_REQUIRE(ctx.has_value(), (ctx ? std::string() : ctx.error()));
+  return std::move(*ctx);
 }
 
 /// Runs `op` to completion on a fresh io_context, rethrowing what it threw.
