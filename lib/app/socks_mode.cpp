@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "app/access_rules.hpp"
+#include "app/granted_tunnel.hpp"
 #include "app/handshake_limits.hpp"
 #include "app/http_proxy_front.hpp"
 #include "app/linger_close.hpp"
@@ -302,14 +303,9 @@ awaitable<void> serve_client(tcp::socket accepted, std::shared_ptr<SocksServer> 
         proto::kRepNotAllowed);
     co_return;
   }
-  ServerStats& totals = server->totals;
-  ConnectionStats report(what, totals);
-  // 3. The grant goes out once a chain is open; a chain that then ends before its first byte is
-  // replaced behind the client's back where the strategy allows.
-  TunnelOptions options;
-  options.on_open = [&](transport::Stream& remote) -> awaitable<bool> {
-    // BND is our end of the chain's first connection: on a direct connection that is exactly the
-    // address RFC 1928 asks for; through hops nothing better is known.
+  // 3. The grant, then the relay. BND is our end of the chain's first connection: on a direct
+  // connection that is exactly the address RFC 1928 asks for; through hops nothing better is known.
+  const auto grant = [&codec](transport::Stream& remote) {
     proto::HostPort bound;
     if (tcp::socket* bottom = remote.bottom()) {
       std::error_code ec;
@@ -318,31 +314,14 @@ awaitable<void> serve_client(tcp::socket accepted, std::shared_ptr<SocksServer> 
         bound = {local.address().to_string(), local.port()};
       }
     }
-    const std::vector<std::uint8_t> granted = codec.reply(proto::kRepSucceeded, bound);
-    auto [ec, n] = co_await client.write_all(granted);
-    if (ec) {
-      log::verbose(what + ": client went away before the tunnel was granted: " + ec.message());
-      co_return false;
-    }
-    co_return true;
+    return codec.reply(proto::kRepSucceeded, bound);
   };
-  options.on_chain = [&report](const chain::ChainResult& attempt) { report.chain_done(attempt); };
-  options.live = report.live();
-  const TunnelOutcome tunnel =
-      co_await run_tunnel(client, config.hops, request.target, services, std::move(options));
+  const TunnelOutcome tunnel = co_await grant_then_relay(
+      client, client, config.hops, request.target, services, server->totals, what, grant);
   if (tunnel.chain.error && !tunnel.opened) {
     co_await refuse_request(client, codec, what + ": " + tunnel.chain.error->message(),
                             socks5_reply_for(*tunnel.chain.error));
-    co_return;
   }
-  if (tunnel.chain.error) {
-    log::error(what + ": " + tunnel.chain.error->message());
-    co_return;
-  }
-  if (!tunnel.relayed) {
-    co_return;  // the client went away before its grant
-  }
-  report.closed(tunnel.stats.up.bytes, tunnel.stats.down.bytes);
 }
 
 HandshakeLimitsOptions limits_options() {
