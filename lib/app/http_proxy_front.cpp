@@ -5,11 +5,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
+#include "app/granted_tunnel.hpp"
 #include "app/http_client_stream.hpp"
+#include "app/http_forward.hpp"
 #include "app/linger_close.hpp"
 #include "app/socks_reply.hpp"
-#include "app/tunnel_session.hpp"
 #include "app/users_file.hpp"
 #include "log/durations.hpp"
 #include "log/log.hpp"
@@ -23,6 +26,8 @@ namespace {
 using log::seconds_text;
 
 constexpr std::string_view kEstablished = "HTTP/1.1 200 Connection established\r\n\r\n";
+/// How long a persistent client connection may wait for its next request.
+constexpr std::chrono::seconds kKeepAliveIdle{60};
 
 /// A user name from the client, safe for a log line.
 std::string printable(std::string_view text) {
@@ -51,23 +56,35 @@ awaitable<void> answer(transport::Stream& client, std::string_view status, std::
   co_await close_after_answer(client);
 }
 
-/// Reads the request head; its error, if the head was refused.
+/// Reads a request head, `pending` (what the client sent after the previous request) first,
+/// which then keeps what followed the head. Its error, if the head was refused; nullopt when the
+/// client closed or failed.
 awaitable<std::optional<std::error_code>> read_head(transport::Stream& client,
-                                                    proto::HttpProxyRequestHead& head) {
+                                                    proto::HttpProxyRequestHead& head,
+                                                    std::vector<std::uint8_t>& pending) {
+  auto result = head.feed(pending);
   std::array<std::uint8_t, 4096> buffer{};
-  for (;;) {
+  while (result == proto::HttpProxyRequestHead::Result::need_more) {
     auto [ec, n] = co_await client.read_some(buffer);
     if (ec) {
       co_return std::nullopt;
     }
-    const auto result = head.feed(std::span(buffer).first(n));
-    if (result == proto::HttpProxyRequestHead::Result::done) {
-      co_return std::error_code{};
-    }
-    if (result == proto::HttpProxyRequestHead::Result::error) {
-      co_return head.error();
-    }
+    result = head.feed(std::span(buffer).first(n));
   }
+  if (result == proto::HttpProxyRequestHead::Result::error) {
+    co_return head.error();
+  }
+  pending.assign(head.leftover().begin(), head.leftover().end());
+  co_return std::error_code{};
+}
+
+/// Answers a refused head: 400, 431 or 501.
+awaitable<void> refuse_head(transport::Stream& client, const std::error_code& ec,
+                            const std::string& who) {
+  const auto status = proto::http_status_for(static_cast<proto::HttpProxyError>(ec.value()));
+  log::error(who + ": HTTP request: " + ec.message() + "; answered " +
+             std::string(status.substr(0, 3)));
+  co_await answer(client, status, ec.message());
 }
 
 /// "HTTP CONNECT example.org:443" or "HTTP GET example.org:80", with the user.
@@ -79,11 +96,12 @@ std::string describe(const proto::HttpProxyRequest& request) {
   return s;
 }
 
-/// The head, read within the handshake deadline; false when the client was dealt with.
+/// The first head, read within the handshake deadline; false when the client was dealt with.
 awaitable<bool> receive_request(transport::TcpStream& client, proto::HttpProxyRequestHead& head,
+                                std::vector<std::uint8_t>& pending,
                                 const HttpClientContext& context) {
   const auto outcome = co_await transport::with_deadline(*client.bottom(), context.head_timeout,
-                                                         read_head(client, head));
+                                                         read_head(client, head, pending));
   if (!outcome) {
     log::error(context.who + ": HTTP request: timed out: no complete request within " +
                seconds_text(context.config.connect_timeout));
@@ -98,10 +116,26 @@ awaitable<bool> receive_request(transport::TcpStream& client, proto::HttpProxyRe
     co_return false;
   }
   if (const std::error_code ec = **outcome) {
-    const auto status = proto::http_status_for(static_cast<proto::HttpProxyError>(ec.value()));
-    log::error(context.who + ": HTTP request: " + ec.message() + "; answered " +
-               std::string(status.substr(0, 3)));
-    co_await answer(client, status, ec.message());
+    co_await refuse_head(client, ec, context.who);
+    co_return false;
+  }
+  co_return true;
+}
+
+/// The next head on a persistent connection, within kKeepAliveIdle; false when the client closed,
+/// stayed idle too long or was refused.
+awaitable<bool> next_request(transport::TcpStream& client, proto::HttpProxyRequestHead& head,
+                             std::vector<std::uint8_t>& pending, const std::string& who) {
+  const auto outcome = co_await transport::with_deadline(*client.bottom(), kKeepAliveIdle,
+                                                         read_head(client, head, pending));
+  if (!outcome || !*outcome) {
+    log::verbose(who + (outcome ? ": closed its kept-alive connection"
+                                : ": kept-alive connection closed after " +
+                                      seconds_text(kKeepAliveIdle) + " without a request"));
+    co_return false;
+  }
+  if (const std::error_code ec = **outcome) {
+    co_await refuse_head(client, ec, who);
     co_return false;
   }
   co_return true;
@@ -128,6 +162,73 @@ awaitable<bool> authorize(transport::Stream& client, const proto::HttpProxyReque
   co_return false;
 }
 
+/// --allow/--deny and the local-target rules, for a name or address as the client gave it.
+awaitable<bool> allowed(transport::Stream& client, const proto::HttpProxyRequest& request,
+                        const Config& config, const std::string& what) {
+  const auto decision = config.socks_access.decide_host(request.target.host);
+  if (!decision || decision->allowed) {
+    co_return true;
+  }
+  const std::string why = "not allowed: " + request.target.host + " is " + decision->reason;
+  log::error(what + ": " + why + "; answered 403");
+  co_await answer(client, "403 Forbidden", why);
+  co_return false;
+}
+
+/// A chain that did not open: 403 when a rule refused the target, else 502.
+awaitable<void> refuse_for_chain(transport::Stream& client, const chain::ChainError& error,
+                                 const std::string& what) {
+  const std::string why = error.message();
+  const bool refused = socks5_reply_for(error) == proto::kRepNotAllowed;
+  log::error(what + ": " + why + "; answered " + (refused ? "403" : "502"));
+  co_await answer(client, refused ? "403 Forbidden" : "502 Bad Gateway", why);
+}
+
+/// Absolute-form requests, one after the other on a persistent connection, the first already
+/// read and authorized. Every answer of the proxy's own ends the connection.
+awaitable<void> serve_requests(transport::TcpStream& client, proto::HttpProxyRequestHead first,
+                               std::vector<std::uint8_t> pending,
+                               const HttpClientContext& context) {
+  HttpUpstream upstream;
+  proto::HttpProxyRequestHead head = std::move(first);
+  for (bool authorized = true;; authorized = false) {
+    const proto::HttpProxyRequest& request = head.request();
+    const ForwardContext forward{context.config, context.services, context.totals,
+                                 context.who + ": " + describe(request)};
+    if (request.form != proto::HttpProxyForm::absolute) {
+      log::error(forward.what + ": CONNECT after a forwarded request; answered 400");
+      co_await answer(client, "400 Bad Request", "CONNECT must open its own connection");
+      co_return;
+    }
+    if (!authorized && !co_await authorize(client, request, context, forward.what)) {
+      co_return;
+    }
+    log::verbose(forward.what);
+    if (!co_await allowed(client, request, context.config, forward.what)) {
+      co_return;
+    }
+    const Forwarded forwarded =
+        co_await forward_request(client, pending, request, upstream, forward);
+    if (forwarded.chain_error) {
+      co_await refuse_for_chain(client, *forwarded.chain_error, forward.what);
+      co_return;
+    }
+    if (forwarded.bad_gateway) {
+      log::error(forward.what + ": " + *forwarded.bad_gateway + "; answered 502");
+      co_await answer(client, "502 Bad Gateway", *forwarded.bad_gateway);
+      co_return;
+    }
+    if (!forwarded.keep_client) {
+      co_await close_after_answer(client);
+      co_return;
+    }
+    head = proto::HttpProxyRequestHead();
+    if (!co_await next_request(client, head, pending, context.who)) {
+      co_return;
+    }
+  }
+}
+
 }  // namespace
 
 bool starts_http_request(std::uint8_t first_byte) {
@@ -146,7 +247,8 @@ awaitable<std::optional<std::uint8_t>> peek_first_byte(tcp::socket& socket) {
 
 awaitable<void> serve_http_client(transport::TcpStream& client, HttpClientContext context) {
   proto::HttpProxyRequestHead head;
-  if (!co_await receive_request(client, head, context)) {
+  std::vector<std::uint8_t> pending;
+  if (!co_await receive_request(client, head, pending, context)) {
     co_return;
   }
   const proto::HttpProxyRequest& request = head.request();
@@ -155,50 +257,23 @@ awaitable<void> serve_http_client(transport::TcpStream& client, HttpClientContex
     co_return;
   }
   context.handshake_over();
+  if (request.form == proto::HttpProxyForm::absolute) {
+    co_await serve_requests(client, head, std::move(pending), context);
+    co_return;
+  }
   log::verbose(what);
-  const Config& config = context.config;
-  if (const auto decision = config.socks_access.decide_host(request.target.host);
-      decision && !decision->allowed) {
-    const std::string why = "not allowed: " + request.target.host + " is " + decision->reason;
-    log::error(what + ": " + why + "; answered 403");
-    co_await answer(client, "403 Forbidden", why);
+  if (!co_await allowed(client, request, context.config, what)) {
     co_return;
   }
-  const bool connect = request.form == proto::HttpProxyForm::connect;
-  HttpClientStream local = connect ? HttpClientStream(client, head.leftover())
-                                   : HttpClientStream(client, request, head.leftover());
-  ConnectionStats report(what, context.totals);
-  TunnelOptions options;
-  options.on_open = [&](transport::Stream&) -> awaitable<bool> {
-    if (!connect) {
-      co_return true;  // the target's response is the answer
-    }
-    const std::span established(reinterpret_cast<const std::uint8_t*>(kEstablished.data()),
-                                kEstablished.size());
-    auto [ec, n] = co_await client.write_all(established);
-    if (ec) {
-      log::verbose(what + ": client went away before the tunnel was granted: " + ec.message());
-      co_return false;
-    }
-    co_return true;
+  HttpClientStream local(client, pending);
+  const auto grant = [](transport::Stream&) {
+    return std::vector<std::uint8_t>(kEstablished.begin(), kEstablished.end());
   };
-  options.on_chain = [&report](const chain::ChainResult& attempt) { report.chain_done(attempt); };
-  options.live = report.live();
   const TunnelOutcome tunnel =
-      co_await run_tunnel(local, config.hops, request.target, context.services, std::move(options));
+      co_await grant_then_relay(client, local, context.config.hops, request.target,
+                                context.services, context.totals, what, grant);
   if (tunnel.chain.error && !tunnel.opened) {
-    const std::string why = tunnel.chain.error->message();
-    const bool refused = socks5_reply_for(*tunnel.chain.error) == proto::kRepNotAllowed;
-    log::error(what + ": " + why + "; answered " + (refused ? "403" : "502"));
-    co_await answer(client, refused ? "403 Forbidden" : "502 Bad Gateway", why);
-    co_return;
-  }
-  if (tunnel.chain.error) {
-    log::error(what + ": " + tunnel.chain.error->message());
-    co_return;
-  }
-  if (tunnel.relayed) {
-    report.closed(tunnel.stats.up.bytes, tunnel.stats.down.bytes);
+    co_await refuse_for_chain(client, *tunnel.chain.error, what);
   }
 }
 

@@ -1,8 +1,8 @@
 /// The HTTP proxy side of `hopchain socks` ("mixed" mode): a client whose first byte is a letter
-/// speaks HTTP to the same port. CONNECT opens a tunnel through the chain; an absolute-form
-/// request ("GET http://host/path HTTP/1.1") is forwarded in origin-form over a chain of its own,
-/// one request per client connection (see proto/http_proxy_request.hpp). Admission, the target
-/// rules, the handshake deadline and the login throttle are the SOCKS server's.
+/// speaks HTTP to the same port. CONNECT opens a tunnel through the chain; absolute-form requests
+/// ("GET http://host/path HTTP/1.1") are forwarded in origin-form on a persistent connection,
+/// with keep-alive per target (app/http_forward.hpp). Admission, the target rules, the handshake
+/// deadline and the login throttle are the SOCKS server's; every request is authorized.
 #pragma once
 
 #include <chrono>
@@ -36,7 +36,8 @@ bool starts_http_request(std::uint8_t first_byte);
 /// Reads the first byte without consuming it; nullopt at EOF or on an error.
 awaitable<std::optional<std::uint8_t>> peek_first_byte(tcp::socket& socket);
 
-/// Serves one HTTP proxy client to its end: one CONNECT tunnel or one forwarded request.
+/// Serves one HTTP proxy client to its end: one CONNECT tunnel, or forwarded requests until the
+/// connection ends.
 awaitable<void> serve_http_client(transport::TcpStream& client, HttpClientContext context);
 
 }  // namespace hc::app

@@ -5,8 +5,14 @@
 #include <charconv>
 #include <utility>
 
+#include "proto/http_fields.hpp"
+
 namespace hc::proto {
 namespace {
+
+using http::Field;
+using http::iequals;
+using http::trim;
 
 class HttpProxyCategory final : public std::error_category {
  public:
@@ -29,40 +35,6 @@ class HttpProxyCategory final : public std::error_category {
     return "unknown HTTP proxy request error";
   }
 };
-
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                    [](char x, char y) { return lower(x) == lower(y); });
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-// RFC 9110 §5.6.2 tchar: method and field names.
-bool is_token(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-  });
-}
-
-bool has_control(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return (u < 0x20 && c != '\t') || u == 0x7F;
-  });
-}
 
 int base64_value(char c) {
   if (c >= 'A' && c <= 'Z')
@@ -113,47 +85,6 @@ std::optional<std::string> base64_decode(std::string_view in) {
     out += static_cast<char>((bits >> 2) & 0xFF);
   }
   return out;
-}
-
-// Headers that describe one connection only (RFC 9110 §7.6.1), never forwarded. Host is
-// replaced by the URI's authority.
-bool is_hop_by_hop(std::string_view name) {
-  static constexpr std::string_view kNames[] = {
-      "connection", "keep-alive", "proxy-connection", "proxy-authorization",
-      "te",         "trailer",    "upgrade",          "host"};
-  return std::any_of(std::begin(kNames), std::end(kNames),
-                     [name](std::string_view n) { return iequals(name, n); });
-}
-
-bool listed_in(std::string_view list, std::string_view name) {
-  while (!list.empty()) {
-    const auto comma = list.find(',');
-    if (iequals(trim(list.substr(0, comma)), name)) {
-      return true;
-    }
-    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
-  }
-  return false;
-}
-
-struct Field {
-  std::string_view name;
-  std::string_view value;
-};
-
-/// Splits the head into its lines (CRLF or bare LF).
-std::vector<std::string_view> split_lines(std::string_view head) {
-  std::vector<std::string_view> lines;
-  while (!head.empty()) {
-    const auto lf = head.find('\n');
-    std::string_view line = head.substr(0, lf);
-    if (!line.empty() && line.back() == '\r') {
-      line.remove_suffix(1);
-    }
-    lines.push_back(line);
-    head = lf == std::string_view::npos ? std::string_view{} : head.substr(lf + 1);
-  }
-  return lines;
 }
 
 /// Credentials, Connection options and body framing from the header fields.
@@ -317,35 +248,23 @@ HttpProxyRequestHead::Result HttpProxyRequestHead::feed(std::span<const std::uin
     return result_;
   }
   buffer_.insert(buffer_.end(), data.begin(), data.end());
-  // The head ends at an empty line: "\n\r\n" or "\n\n". Rescan a little before the new bytes.
-  for (std::size_t i = scanned_ > 2 ? scanned_ - 2 : 0; i < buffer_.size(); ++i) {
-    if (i >= kHttpMaxRequestHead) {
-      return fail(HttpProxyError::head_too_large);
-    }
-    if (buffer_[i] != '\n') {
-      continue;
-    }
-    std::size_t end = 0;
-    if (i + 1 < buffer_.size() && buffer_[i + 1] == '\n') {
-      end = i + 2;
-    } else if (i + 2 < buffer_.size() && buffer_[i + 1] == '\r' && buffer_[i + 2] == '\n') {
-      end = i + 3;
-    }
-    if (end != 0) {
-      leftover_.assign(buffer_.begin() + static_cast<std::ptrdiff_t>(end), buffer_.end());
-      buffer_.resize(end);
-      return parse({reinterpret_cast<const char*>(buffer_.data()), buffer_.size()});
-    }
-  }
-  scanned_ = buffer_.size();
-  if (scanned_ > kHttpMaxRequestHead) {
+  // Rescan a little before the new bytes: the empty line may straddle two pieces.
+  const std::string_view text(reinterpret_cast<const char*>(buffer_.data()), buffer_.size());
+  const std::size_t end = http::head_end(text, scanned_ > 2 ? scanned_ - 2 : 0);
+  if (end == 0 ? buffer_.size() > kHttpMaxRequestHead : end > kHttpMaxRequestHead) {
     return fail(HttpProxyError::head_too_large);
   }
-  return result_;
+  scanned_ = buffer_.size();
+  if (end == 0) {
+    return result_;
+  }
+  leftover_.assign(buffer_.begin() + static_cast<std::ptrdiff_t>(end), buffer_.end());
+  buffer_.resize(end);
+  return parse(text.substr(0, end));
 }
 
 HttpProxyRequestHead::Result HttpProxyRequestHead::parse(std::string_view head) {
-  const std::vector<std::string_view> lines = split_lines(head);
+  const std::vector<std::string_view> lines = http::split_lines(head);
   // Request line: method SP request-target SP HTTP-version (RFC 9112 §3).
   const std::string_view line = lines.front();
   const auto sp1 = line.find(' ');
@@ -357,27 +276,19 @@ HttpProxyRequestHead::Result HttpProxyRequestHead::parse(std::string_view head) 
   r.method = std::string(line.substr(0, sp1));
   const std::string_view uri = line.substr(sp1 + 1, sp2 - sp1 - 1);
   r.version = std::string(line.substr(sp2 + 1));
-  if (!is_token(r.method) || uri.empty() || has_control(uri) ||
-      (r.version != "HTTP/1.1" && r.version != "HTTP/1.0")) {
-    return fail(HttpProxyError::malformed);
-  }
   std::vector<Field> fields;
-  for (std::size_t i = 1; i < lines.size(); ++i) {
-    if (lines[i].empty()) {
-      break;
-    }
-    const auto colon = lines[i].find(':');
-    // No obs-fold, no space before the colon (RFC 9112 §5.1, §5.2): both were smuggling vectors.
-    if (colon == std::string_view::npos || !is_token(lines[i].substr(0, colon)) ||
-        has_control(lines[i])) {
-      return fail(HttpProxyError::malformed);
-    }
-    fields.push_back({lines[i].substr(0, colon), trim(lines[i].substr(colon + 1))});
+  if (!http::is_token(r.method) || uri.empty() || http::has_control(uri) ||
+      (r.version != "HTTP/1.1" && r.version != "HTTP/1.0") || !http::split_fields(lines, fields)) {
+    return fail(HttpProxyError::malformed);
   }
   std::string connection;  // every Connection field's options, joined
   if (const auto why = read_fields(fields, r, connection)) {
     return fail(*why);
   }
+  // RFC 9112 §9.3: HTTP/1.1 persists unless "close"; HTTP/1.0 only with "keep-alive".
+  const bool http10 = r.version == "HTTP/1.0";
+  r.keep_alive =
+      http10 ? http::listed_in(connection, "keep-alive") : !http::listed_in(connection, "close");
   if (iequals(r.method, "CONNECT")) {
     r.form = HttpProxyForm::connect;
     const auto target = parse_authority(uri, 0);
@@ -397,11 +308,18 @@ HttpProxyRequestHead::Result HttpProxyRequestHead::parse(std::string_view head) 
   }
   std::string out = r.method + " " + path + " " + r.version + "\r\nHost: " + authority + "\r\n";
   for (const Field& f : fields) {
-    if (!is_hop_by_hop(f.name) && !listed_in(connection, f.name)) {
+    if (!http::is_hop_by_hop(f.name) && !iequals(f.name, "host") &&
+        !http::listed_in(connection, f.name)) {
       out += std::string(f.name) + ": " + std::string(f.value) + "\r\n";
     }
   }
-  out += "Connection: close\r\n\r\n";
+  // The upstream connection persists exactly when the client's does.
+  if (!r.keep_alive) {
+    out += "Connection: close\r\n";
+  } else if (http10) {
+    out += "Connection: keep-alive\r\n";
+  }
+  out += "\r\n";
   r.forward_head.assign(out.begin(), out.end());
   result_ = Result::done;
   return result_;
@@ -413,9 +331,10 @@ std::size_t ChunkedBodyEnd::feed(std::span<const std::uint8_t> data) {
     const char c = static_cast<char>(data[i]);
     switch (state_) {
       case State::size: {
-        const int v = (c >= '0' && c <= '9')                 ? c - '0'
-                      : (lower(c) >= 'a' && lower(c) <= 'f') ? lower(c) - 'a' + 10
-                                                             : -1;
+        const int v = (c >= '0' && c <= '9')   ? c - '0'
+                      : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+                      : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                               : -1;
         if (v >= 0 && digits_ < 15) {
           remaining_ = remaining_ * 16 + static_cast<unsigned>(v);
           ++digits_;
@@ -479,6 +398,37 @@ std::size_t ChunkedBodyEnd::feed(std::span<const std::uint8_t> data) {
     ++i;
   }
   return i;
+}
+
+std::size_t HttpBodyEnd::feed(std::span<const std::uint8_t> data) {
+  switch (kind_) {
+    case HttpBodyKind::none:
+      return 0;
+    case HttpBodyKind::length: {
+      const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, data.size()));
+      remaining_ -= n;
+      return n;
+    }
+    case HttpBodyKind::chunked:
+      return chunked_.feed(data);
+    case HttpBodyKind::until_close:
+      return data.size();
+  }
+  return 0;
+}
+
+bool HttpBodyEnd::done() const {
+  switch (kind_) {
+    case HttpBodyKind::none:
+      return true;
+    case HttpBodyKind::length:
+      return remaining_ == 0;
+    case HttpBodyKind::chunked:
+      return chunked_.done();
+    case HttpBodyKind::until_close:
+      return false;
+  }
+  return true;
 }
 
 }  // namespace hc::proto

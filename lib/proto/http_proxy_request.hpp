@@ -5,8 +5,9 @@
 /// (a request body, or tunnel payload after CONNECT), which belongs upstream, in order.
 /// Forwarding rewrites the head: the request line in origin-form, Host taken from the URI (RFC
 /// 9112 §3.2.2), the hop-by-hop headers of RFC 9110 §7.6.1 removed (Connection and the names it
-/// lists, Keep-Alive, Proxy-Connection, Proxy-Authorization, TE, Trailer, Upgrade), and
-/// "Connection: close" added: one request per upstream connection.
+/// lists, Keep-Alive, Proxy-Connection, Proxy-Authorization, TE, Trailer, Upgrade), and the
+/// upstream connection made to persist exactly when the client's does (RFC 9112 §9.3):
+/// "Connection: close" when the client asked for it or spoke HTTP/1.0 without keep-alive.
 #pragma once
 
 #include <cstddef>
@@ -39,8 +40,9 @@ std::error_code make_error_code(HttpProxyError e);
 std::string_view http_status_for(HttpProxyError e);
 
 enum class HttpProxyForm : std::uint8_t { connect, absolute };
-/// How the request body ends: none, after content_length bytes, or at the last chunk.
-enum class HttpBodyKind : std::uint8_t { none, length, chunked };
+/// How a message body ends: none, after content_length bytes, at the last chunk, or (responses
+/// only) when the server closes the connection.
+enum class HttpBodyKind : std::uint8_t { none, length, chunked, until_close };
 
 struct HttpProxyRequest {
   HttpProxyForm form = HttpProxyForm::connect;
@@ -51,6 +53,9 @@ struct HttpProxyRequest {
   std::optional<Credentials> credentials;
   HttpBodyKind body = HttpBodyKind::none;
   std::uint64_t content_length = 0;
+  /// The client's connection persists after this request (HTTP/1.1 without "Connection: close",
+  /// HTTP/1.0 with "Connection: keep-alive").
+  bool keep_alive = true;
   /// Absolute-form only: the head to send to the target.
   std::vector<std::uint8_t> forward_head;
 };
@@ -59,8 +64,8 @@ class HttpProxyRequestHead {
  public:
   enum class Result : std::uint8_t { need_more, done, error };
 
-  /// Appends bytes; done once the blank line is seen. A request is served one at a time: feed
-  /// nothing after done.
+  /// Appends bytes; done once the blank line is seen. One head per codec: the next request on a
+  /// persistent connection gets a new one, fed leftover() minus the body first.
   Result feed(std::span<const std::uint8_t> data);
 
   std::error_code error() const { return ec_; }
@@ -112,6 +117,21 @@ class ChunkedBodyEnd {
   std::uint64_t remaining_ = 0;
   unsigned digits_ = 0;
   bool line_empty_ = true;
+};
+
+/// Where a message body ends, whatever its framing, in a stream of bytes fed in pieces.
+class HttpBodyEnd {
+ public:
+  HttpBodyEnd(HttpBodyKind kind, std::uint64_t length) : kind_(kind), remaining_(length) {}
+  /// How many bytes of `data` belong to the body (all of them for until_close).
+  std::size_t feed(std::span<const std::uint8_t> data);
+  bool done() const;
+  bool failed() const { return chunked_.failed(); }
+
+ private:
+  HttpBodyKind kind_;
+  std::uint64_t remaining_;
+  ChunkedBodyEnd chunked_;
 };
 
 }  // namespace hc::proto

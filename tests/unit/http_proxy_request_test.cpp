@@ -87,8 +87,24 @@ BOOST_AUTO_TEST_CASE(absolute_form_is_rewritten_without_hop_by_hop_headers) {
   BOOST_TEST((r.body == HttpBodyKind::none));
   BOOST_TEST(text(r.forward_head) ==
              "GET /a/b?c=d HTTP/1.1\r\nHost: Example.org:8080\r\nUser-Agent: test\r\n"
-             "Accept: */*\r\nConnection: close\r\n\r\n");
+             "Accept: */*\r\n\r\n");
+  BOOST_TEST(r.keep_alive);
   BOOST_TEST(head.leftover().empty());
+}
+
+BOOST_AUTO_TEST_CASE(the_upstream_connection_persists_when_the_client_does) {
+  const auto forwarded = [](const std::string& input, bool keep_alive) {
+    HttpProxyRequestHead head;
+    BOOST_TEST_REQUIRE((feed(head, input) == HttpProxyRequestHead::Result::done));
+    BOOST_TEST(head.request().keep_alive == keep_alive);
+    return text(head.request().forward_head);
+  };
+  BOOST_TEST(forwarded("GET http://h/ HTTP/1.1\r\nConnection: Close\r\n\r\n", false) ==
+             "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  BOOST_TEST(forwarded("GET http://h/ HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", true) ==
+             "GET / HTTP/1.0\r\nHost: h\r\nConnection: keep-alive\r\n\r\n");
+  BOOST_TEST(forwarded("GET http://h/ HTTP/1.1\r\nProxy-Connection: close\r\n\r\n", true) ==
+             "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
 }
 
 BOOST_AUTO_TEST_CASE(absolute_form_defaults) {
@@ -96,6 +112,7 @@ BOOST_AUTO_TEST_CASE(absolute_form_defaults) {
   BOOST_TEST_REQUIRE(
       (feed(head, "HEAD http://h?q HTTP/1.0\r\n\r\n") == HttpProxyRequestHead::Result::done));
   BOOST_TEST((head.request().target == HostPort{"h", 80}));
+  BOOST_TEST(!head.request().keep_alive);  // HTTP/1.0 without keep-alive
   BOOST_TEST(text(head.request().forward_head) ==
              "HEAD /?q HTTP/1.0\r\nHost: h\r\nConnection: close\r\n\r\n");
 }
