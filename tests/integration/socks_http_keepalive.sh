@@ -19,8 +19,8 @@ O1=$(free_port)
 lab_bg origin-1 python3 "$HC_SUPPORT/http_origin.py" --port "$O1" --log "$LAB/o1.log"
 O2=$(free_port)
 lab_bg origin-2 python3 "$HC_SUPPORT/http_origin.py" --port "$O2" --log "$LAB/o2.log"
-wait_port "$O1"
-wait_port "$O2"
+wait_port "$O1" || fail "origin 1 did not start"
+wait_port "$O2" || fail "origin 2 did not start"
 DA=$(free_port)
 start_danted dante-a "$DA"
 P0=$(free_port)
@@ -29,8 +29,8 @@ P1=$(free_port)
 start_hopchain_socks hc-hop 127.0.0.1 "$P1" -v -x "socks5://127.0.0.1:$DA" socks "$P1"
 
 connections() { grep -c '^connection$' "$1" || true; }
-expect_bodies() { # DESC PROXY-PORT NAMES-AND-URLS...: "O1:text/a" fetches http://127.0.0.1:$O1/text/a
-  local desc=$1 port=$2 want="" urls=() spec
+expect_bodies() { # DESC PROXY-VAR SPECS...: proxy P0 and "O1:text/a" fetch http://127.0.0.1:$O1/text/a via $P0
+  local desc=$1 port=${!2} want="" urls=() spec
   shift 2
   for spec in "$@"; do
     local origin=${spec%%:*} path=${spec#*:}
@@ -96,8 +96,7 @@ note "ok: HEAD, chunked and read-until-close responses kept their framing; HTTP/
 
 # --- a kept-alive upstream the origin dropped ----------------------------------------------------
 # This origin answers each connection's first request as if it kept the connection, then closes it.
-OD=$(free_port)
-lab_bg origin-drop python3 - "$OD" "$LAB/od.log" <<'PY'
+cat >"$LAB/origin_drop.py" <<'PY'
 import socket, sys, threading
 srv = socket.create_server(("127.0.0.1", int(sys.argv[1])))
 def note(line):
@@ -116,7 +115,9 @@ while True:
     conn, _ = srv.accept()
     threading.Thread(target=serve, args=(conn,), daemon=True).start()
 PY
-wait_port "$OD"
+OD=$(free_port)
+lab_bg origin-drop python3 "$LAB/origin_drop.py" "$OD" "$LAB/od.log"
+wait_port "$OD" || fail "the dropping origin did not start"
 timeout -k 5 40 python3 - "$P0" "$OD" "$LAB/od.log" <<'PY' || fail "a dropped kept-alive upstream"
 import http.client, sys, time
 proxy, origin, log = int(sys.argv[1]), sys.argv[2], sys.argv[3]
