@@ -1,6 +1,7 @@
 #include "proto/http_fields.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <iterator>
 
 namespace hc::proto::http {
@@ -89,6 +90,31 @@ bool listed_in(std::string_view list, std::string_view name) {
   return false;
 }
 
+bool read_framing(const std::vector<Field>& fields, Framing& out) {
+  for (const Field& f : fields) {
+    if (iequals(f.name, "connection")) {
+      out.connection += std::string(f.value) + ",";
+    } else if (iequals(f.name, "transfer-encoding")) {
+      const auto comma = f.value.rfind(',');
+      out.chunked = iequals(
+          trim(comma == std::string_view::npos ? f.value : f.value.substr(comma + 1)), "chunked");
+    } else if (iequals(f.name, "content-length")) {
+      std::uint64_t n = 0;
+      const auto [end, ec] = std::from_chars(f.value.data(), f.value.data() + f.value.size(), n);
+      if (ec != std::errc{} || end != f.value.data() + f.value.size() || f.value.empty() ||
+          (out.length && *out.length != n)) {
+        return false;
+      }
+      out.length = n;
+    }
+  }
+  return !(out.chunked && out.length);
+}
+
+namespace {
+
+/// The size of the head in `buffer` (up to its empty line), scanning from `from`; 0 when the
+/// empty line is not there yet.
 std::size_t head_end(std::string_view buffer, std::size_t from) {
   for (std::size_t i = from; i < buffer.size(); ++i) {
     if (buffer[i] != '\n') {
@@ -102,6 +128,24 @@ std::size_t head_end(std::string_view buffer, std::size_t from) {
     }
   }
   return 0;
+}
+
+}  // namespace
+
+HeadBuffer::State HeadBuffer::feed(std::span<const std::uint8_t> data) {
+  buffer_.insert(buffer_.end(), data.begin(), data.end());
+  // Rescan a little before the new bytes: the empty line may straddle two pieces.
+  const std::size_t end = head_end(head(), scanned_ > 2 ? scanned_ - 2 : 0);
+  scanned_ = buffer_.size();
+  if (end == 0 ? buffer_.size() > max_size_ : end > max_size_) {
+    return State::too_large;
+  }
+  if (end == 0) {
+    return State::need_more;
+  }
+  leftover_.assign(buffer_.begin() + static_cast<std::ptrdiff_t>(end), buffer_.end());
+  buffer_.resize(end);
+  return State::done;
 }
 
 }  // namespace hc::proto::http

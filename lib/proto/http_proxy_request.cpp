@@ -90,35 +90,19 @@ std::optional<std::string> base64_decode(std::string_view in) {
 /// Credentials, Connection options and body framing from the header fields.
 std::optional<HttpProxyError> read_fields(const std::vector<Field>& fields, HttpProxyRequest& r,
                                           std::string& connection) {
-  bool chunked = false;
-  std::optional<std::uint64_t> length;
   for (const Field& f : fields) {
     if (iequals(f.name, "proxy-authorization") && !r.credentials) {
       r.credentials = decode_basic_credentials(f.value);
-    } else if (iequals(f.name, "connection")) {
-      connection += std::string(f.value) + ",";
-    } else if (iequals(f.name, "transfer-encoding")) {
-      // The last coding must be chunked, or the request's length is unknowable (RFC 9112 §6.3).
-      const auto comma = f.value.rfind(',');
-      chunked = iequals(trim(comma == std::string_view::npos ? f.value : f.value.substr(comma + 1)),
-                        "chunked");
-      if (!chunked) {
-        return HttpProxyError::bad_framing;
-      }
-    } else if (iequals(f.name, "content-length")) {
-      std::uint64_t n = 0;
-      const auto [end, ec] = std::from_chars(f.value.data(), f.value.data() + f.value.size(), n);
-      if (ec != std::errc{} || end != f.value.data() + f.value.size() || f.value.empty() ||
-          (length && *length != n)) {
-        return HttpProxyError::bad_framing;
-      }
-      length = n;
     }
   }
-  if (chunked && length) {
-    return HttpProxyError::bad_framing;  // RFC 9112 §6.1: a server may refuse both
+  http::Framing framing;
+  // The last coding must be chunked, or the request's length is unknowable (RFC 9112 §6.3).
+  if (!http::read_framing(fields, framing) || framing.chunked == false) {
+    return HttpProxyError::bad_framing;
   }
-  r.body = chunked                 ? HttpBodyKind::chunked
+  connection = std::move(framing.connection);
+  const auto& length = framing.length;
+  r.body = framing.chunked         ? HttpBodyKind::chunked
            : length && *length > 0 ? HttpBodyKind::length
                                    : HttpBodyKind::none;
   r.content_length = length.value_or(0);
@@ -247,20 +231,15 @@ HttpProxyRequestHead::Result HttpProxyRequestHead::feed(std::span<const std::uin
   if (result_ != Result::need_more) {
     return result_;
   }
-  buffer_.insert(buffer_.end(), data.begin(), data.end());
-  // Rescan a little before the new bytes: the empty line may straddle two pieces.
-  const std::string_view text(reinterpret_cast<const char*>(buffer_.data()), buffer_.size());
-  const std::size_t end = http::head_end(text, scanned_ > 2 ? scanned_ - 2 : 0);
-  if (end == 0 ? buffer_.size() > kHttpMaxRequestHead : end > kHttpMaxRequestHead) {
-    return fail(HttpProxyError::head_too_large);
+  switch (buffer_.feed(data)) {
+    case http::HeadBuffer::State::need_more:
+      return result_;
+    case http::HeadBuffer::State::too_large:
+      return fail(HttpProxyError::head_too_large);
+    case http::HeadBuffer::State::done:
+      break;
   }
-  scanned_ = buffer_.size();
-  if (end == 0) {
-    return result_;
-  }
-  leftover_.assign(buffer_.begin() + static_cast<std::ptrdiff_t>(end), buffer_.end());
-  buffer_.resize(end);
-  return parse(text.substr(0, end));
+  return parse(buffer_.head());
 }
 
 HttpProxyRequestHead::Result HttpProxyRequestHead::parse(std::string_view head) {

@@ -19,6 +19,7 @@
 #include <system_error>
 #include <vector>
 
+#include "proto/http_fields.hpp"
 #include "proto/types.hpp"
 
 namespace hc::proto {
@@ -70,15 +71,13 @@ class HttpProxyRequestHead {
 
   std::error_code error() const { return ec_; }
   const HttpProxyRequest& request() const { return request_; }
-  std::span<const std::uint8_t> leftover() const { return leftover_; }
+  std::span<const std::uint8_t> leftover() const { return buffer_.leftover(); }
 
  private:
   Result parse(std::string_view head);
   Result fail(HttpProxyError e);
 
-  std::vector<std::uint8_t> buffer_;
-  std::size_t scanned_ = 0;
-  std::vector<std::uint8_t> leftover_;
+  http::HeadBuffer buffer_{kHttpMaxRequestHead};
   HttpProxyRequest request_;
   std::error_code ec_;
   Result result_ = Result::need_more;

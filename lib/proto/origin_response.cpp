@@ -2,6 +2,7 @@
 #include "proto/origin_response.hpp"
 
 #include <charconv>
+#include <utility>
 
 #include "proto/http_fields.hpp"
 
@@ -25,31 +26,15 @@ bool parse_status_line(std::string_view line, std::string_view& version, unsigne
 }
 
 /// Body framing from the fields (RFC 9112 §6.3); false for conflicting or invalid framing.
-bool read_framing(const std::vector<Field>& fields, OriginResponse& r, std::string& connection) {
-  std::optional<bool> chunked;  // set when Transfer-Encoding is present
-  std::optional<std::uint64_t> length;
-  for (const Field& f : fields) {
-    if (iequals(f.name, "connection")) {
-      connection += std::string(f.value) + ",";
-    } else if (iequals(f.name, "transfer-encoding")) {
-      const auto comma = f.value.rfind(',');
-      chunked =
-          iequals(http::trim(comma == std::string_view::npos ? f.value : f.value.substr(comma + 1)),
-                  "chunked");
-    } else if (iequals(f.name, "content-length")) {
-      std::uint64_t n = 0;
-      const auto [end, ec] = std::from_chars(f.value.data(), f.value.data() + f.value.size(), n);
-      if (ec != std::errc{} || end != f.value.data() + f.value.size() || f.value.empty() ||
-          (length && *length != n)) {
-        return false;
-      }
-      length = n;
-    }
-  }
-  if (chunked && length) {
+bool read_body_framing(const std::vector<Field>& fields, OriginResponse& r,
+                       std::string& connection) {
+  http::Framing framing;
+  if (!http::read_framing(fields, framing)) {
     return false;
   }
-  r.body = chunked                 ? (*chunked ? HttpBodyKind::chunked : HttpBodyKind::until_close)
+  connection = std::move(framing.connection);
+  const auto& length = framing.length;
+  r.body = framing.chunked ? (*framing.chunked ? HttpBodyKind::chunked : HttpBodyKind::until_close)
            : length && *length > 0 ? HttpBodyKind::length
            : length                ? HttpBodyKind::none
                                    : HttpBodyKind::until_close;
@@ -83,19 +68,15 @@ OriginResponseHead::Result OriginResponseHead::feed(std::span<const std::uint8_t
   if (result_ != Result::need_more) {
     return result_;
   }
-  buffer_.insert(buffer_.end(), data.begin(), data.end());
-  const std::string_view text(reinterpret_cast<const char*>(buffer_.data()), buffer_.size());
-  const std::size_t end = http::head_end(text, scanned_ > 2 ? scanned_ - 2 : 0);
-  if (end == 0 ? buffer_.size() > kOriginMaxResponseHead : end > kOriginMaxResponseHead) {
-    return fail(OriginResponseError::head_too_large);
+  switch (buffer_.feed(data)) {
+    case http::HeadBuffer::State::need_more:
+      return result_;
+    case http::HeadBuffer::State::too_large:
+      return fail(OriginResponseError::head_too_large);
+    case http::HeadBuffer::State::done:
+      break;
   }
-  scanned_ = buffer_.size();
-  if (end == 0) {
-    return result_;
-  }
-  leftover_.assign(buffer_.begin() + static_cast<std::ptrdiff_t>(end), buffer_.end());
-  buffer_.resize(end);
-  return parse(text.substr(0, end));
+  return parse(buffer_.head());
 }
 
 OriginResponseHead::Result OriginResponseHead::parse(std::string_view head) {
@@ -110,7 +91,7 @@ OriginResponseHead::Result OriginResponseHead::parse(std::string_view head) {
     return fail(OriginResponseError::upgrade);
   }
   std::string connection;  // every Connection field's options, joined
-  if (!read_framing(fields, r, connection)) {
+  if (!read_body_framing(fields, r, connection)) {
     return fail(OriginResponseError::bad_framing);
   }
   r.interim = r.status < 200;

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "proto/http_fields.hpp"
 #include "proto/http_proxy_request.hpp"
 
 namespace hc::proto {
@@ -55,7 +56,7 @@ class OriginResponseHead {
 
   std::optional<OriginResponseError> error() const { return error_; }
   const OriginResponse& response() const { return response_; }
-  std::span<const std::uint8_t> leftover() const { return leftover_; }
+  std::span<const std::uint8_t> leftover() const { return buffer_.leftover(); }
   /// The head to send the client, with "Connection: <connection>" unless that is empty.
   std::vector<std::uint8_t> client_head(std::string_view connection) const;
 
@@ -64,9 +65,7 @@ class OriginResponseHead {
   Result fail(OriginResponseError e);
 
   bool head_request_;
-  std::vector<std::uint8_t> buffer_;
-  std::size_t scanned_ = 0;
-  std::vector<std::uint8_t> leftover_;
+  http::HeadBuffer buffer_{kOriginMaxResponseHead};
   OriginResponse response_;
   std::optional<OriginResponseError> error_;
   Result result_ = Result::need_more;
