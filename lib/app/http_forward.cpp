@@ -153,7 +153,9 @@ awaitable<Relayed> relay_response(Exchange& x) {
   }
 }
 
-/// The response, then the end of a body upload the target did not wait for.
+/// The response, then the end of a body upload the target did not wait for: its reader stops
+/// (cancelled) and so does its writer, which a target that stopped reading would block forever
+/// (the tunnel is closed: it cannot carry another request with half a body in it).
 awaitable<Relayed> response_side(Exchange& x) {
   Relayed out = co_await relay_response(x);
   x.response_done = true;
@@ -162,8 +164,9 @@ awaitable<Relayed> response_side(Exchange& x) {
     out.reusable = false;
     if (tcp::socket* bottom = x.client.bottom()) {
       std::error_code ignored;
-      bottom->cancel(ignored);  // the body's reader stops; its bytes have no taker now
+      bottom->cancel(ignored);
     }
+    x.upstream.close();
   }
   co_return out;
 }
@@ -241,9 +244,10 @@ awaitable<Forwarded> forward_request(transport::Stream& client, std::vector<std:
       upstream.close();
     }
     if (relayed.answered) {
-      if (!relayed.complete) {
-        log::error(context.what + ": " +
-                   (relayed.why.empty() ? "the client went away" : relayed.why + " mid-response"));
+      if (!relayed.complete && relayed.why.empty()) {
+        log::verbose(context.what + ": the client went away mid-response");
+      } else if (!relayed.complete) {
+        log::error(context.what + ": " + relayed.why + " mid-response");
       }
       out.keep_client = relayed.complete && relayed.keep_client;
       co_return out;

@@ -228,18 +228,12 @@ HttpProxyRequestHead::Result HttpProxyRequestHead::fail(HttpProxyError e) {
 }
 
 HttpProxyRequestHead::Result HttpProxyRequestHead::feed(std::span<const std::uint8_t> data) {
-  if (result_ != Result::need_more) {
-    return result_;
+  using State = http::HeadBuffer::State;
+  const State state = result_ == Result::need_more ? buffer_.feed(data) : State::need_more;
+  if (state == State::too_large) {
+    return fail(HttpProxyError::head_too_large);
   }
-  switch (buffer_.feed(data)) {
-    case http::HeadBuffer::State::need_more:
-      return result_;
-    case http::HeadBuffer::State::too_large:
-      return fail(HttpProxyError::head_too_large);
-    case http::HeadBuffer::State::done:
-      break;
-  }
-  return parse(buffer_.head());
+  return state == State::done ? parse(buffer_.head()) : result_;
 }
 
 HttpProxyRequestHead::Result HttpProxyRequestHead::parse(std::string_view head) {
