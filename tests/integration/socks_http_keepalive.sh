@@ -3,7 +3,9 @@
 # its TCP connections (tests/support/http_origin.py): curl with three URLs of one target uses one
 # upstream connection (directly and through danted); targets that alternate get correct bodies
 # over a new tunnel each; chunked, HEAD and read-until-close responses keep their framing on one
-# client connection; HTTP/1.0 and "Connection: close" clients are closed after the response;
+# client connection; HTTP/1.0 and "Connection: close" clients are closed after the response; a
+# POST with Expect: 100-continue goes through, and a response sent before the body ends the
+# exchange without waiting for it;
 # a reused upstream the origin dropped takes a GET again on a fresh tunnel, never a POST (502).
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../support/lab.sh
@@ -93,6 +95,47 @@ PY
 [[ $(connections "$LAB/o1.log") == 3 ]] ||
   fail "HEAD, chunked, plain, until-close on one client connection, then two closing clients: $(connections "$LAB/o1.log") upstream connections, not 3"
 note "ok: HEAD, chunked and read-until-close responses kept their framing; HTTP/1.0 and Connection: close ended the connection"
+
+# --- request bodies: Expect: 100-continue, and a response that does not wait for the body -------
+head -c 300000 /dev/urandom | base64 -w 0 >"$LAB/post.txt"
+fetch_check "POST with Expect: 100-continue, echoed" "$LAB/post.txt" curl -sS --max-time 30 \
+  -x "http://127.0.0.1:$P0" -H 'Expect: 100-continue' --data-binary "@$LAB/post.txt" \
+  "http://127.0.0.1:$O1/text/echo"
+cat >"$LAB/origin_early.py" <<'PY'
+import socket, sys, time
+srv = socket.create_server(("127.0.0.1", int(sys.argv[1])))
+while True:
+    c, _ = srv.accept()
+    data = b""
+    while b"\r\n\r\n" not in data and (chunk := c.recv(4096)):
+        data += chunk
+    c.sendall(b"HTTP/1.1 413 Content Too Large\r\nContent-Length: 8\r\n\r\ntoo big\n")
+    time.sleep(30)  # never reads the body: the proxy must not wait for it
+PY
+OE=$(free_port)
+lab_bg origin-early python3 "$LAB/origin_early.py" "$OE"
+wait_port "$OE" || fail "the early-answering origin did not start"
+timeout -k 5 30 python3 - "$P0" "$OE" <<'PY' || fail "a response before the request body"
+import socket, sys, threading
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+size = 64 << 20
+s.sendall(f"POST http://127.0.0.1:{sys.argv[2]}/up HTTP/1.1\r\nContent-Length: {size}\r\n\r\n".encode())
+def upload():
+    try:
+        s.sendall(b"x" * size)
+    except OSError:
+        pass
+threading.Thread(target=upload, daemon=True).start()
+data = b""
+try:
+    while chunk := s.recv(4096):
+        data += chunk
+except ConnectionResetError:
+    pass
+assert data.startswith(b"HTTP/1.1 413 ") and data.endswith(b"\r\n\r\ntoo big\n"), data
+assert b"\r\nConnection: close\r\n" in data, data
+PY
+note "ok: POST with Expect: 100-continue; a 413 sent before the body reached the client, which was closed"
 
 # --- a kept-alive upstream the origin dropped ----------------------------------------------------
 # This origin answers each connection's first request as if it kept the connection, then closes it.
