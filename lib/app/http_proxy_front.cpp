@@ -258,7 +258,7 @@ awaitable<void> serve_http_client(transport::TcpStream& client, HttpClientContex
   }
   context.handshake_over();
   if (request.form == proto::HttpProxyForm::absolute) {
-    co_await serve_requests(client, head, std::move(pending), context);
+    co_await serve_requests(client, std::move(head), std::move(pending), context);
     co_return;
   }
   log::verbose(what);
