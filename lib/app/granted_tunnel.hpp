@@ -24,6 +24,6 @@ awaitable<TunnelOutcome> grant_then_relay(transport::Stream& client, transport::
                                           const std::vector<proto::HopSpec>& hops,
                                           const proto::HostPort& target, chain::Services& services,
                                           ServerStats& totals, const std::string& what,
-                                          GrantBytes grant);
+                                          const GrantBytes& grant);
 
 }  // namespace hc::app

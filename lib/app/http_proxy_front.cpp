@@ -184,13 +184,13 @@ awaitable<void> refuse_for_chain(transport::Stream& client, const chain::ChainEr
   co_await answer(client, refused ? "403 Forbidden" : "502 Bad Gateway", why);
 }
 
-/// Absolute-form requests, one after the other on a persistent connection, the first already
-/// read and authorized. Every answer of the proxy's own ends the connection.
-awaitable<void> serve_requests(transport::TcpStream& client, proto::HttpProxyRequestHead first,
-                               std::vector<std::uint8_t> pending,
+/// Absolute-form requests, one after the other on a persistent connection, the first (`head`)
+/// already read and authorized. Every answer of the proxy's own ends the connection. (References
+/// only: GCC 12 mishandles temporaries built inside a co_await expression.)
+awaitable<void> serve_requests(transport::TcpStream& client, proto::HttpProxyRequestHead& head,
+                               std::vector<std::uint8_t>& pending,
                                const HttpClientContext& context) {
   HttpUpstream upstream;
-  proto::HttpProxyRequestHead head = std::move(first);
   for (bool authorized = true;; authorized = false) {
     const proto::HttpProxyRequest& request = head.request();
     const ForwardContext forward{context.config, context.services, context.totals,
@@ -258,7 +258,7 @@ awaitable<void> serve_http_client(transport::TcpStream& client, HttpClientContex
   }
   context.handshake_over();
   if (request.form == proto::HttpProxyForm::absolute) {
-    co_await serve_requests(client, std::move(head), std::move(pending), context);
+    co_await serve_requests(client, head, pending, context);
     co_return;
   }
   log::verbose(what);
@@ -266,7 +266,7 @@ awaitable<void> serve_http_client(transport::TcpStream& client, HttpClientContex
     co_return;
   }
   HttpClientStream local(client, pending);
-  const auto grant = [](transport::Stream&) {
+  const GrantBytes grant = [](transport::Stream&) {
     return std::vector<std::uint8_t>(kEstablished.begin(), kEstablished.end());
   };
   const TunnelOutcome tunnel =

@@ -305,7 +305,7 @@ awaitable<void> serve_client(tcp::socket accepted, std::shared_ptr<SocksServer> 
   }
   // 3. The grant, then the relay. BND is our end of the chain's first connection: on a direct
   // connection that is exactly the address RFC 1928 asks for; through hops nothing better is known.
-  const auto grant = [&codec](transport::Stream& remote) {
+  const GrantBytes grant = [&codec](transport::Stream& remote) {
     proto::HostPort bound;
     if (tcp::socket* bottom = remote.bottom()) {
       std::error_code ec;
