@@ -88,8 +88,11 @@ int run(const Config& config) {
   // Before the io_context: connections still open when it is destroyed count themselves out.
   ServerStats totals(config.stats);
   asio::io_context io(1);
+  // c-ares is set up here, on the main thread, before any forward worker thread exists.
+  std::optional<dns::Library> dns_library;
   std::optional<dns::Resolver> resolver;
   try {
+    dns_library.emplace();
     dns::Resolver::Options options;
     options.servers = config.dns_servers;
     resolver.emplace(io.get_executor(), options);
