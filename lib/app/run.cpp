@@ -8,6 +8,7 @@
 #include "app/forward_workers.hpp"
 #include "app/modes.hpp"
 #include "app/stats.hpp"
+#include "chain/cache_files.hpp"
 #include "chain/strategy.hpp"
 #include "chain/tls_contexts.hpp"
 #include "dns/resolver.hpp"
@@ -100,6 +101,9 @@ int run(const Config& config) {
     log::error(e.what());
     return 1;
   }
+  // After c-ares' set-up, which wants no other thread yet, and before what saves through it: it
+  // outlives them and writes what they left pending before the process exits.
+  chain::CacheWriter cache_writer;
   // TLS files are checked before anything connects; a bad one is a usage error.
   chain::TlsContexts tls;
   if (auto error = tls.build(config.hops, config.cafile)) {
@@ -111,7 +115,8 @@ int run(const Config& config) {
   // Verdicts are remembered across runs only where they are learnt: in automatic mode.
   chain::PipelineMemory pipeline_memory(config.pipeline == chain::PipelineMode::automatic
                                             ? chain::PipelineMemory::default_path()
-                                            : std::string());
+                                            : std::string(),
+                                        &cache_writer);
   services.pipeline_mode = config.pipeline;
   services.pipeline_memory = &pipeline_memory;
   chain::Planner planner(config.hops, config.strategy);
