@@ -47,7 +47,10 @@ awaitable<int> run_mode(const Config& config, chain::Services& services, Forward
     const unsigned loops = forward_loop_count(config.forward_workers);
     ForwardRole role;
     role.share_ports = loops > 1;
-    role.on_listening = [&workers, loops] { workers.start(loops - 1); };
+    // The other loops share this loop's planner: one health and one round-robin turn for all.
+    role.on_listening = [&workers, &services, loops] {
+      workers.start(loops - 1, *services.planner);
+    };
     co_return co_await run_forward(config, services, totals, std::move(role));
   }
   if (config.mode == Mode::socks) {

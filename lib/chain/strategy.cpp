@@ -49,10 +49,16 @@ Planner::Planner(std::vector<proto::HopSpec> hops, StrategyOptions options, std:
 }
 
 bool Planner::alive(std::size_t index, Clock::time_point now) const {
+  const std::lock_guard lock(mutex_);
+  return alive_locked(index, now);
+}
+
+bool Planner::alive_locked(std::size_t index, Clock::time_point now) const {
   return health_[index].fails < options_.max_fails || now >= health_[index].dead_until;
 }
 
 void Planner::report_failure(std::size_t index, Clock::time_point now) {
+  const std::lock_guard lock(mutex_);
   Health& h = health_[index];
   // A hop whose dead time ran out gets a fresh count: one more failure marks it dead again.
   if (h.fails >= options_.max_fails && now >= h.dead_until) {
@@ -64,9 +70,20 @@ void Planner::report_failure(std::size_t index, Clock::time_point now) {
 }
 
 void Planner::report_success(const std::vector<std::size_t>& used) {
+  const std::lock_guard lock(mutex_);
   for (const std::size_t i : used) {
     health_[i] = Health{};
   }
+}
+
+void Planner::mark_without_udp(std::size_t index) {
+  const std::lock_guard lock(mutex_);
+  without_udp_[index] = true;
+}
+
+bool Planner::without_udp(std::size_t index) const {
+  const std::lock_guard lock(mutex_);
+  return without_udp_[index];
 }
 
 std::vector<std::size_t> Planner::ranked(Clock::time_point now, const std::vector<bool>& tried,
@@ -76,7 +93,7 @@ std::vector<std::size_t> Planner::ranked(Clock::time_point now, const std::vecto
     if (i < tried.size() && tried[i]) {
       return 2;
     }
-    return alive(i, now) ? 0 : 1;
+    return alive_locked(i, now) ? 0 : 1;
   };
   std::vector<std::size_t> order = pool;
   std::stable_sort(order.begin(), order.end(),
@@ -86,6 +103,13 @@ std::vector<std::size_t> Planner::ranked(Clock::time_point now, const std::vecto
 
 std::vector<std::size_t> Planner::select(Clock::time_point now, const std::vector<bool>& tried,
                                          const std::vector<bool>& usable) {
+  const std::lock_guard lock(mutex_);
+  return select_locked(now, tried, usable);
+}
+
+std::vector<std::size_t> Planner::select_locked(Clock::time_point now,
+                                                const std::vector<bool>& tried,
+                                                const std::vector<bool>& usable) {
   const std::size_t n = hops_.size();
   std::vector<std::size_t> all(n);
   std::iota(all.begin(), all.end(), std::size_t{0});
@@ -110,7 +134,7 @@ std::vector<std::size_t> Planner::select(Clock::time_point now, const std::vecto
   if (options_.strategy == Strategy::dynamic) {
     std::vector<std::size_t> live;
     std::copy_if(untried.begin(), untried.end(), std::back_inserter(live),
-                 [&](std::size_t i) { return alive(i, now); });
+                 [&](std::size_t i) { return alive_locked(i, now); });
     return live.empty() ? untried : live;  // all dead: try them anyway
   }
 
@@ -120,8 +144,8 @@ std::vector<std::size_t> Planner::select(Clock::time_point now, const std::vecto
     // Shuffle within each tier so preference survives but the pick is random.
     auto tier_end = [&](auto from) {
       return std::find_if(from, order.end(), [&](std::size_t i) {
-        const int t = is_tried(i) ? 2 : (alive(i, now) ? 0 : 1);
-        const int t0 = is_tried(*from) ? 2 : (alive(*from, now) ? 0 : 1);
+        const int t = is_tried(i) ? 2 : (alive_locked(i, now) ? 0 : 1);
+        const int t0 = is_tried(*from) ? 2 : (alive_locked(*from, now) ? 0 : 1);
         return t != t0;
       });
     };
@@ -144,7 +168,7 @@ std::vector<std::size_t> Planner::select(Clock::time_point now, const std::vecto
       rotated.push_back(i);
     }
   }
-  auto rank = [&](std::size_t i) { return is_tried(i) ? 2 : (alive(i, now) ? 0 : 1); };
+  auto rank = [&](std::size_t i) { return is_tried(i) ? 2 : (alive_locked(i, now) ? 0 : 1); };
   std::vector<std::size_t> picked;
   for (int t = 0; t <= 2 && picked.size() < len; ++t) {
     for (const std::size_t i : rotated) {

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <string_view>
@@ -36,7 +37,9 @@ struct StrategyOptions {
   std::size_t max_attempts = 3;  ///< chains tried per connection (not strict)
 };
 
-/// Selection and health state, shared by every connection of one process (single-threaded).
+/// Selection and health state, shared by every connection and every event loop of one process,
+/// so that health and the round-robin turn are the same for all. Thread-safe: one mutex, held for
+/// a few operations per connection.
 class Planner {
  public:
   using Clock = std::chrono::steady_clock;
@@ -56,8 +59,8 @@ class Planner {
 
   /// A hop found unable to carry UDP (not plain SOCKS5, or it refused UDP ASSOCIATE): UDP
   /// associations leave it out from then on. Not a failure: it still serves TCP.
-  void mark_without_udp(std::size_t index) { without_udp_[index] = true; }
-  bool without_udp(std::size_t index) const { return without_udp_[index]; }
+  void mark_without_udp(std::size_t index);
+  bool without_udp(std::size_t index) const;
 
   const std::vector<proto::HopSpec>& hops() const { return hops_; }
   const StrategyOptions& options() const { return options_; }
@@ -67,12 +70,17 @@ class Planner {
     int fails = 0;
     Clock::time_point dead_until{};
   };
+  // The *_locked members expect mutex_ held.
+  bool alive_locked(std::size_t index, Clock::time_point now) const;
   /// Candidates among `pool` in list order: live and untried first, then the rest by preference.
   std::vector<std::size_t> ranked(Clock::time_point now, const std::vector<bool>& tried,
                                   const std::vector<std::size_t>& pool) const;
+  std::vector<std::size_t> select_locked(Clock::time_point now, const std::vector<bool>& tried,
+                                         const std::vector<bool>& usable);
 
   std::vector<proto::HopSpec> hops_;
   StrategyOptions options_;
+  mutable std::mutex mutex_;  ///< guards everything below; hops_ and options_ never change
   std::vector<Health> health_;
   std::vector<bool> without_udp_;
   std::mt19937_64 rng_;
