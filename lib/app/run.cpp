@@ -123,6 +123,7 @@ int run(const Config& config) {
   services.pipeline_mode = config.pipeline;
   services.pipeline_memory = &pipeline_memory;
   chain::Planner planner(config.hops, config.strategy);
+  planner.remember_dead_hops(chain::cache_path("health"), cache_writer);
   services.planner = &planner;
   ForwardWorkers workers(config, tls, pipeline_memory, totals);
 

@@ -2,12 +2,27 @@
 #include "chain/strategy.hpp"
 
 #include <algorithm>
+#include <ctime>
 #include <numeric>
 #include <string>
 
 #include "log/log.hpp"
 
 namespace hc::chain {
+namespace {
+
+/// "14:05:09", local time: when a remembered dead hop will be tried again.
+std::string clock_time(DeadHops::WallClock::time_point t) {
+  const std::time_t seconds = DeadHops::WallClock::to_time_t(t);
+  std::tm local{};
+  char text[16] = "?";
+  if (::localtime_r(&seconds, &local) != nullptr) {
+    std::strftime(text, sizeof text, "%H:%M:%S", &local);
+  }
+  return text;
+}
+
+}  // namespace
 
 std::optional<Strategy> parse_strategy(std::string_view text) {
   if (text == "strict") {
@@ -66,13 +81,26 @@ void Planner::report_failure(std::size_t index, Clock::time_point now) {
   }
   if (++h.fails >= options_.max_fails) {
     h.dead_until = now + options_.fail_timeout;
+    if (remembered_ && options_.fail_timeout.count() > 0) {
+      // Wall clock for other runs; `now` may be any steady time (tests).
+      remembered_->dead.mark_dead(remembered_->urls[index],
+                                  WallClock::now() + options_.fail_timeout);
+      save_dead_hops_locked();
+    }
   }
 }
 
 void Planner::report_success(const std::vector<std::size_t>& used) {
   const std::lock_guard lock(mutex_);
+  bool changed = false;
   for (const std::size_t i : used) {
     health_[i] = Health{};
+    if (remembered_ && remembered_->dead.mark_alive(remembered_->urls[i])) {
+      changed = true;
+    }
+  }
+  if (changed) {
+    save_dead_hops_locked();
   }
 }
 
@@ -84,6 +112,36 @@ void Planner::mark_without_udp(std::size_t index) {
 bool Planner::without_udp(std::size_t index) const {
   const std::lock_guard lock(mutex_);
   return without_udp_[index];
+}
+
+void Planner::remember_dead_hops(std::string path, CacheWriter& writer, Clock::time_point now,
+                                 WallClock::time_point wall_now) {
+  if (options_.strategy == Strategy::strict || path.empty()) {
+    return;
+  }
+  const std::lock_guard lock(mutex_);
+  Remembered& r = remembered_.emplace(Remembered{std::move(path), &writer, {}, {}});
+  r.dead = DeadHops::load(r.path, wall_now);
+  for (std::size_t i = 0; i < hops_.size(); ++i) {
+    r.urls.push_back(hops_[i].redacted());
+    const auto until = r.dead.dead_until(r.urls[i]);
+    if (!until) {
+      continue;
+    }
+    // Never longer than this run's --fail-timeout, which may be shorter than the last one's.
+    const auto left = std::min<Clock::duration>(
+        std::chrono::ceil<Clock::duration>(*until - wall_now), options_.fail_timeout);
+    health_[i].fails = options_.max_fails;
+    health_[i].dead_until = now + left;
+    log::verbose("hop " + std::to_string(i + 1) + "/" + std::to_string(hops_.size()) + " " +
+                 r.urls[i] + ": skipped, found dead by an earlier run (until " +
+                 clock_time(wall_now + std::chrono::duration_cast<WallClock::duration>(left)) +
+                 ")");
+  }
+}
+
+void Planner::save_dead_hops_locked() {
+  remembered_->writer->save(remembered_->path, remembered_->dead.render(WallClock::now()));
 }
 
 std::vector<std::size_t> Planner::ranked(Clock::time_point now, const std::vector<bool>& tried,

@@ -1,7 +1,8 @@
-/// The cache directory's files: the CacheWriter thread and the pipelining memory saved through
-/// it.
+/// The cache directory's files: the DeadHops text format, the CacheWriter thread and the
+/// pipelining memory saved through it.
 #include "chain/cache_files.hpp"
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -9,11 +10,16 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "chain/dead_hops.hpp"
 #include "chain/pipeline_memory.hpp"
 
 namespace {
 
 using hc::chain::CacheWriter;
+using hc::chain::DeadHops;
+using namespace std::chrono_literals;
+
+const DeadHops::WallClock::time_point t0{std::chrono::seconds(1'700'000'000)};
 
 std::string read(const std::string& path) {
   std::ifstream in(path);
@@ -36,6 +42,30 @@ struct TempDir {
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(cache_files)
+
+BOOST_AUTO_TEST_CASE(dead_hops_text) {
+  const DeadHops hops = DeadHops::parse(
+      "1700000030 socks5://a b@h:1\n"  // user names may hold spaces
+      "1699999999 socks5://old:1\n"    // expired
+      "garbage\n"
+      "12x socks5://bad:1\n"
+      "1700000060 \n"
+      "1700000090 http://h2:8080",
+      t0);
+  BOOST_TEST((*hops.dead_until("socks5://a b@h:1") == t0 + 30s));
+  BOOST_TEST((*hops.dead_until("http://h2:8080") == t0 + 90s));
+  BOOST_TEST(!hops.dead_until("socks5://old:1"));
+  BOOST_TEST(hops.render(t0) == "1700000090 http://h2:8080\n1700000030 socks5://a b@h:1\n");
+  BOOST_TEST(hops.render(t0 + 60s) == "1700000090 http://h2:8080\n");  // expired meanwhile
+
+  DeadHops changed = hops;
+  BOOST_TEST(changed.mark_alive("http://h2:8080"));
+  BOOST_TEST(!changed.mark_alive("http://h2:8080"));
+  BOOST_TEST(changed.mark_dead("socks5://x:1", t0 + 500ms));
+  BOOST_TEST(!changed.mark_dead("socks5://x:1", t0 + 500ms));
+  BOOST_TEST(changed.render(t0) == "1700000030 socks5://a b@h:1\n1700000001 socks5://x:1\n");
+  BOOST_TEST(DeadHops::parse("", t0).render(t0).empty());
+}
 
 BOOST_AUTO_TEST_CASE(writer_coalesces_and_flushes) {
   TempDir dir;
