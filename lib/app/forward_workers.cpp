@@ -6,7 +6,6 @@
 
 #include "app/listener.hpp"
 #include "app/modes.hpp"
-#include "chain/strategy.hpp"
 #include "dns/resolver.hpp"
 #include "log/log.hpp"
 
@@ -28,13 +27,13 @@ ForwardWorkers::~ForwardWorkers() {
   stop();
 }
 
-void ForwardWorkers::start(unsigned count) {
+void ForwardWorkers::start(unsigned count, chain::Planner& planner) {
   for (unsigned i = 0; i < count; ++i) {
     // Created here rather than on the thread, so stop() can reach a loop that has not run yet
     // (a stopped io_context returns from run() at once).
     loops_.push_back(std::make_unique<asio::io_context>(1));
     asio::io_context& io = *loops_.back();
-    threads_.emplace_back([this, &io] { run_loop(io); });
+    threads_.emplace_back([this, &io, &planner] { run_loop(io, planner); });
   }
 }
 
@@ -51,7 +50,7 @@ void ForwardWorkers::stop() {
   loops_.clear();
 }
 
-void ForwardWorkers::run_loop(asio::io_context& io) {
+void ForwardWorkers::run_loop(asio::io_context& io, chain::Planner& planner) {
   // Everything with sockets or timers lives and dies on this thread, with its loop.
   std::optional<dns::Resolver> resolver;
   try {
@@ -62,7 +61,6 @@ void ForwardWorkers::run_loop(asio::io_context& io) {
     log::error(std::string("forward worker: ") + e.what());
     return;
   }
-  chain::Planner planner(config_.hops, config_.strategy);
   chain::Services services{*resolver, config_.connect_timeout, &tls_};
   services.pipeline_mode = config_.pipeline;
   services.pipeline_memory = &pipeline_memory_;

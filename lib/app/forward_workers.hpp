@@ -1,8 +1,9 @@
 /// More event loops for forward mode, so that it uses every core. Each extra loop runs on its own
-/// thread with its own io_context, resolver, strategy state and listeners bound to the same ports
-/// with SO_REUSEPORT: the kernel spreads new connections across the loops, and a connection stays
-/// on the loop that accepted it. Loops share only what is safe to share: the configuration and
-/// TLS contexts (read-only), the pipelining memory and the statistics (locked).
+/// thread with its own io_context, resolver and listeners bound to the same ports with
+/// SO_REUSEPORT: the kernel spreads new connections across the loops, and a connection stays on
+/// the loop that accepted it. Loops share only what is safe to share: the configuration and TLS
+/// contexts (read-only), the planner (hop health and round-robin turn), the pipelining memory and
+/// the statistics (locked).
 #pragma once
 
 #include <memory>
@@ -12,6 +13,7 @@
 #include "app/config.hpp"
 #include "app/stats.hpp"
 #include "chain/pipeline_memory.hpp"
+#include "chain/strategy.hpp"
 #include "chain/tls_contexts.hpp"
 #include "transport/asio.hpp"
 
@@ -29,14 +31,14 @@ class ForwardWorkers {
   ForwardWorkers(const ForwardWorkers&) = delete;
   ForwardWorkers& operator=(const ForwardWorkers&) = delete;
 
-  /// Starts `count` loops besides the caller's. Call once the caller's listeners are bound, so
-  /// a port that cannot be had is reported once, by the caller.
-  void start(unsigned count);
+  /// Starts `count` loops besides the caller's, sharing its `planner`. Call once the caller's
+  /// listeners are bound, so a port that cannot be had is reported once, by the caller.
+  void start(unsigned count, chain::Planner& planner);
   /// Stops every loop and waits for its thread. Safe to call more than once.
   void stop();
 
  private:
-  void run_loop(asio::io_context& io);
+  void run_loop(asio::io_context& io, chain::Planner& planner);
 
   const Config& config_;
   const chain::TlsContexts& tls_;

@@ -2,12 +2,15 @@
 #include <csignal>
 #include <exception>
 #include <optional>
+#include <string>
 #include <sys/resource.h>
+#include <utility>
 
 #include "app/config.hpp"
 #include "app/forward_workers.hpp"
 #include "app/modes.hpp"
 #include "app/stats.hpp"
+#include "chain/cache_files.hpp"
 #include "chain/strategy.hpp"
 #include "chain/tls_contexts.hpp"
 #include "dns/resolver.hpp"
@@ -46,7 +49,10 @@ awaitable<int> run_mode(const Config& config, chain::Services& services, Forward
     const unsigned loops = forward_loop_count(config.forward_workers);
     ForwardRole role;
     role.share_ports = loops > 1;
-    role.on_listening = [&workers, loops] { workers.start(loops - 1); };
+    // The other loops share this loop's planner: one health and one round-robin turn for all.
+    role.on_listening = [&workers, &services, loops] {
+      workers.start(loops - 1, *services.planner);
+    };
     co_return co_await run_forward(config, services, totals, std::move(role));
   }
   if (config.mode == Mode::socks) {
@@ -72,60 +78,38 @@ awaitable<int> run_mode(const Config& config, chain::Services& services, Forward
   co_return code;
 }
 
-}  // namespace
-
-int run(const Config& config) {
-  // Writes to a closed stdout pipe must fail with EPIPE, not kill the process.
-  std::signal(SIGPIPE, SIG_IGN);
-  // Each tunnel takes two sockets (and a pipe per busy direction); servers with thousands of
-  // tunnels need more than the usual soft limit of 1024 descriptors.
+/// Each tunnel takes two sockets (and a pipe per busy direction); servers with thousands of
+/// tunnels need more than the usual soft limit of 1024 descriptors.
+void raise_fd_limit() {
   if (rlimit limit{}; ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
     limit.rlim_cur = limit.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &limit);
   }
-  log::set_verbosity(config.verbosity);
+}
 
-  // Before the io_context: connections still open when it is destroyed count themselves out.
-  ServerStats totals(config.stats);
-  asio::io_context io(1);
-  std::optional<dns::Resolver> resolver;
+/// Constructs `slot` in place; if that throws, logs why and returns false.
+template <typename T, typename... Args>
+bool make_or_log(std::optional<T>& slot, Args&&... args) {
   try {
-    dns::Resolver::Options options;
-    options.servers = config.dns_servers;
-    resolver.emplace(io.get_executor(), options);
+    slot.emplace(std::forward<Args>(args)...);
+    return true;
   } catch (const std::exception& e) {
     log::error(e.what());
-    return 1;
+    return false;
   }
-  // TLS files are checked before anything connects; a bad one is a usage error.
-  chain::TlsContexts tls;
-  if (auto error = tls.build(config.hops, config.cafile)) {
-    log::error("hop " + std::to_string(error->hop) + "/" + std::to_string(config.hops.size()) +
-               " " + config.hops[error->hop - 1].redacted() + ": " + error->message);
-    return 2;
-  }
-  chain::Services services{*resolver, config.connect_timeout, &tls};
-  // Verdicts are remembered across runs only where they are learnt: in automatic mode.
-  chain::PipelineMemory pipeline_memory(config.pipeline == chain::PipelineMode::automatic
-                                            ? chain::PipelineMemory::default_path()
-                                            : std::string());
-  services.pipeline_mode = config.pipeline;
-  services.pipeline_memory = &pipeline_memory;
-  chain::Planner planner(config.hops, config.strategy);
-  services.planner = &planner;
-  ForwardWorkers workers(config, tls, pipeline_memory, totals);
+}
 
-  const auto started = std::chrono::steady_clock::now();
-  asio::signal_set usr1(io);
-  if (is_server(config.mode)) {
-    usr1.add(SIGUSR1);
-    on_usr1(usr1, config, totals);
-  }
+dns::Resolver::Options resolver_options(const Config& config) {
+  dns::Resolver::Options options;
+  options.servers = config.dns_servers;
+  return options;
+}
 
-  int exit_code = 1;
-  // SIGHUP too: ssh ends its ProxyCommand with it, and the tunnel still deserves its close line.
-  asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
-  signals.async_wait([&](const std::error_code& ec, int signo) {
+/// SIGINT, SIGTERM and SIGHUP stop the loop; SIGHUP too since ssh ends its ProxyCommand with it,
+/// and the tunnel still deserves its close line.
+void on_stop_signal(asio::signal_set& signals, asio::io_context& io, const Config& config,
+                    int& exit_code) {
+  signals.async_wait([&io, &config, &exit_code](const std::error_code& ec, int signo) {
     if (ec) {
       return;
     }
@@ -134,6 +118,20 @@ int run(const Config& config) {
     exit_code = is_server(config.mode) ? 0 : 128 + signo;
     io.stop();
   });
+}
+
+/// Runs the mode on `io` until it ends or a signal stops it; returns the exit status.
+int serve(const Config& config, asio::io_context& io, chain::Services& services,
+          ForwardWorkers& workers, ServerStats& totals) {
+  const auto started = std::chrono::steady_clock::now();
+  asio::signal_set usr1(io);
+  if (is_server(config.mode)) {
+    usr1.add(SIGUSR1);
+    on_usr1(usr1, config, totals);
+  }
+  int exit_code = 1;
+  asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
+  on_stop_signal(signals, io, config, exit_code);
   asio::co_spawn(io, run_mode(config, services, workers, totals),
                  [&](std::exception_ptr e, int code) {
                    if (e) {
@@ -160,6 +158,51 @@ int run(const Config& config) {
     log::print("totals: " + summary(config, totals) + ", up " + format_duration(uptime));
   }
   return exit_code;
+}
+
+}  // namespace
+
+int run(const Config& config) {
+  // Writes to a closed stdout pipe must fail with EPIPE, not kill the process.
+  std::signal(SIGPIPE, SIG_IGN);
+  raise_fd_limit();
+  log::set_verbosity(config.verbosity);
+  // c-ares is set up first, on this thread, before any other thread exists (cache writer,
+  // forward workers).
+  std::optional<dns::Library> dns_library;
+  if (!make_or_log(dns_library)) {
+    return 1;
+  }
+
+  // Before the io_context: connections still open when it is destroyed count themselves out.
+  ServerStats totals(config.stats);
+  // Before what saves through it: it outlives them and writes what they left pending at exit.
+  chain::CacheWriter cache_writer;
+  asio::io_context io(1);
+  std::optional<dns::Resolver> resolver;
+  if (!make_or_log(resolver, io.get_executor(), resolver_options(config))) {
+    return 1;
+  }
+  // TLS files are checked before anything connects; a bad one is a usage error.
+  chain::TlsContexts tls;
+  if (auto error = tls.build(config.hops, config.cafile)) {
+    log::error("hop " + std::to_string(error->hop) + "/" + std::to_string(config.hops.size()) +
+               " " + config.hops[error->hop - 1].redacted() + ": " + error->message);
+    return 2;
+  }
+  chain::Services services{*resolver, config.connect_timeout, &tls};
+  // Verdicts are remembered across runs only where they are learnt: in automatic mode.
+  chain::PipelineMemory pipeline_memory(config.pipeline == chain::PipelineMode::automatic
+                                            ? chain::PipelineMemory::default_path()
+                                            : std::string(),
+                                        &cache_writer);
+  services.pipeline_mode = config.pipeline;
+  services.pipeline_memory = &pipeline_memory;
+  chain::Planner planner(config.hops, config.strategy);
+  planner.remember_dead_hops(chain::cache_path("health"), cache_writer);
+  services.planner = &planner;
+  ForwardWorkers workers(config, tls, pipeline_memory, totals);
+  return serve(config, io, services, workers, totals);
 }
 
 }  // namespace hc::app

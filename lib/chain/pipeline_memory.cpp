@@ -1,28 +1,13 @@
 #include "chain/pipeline_memory.hpp"
 
-#include <cstdio>
-#include <cstdlib>
-#include <fcntl.h>
 #include <fstream>
 #include <sstream>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace hc::chain {
 namespace {
 
 // A cache that grows without bound would be a slow leak for a long-lived forward.
 constexpr std::size_t kMaxEntries = 4096;
-
-void make_private_dirs(const std::string& file) {
-  std::string dir;
-  for (std::size_t i = 1; i < file.size(); ++i) {
-    if (file[i] == '/') {
-      dir = file.substr(0, i);
-      ::mkdir(dir.c_str(), 0700);
-    }
-  }
-}
 
 }  // namespace
 
@@ -38,18 +23,13 @@ std::string_view to_string(PipelineVerdict verdict) {
   return "unknown";
 }
 
-PipelineMemory::PipelineMemory(std::string path) : path_(std::move(path)) {
+PipelineMemory::PipelineMemory(std::string path, CacheWriter* writer)
+    : path_(std::move(path)), writer_(writer) {
   load();
 }
 
 std::string PipelineMemory::default_path() {
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && xdg[0] == '/') {
-    return std::string(xdg) + "/hopchain/pipeline";
-  }
-  if (const char* home = std::getenv("HOME"); home && home[0] == '/') {
-    return std::string(home) + "/.cache/hopchain/pipeline";
-  }
-  return {};
+  return cache_path("pipeline");
 }
 
 std::string PipelineMemory::key(const proto::HopSpec& hop) {
@@ -97,7 +77,9 @@ void PipelineMemory::record(const proto::HopSpec& hop, PipelineVerdict verdict) 
   if (verdicts_.size() > kMaxEntries) {
     verdicts_.erase(verdicts_.begin());
   }
-  save();
+  if (writer_ != nullptr && !path_.empty()) {
+    writer_->save(path_, render());  // under the lock: texts reach the writer in order
+  }
 }
 
 void PipelineMemory::load() {
@@ -120,29 +102,14 @@ void PipelineMemory::load() {
   }
 }
 
-void PipelineMemory::save() const {
-  if (path_.empty()) {
-    return;
-  }
-  make_private_dirs(path_);
-  // Write a private temporary file and rename it over the old one, so that concurrent runs
-  // never see half a file.
-  const std::string temporary = path_ + "." + std::to_string(::getpid());
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return;
-  }
+std::string PipelineMemory::render() const {
   std::string text;
   for (const auto& [url, verdict] : verdicts_) {
     if (verdict != PipelineVerdict::unknown) {
       text += std::string(to_string(verdict)) + " " + url + "\n";
     }
   }
-  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  ::close(fd);
-  if (!written || ::rename(temporary.c_str(), path_.c_str()) != 0) {
-    ::unlink(temporary.c_str());
-  }
+  return text;
 }
 
 }  // namespace hc::chain

@@ -3,7 +3,8 @@
 /// (microsocks) answer the greeting and drop the rest, so a hop is pipelined only once it has
 /// been seen to accept. Verdicts are remembered across runs in $XDG_CACHE_HOME/hopchain/pipeline
 /// (default ~/.cache/hopchain/pipeline), one "accepts|refuses URL" line per hop, no passwords.
-/// Thread-safe: the event loops of forward mode share one.
+/// Thread-safe: the event loops of forward mode share one. Recording only updates the memory; the
+/// file is saved by a CacheWriter, off the event loops.
 #pragma once
 
 #include <atomic>
@@ -14,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "chain/cache_files.hpp"
 #include "proto/proxy_url.hpp"
 
 namespace hc::chain {
@@ -30,14 +32,15 @@ std::string_view to_string(PipelineVerdict verdict);
 
 class PipelineMemory {
  public:
-  /// `path` empty: remember for this process only.
-  explicit PipelineMemory(std::string path = {});
+  /// Reads what earlier runs learnt from `path` (empty: nothing) and saves changes to it through
+  /// `writer` (null: what is learnt is remembered for this process only).
+  explicit PipelineMemory(std::string path = {}, CacheWriter* writer = nullptr);
 
   /// $XDG_CACHE_HOME/hopchain/pipeline, or ~/.cache/hopchain/pipeline; empty if neither is known.
   static std::string default_path();
 
   PipelineVerdict verdict(const proto::HopSpec& hop) const;
-  /// Records and, when it changed, saves the file (errors saving are ignored: it is a cache).
+  /// Records and, when it changed, has the file saved (errors saving are ignored: it is a cache).
   void record(const proto::HopSpec& hop, PipelineVerdict verdict);
 
   /// Whether `hop` should get its handshake pipelined under `mode`.
@@ -53,10 +56,11 @@ class PipelineMemory {
  private:
   static std::string key(const proto::HopSpec& hop);
   void load();
-  void save() const;
+  std::string render() const;
 
   std::string path_;
-  mutable std::mutex mutex_;  ///< guards verdicts_, probed_ and the file
+  CacheWriter* writer_;
+  mutable std::mutex mutex_;  ///< guards verdicts_ and probed_
   std::map<std::string, PipelineVerdict> verdicts_;
   std::set<std::string> probed_;
   std::atomic<int> probes_in_flight_ = 0;

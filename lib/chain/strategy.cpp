@@ -2,12 +2,27 @@
 #include "chain/strategy.hpp"
 
 #include <algorithm>
+#include <ctime>
 #include <numeric>
 #include <string>
 
 #include "log/log.hpp"
 
 namespace hc::chain {
+namespace {
+
+/// "14:05:09", local time: when a remembered dead hop will be tried again.
+std::string clock_time(DeadHops::WallClock::time_point t) {
+  const std::time_t seconds = DeadHops::WallClock::to_time_t(t);
+  std::tm local{};
+  char text[16] = "?";
+  if (::localtime_r(&seconds, &local) != nullptr) {
+    std::strftime(text, sizeof text, "%H:%M:%S", &local);
+  }
+  return text;
+}
+
+}  // namespace
 
 std::optional<Strategy> parse_strategy(std::string_view text) {
   if (text == "strict") {
@@ -49,10 +64,16 @@ Planner::Planner(std::vector<proto::HopSpec> hops, StrategyOptions options, std:
 }
 
 bool Planner::alive(std::size_t index, Clock::time_point now) const {
+  const std::lock_guard lock(mutex_);
+  return alive_locked(index, now);
+}
+
+bool Planner::alive_locked(std::size_t index, Clock::time_point now) const {
   return health_[index].fails < options_.max_fails || now >= health_[index].dead_until;
 }
 
 void Planner::report_failure(std::size_t index, Clock::time_point now) {
+  const std::lock_guard lock(mutex_);
   Health& h = health_[index];
   // A hop whose dead time ran out gets a fresh count: one more failure marks it dead again.
   if (h.fails >= options_.max_fails && now >= h.dead_until) {
@@ -60,13 +81,67 @@ void Planner::report_failure(std::size_t index, Clock::time_point now) {
   }
   if (++h.fails >= options_.max_fails) {
     h.dead_until = now + options_.fail_timeout;
+    if (remembered_ && options_.fail_timeout.count() > 0) {
+      // Wall clock for other runs; `now` may be any steady time (tests).
+      remembered_->dead.mark_dead(remembered_->urls[index],
+                                  WallClock::now() + options_.fail_timeout);
+      save_dead_hops_locked();
+    }
   }
 }
 
 void Planner::report_success(const std::vector<std::size_t>& used) {
+  const std::lock_guard lock(mutex_);
+  bool changed = false;
   for (const std::size_t i : used) {
     health_[i] = Health{};
+    if (remembered_ && remembered_->dead.mark_alive(remembered_->urls[i])) {
+      changed = true;
+    }
   }
+  if (changed) {
+    save_dead_hops_locked();
+  }
+}
+
+void Planner::mark_without_udp(std::size_t index) {
+  const std::lock_guard lock(mutex_);
+  without_udp_[index] = true;
+}
+
+bool Planner::without_udp(std::size_t index) const {
+  const std::lock_guard lock(mutex_);
+  return without_udp_[index];
+}
+
+void Planner::remember_dead_hops(std::string path, CacheWriter& writer, Clock::time_point now,
+                                 WallClock::time_point wall_now) {
+  if (options_.strategy == Strategy::strict || path.empty()) {
+    return;
+  }
+  const std::lock_guard lock(mutex_);
+  Remembered& r = remembered_.emplace(Remembered{std::move(path), &writer, {}, {}});
+  r.dead = DeadHops::load(r.path, wall_now);
+  for (std::size_t i = 0; i < hops_.size(); ++i) {
+    r.urls.push_back(hops_[i].redacted());
+    const auto until = r.dead.dead_until(r.urls[i]);
+    if (!until) {
+      continue;
+    }
+    // Never longer than this run's --fail-timeout, which may be shorter than the last one's.
+    const auto left = std::min<Clock::duration>(
+        std::chrono::ceil<Clock::duration>(*until - wall_now), options_.fail_timeout);
+    health_[i].fails = options_.max_fails;
+    health_[i].dead_until = now + left;
+    log::verbose("hop " + std::to_string(i + 1) + "/" + std::to_string(hops_.size()) + " " +
+                 r.urls[i] + ": skipped, found dead by an earlier run (until " +
+                 clock_time(wall_now + std::chrono::duration_cast<WallClock::duration>(left)) +
+                 ")");
+  }
+}
+
+void Planner::save_dead_hops_locked() {
+  remembered_->writer->save(remembered_->path, remembered_->dead.render(WallClock::now()));
 }
 
 std::vector<std::size_t> Planner::ranked(Clock::time_point now, const std::vector<bool>& tried,
@@ -76,7 +151,7 @@ std::vector<std::size_t> Planner::ranked(Clock::time_point now, const std::vecto
     if (i < tried.size() && tried[i]) {
       return 2;
     }
-    return alive(i, now) ? 0 : 1;
+    return alive_locked(i, now) ? 0 : 1;
   };
   std::vector<std::size_t> order = pool;
   std::stable_sort(order.begin(), order.end(),
@@ -86,6 +161,13 @@ std::vector<std::size_t> Planner::ranked(Clock::time_point now, const std::vecto
 
 std::vector<std::size_t> Planner::select(Clock::time_point now, const std::vector<bool>& tried,
                                          const std::vector<bool>& usable) {
+  const std::lock_guard lock(mutex_);
+  return select_locked(now, tried, usable);
+}
+
+std::vector<std::size_t> Planner::select_locked(Clock::time_point now,
+                                                const std::vector<bool>& tried,
+                                                const std::vector<bool>& usable) {
   const std::size_t n = hops_.size();
   std::vector<std::size_t> all(n);
   std::iota(all.begin(), all.end(), std::size_t{0});
@@ -110,7 +192,7 @@ std::vector<std::size_t> Planner::select(Clock::time_point now, const std::vecto
   if (options_.strategy == Strategy::dynamic) {
     std::vector<std::size_t> live;
     std::copy_if(untried.begin(), untried.end(), std::back_inserter(live),
-                 [&](std::size_t i) { return alive(i, now); });
+                 [&](std::size_t i) { return alive_locked(i, now); });
     return live.empty() ? untried : live;  // all dead: try them anyway
   }
 
@@ -120,8 +202,8 @@ std::vector<std::size_t> Planner::select(Clock::time_point now, const std::vecto
     // Shuffle within each tier so preference survives but the pick is random.
     auto tier_end = [&](auto from) {
       return std::find_if(from, order.end(), [&](std::size_t i) {
-        const int t = is_tried(i) ? 2 : (alive(i, now) ? 0 : 1);
-        const int t0 = is_tried(*from) ? 2 : (alive(*from, now) ? 0 : 1);
+        const int t = is_tried(i) ? 2 : (alive_locked(i, now) ? 0 : 1);
+        const int t0 = is_tried(*from) ? 2 : (alive_locked(*from, now) ? 0 : 1);
         return t != t0;
       });
     };
@@ -144,7 +226,7 @@ std::vector<std::size_t> Planner::select(Clock::time_point now, const std::vecto
       rotated.push_back(i);
     }
   }
-  auto rank = [&](std::size_t i) { return is_tried(i) ? 2 : (alive(i, now) ? 0 : 1); };
+  auto rank = [&](std::size_t i) { return is_tried(i) ? 2 : (alive_locked(i, now) ? 0 : 1); };
   std::vector<std::size_t> picked;
   for (int t = 0; t <= 2 && picked.size() < len; ++t) {
     for (const std::size_t i : rotated) {

@@ -6,17 +6,22 @@
 ///   random       chain_len hops picked at random from the live ones
 ///   round-robin  chain_len live hops, starting one further along the list on every connection
 /// A hop is dead for fail_timeout after max_fails consecutive failures. When too few hops are
-/// alive, dead ones are used anyway: a possibly-working chain beats a certain refusal.
+/// alive, dead ones are used anyway: a possibly-working chain beats a certain refusal. Except under
+/// strict, dead hops are remembered across runs (chain/dead_hops.hpp) for the rest of that time.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <random>
+#include <string>
 #include <string_view>
 #include <vector>
 
+#include "chain/cache_files.hpp"
+#include "chain/dead_hops.hpp"
 #include "chain/open_chain.hpp"
 #include "proto/proxy_url.hpp"
 #include "proto/types.hpp"
@@ -36,10 +41,13 @@ struct StrategyOptions {
   std::size_t max_attempts = 3;  ///< chains tried per connection (not strict)
 };
 
-/// Selection and health state, shared by every connection of one process (single-threaded).
+/// Selection and health state, shared by every connection and every event loop of one process,
+/// so that health and the round-robin turn are the same for all. Thread-safe: one mutex, held for
+/// a few operations per connection.
 class Planner {
  public:
   using Clock = std::chrono::steady_clock;
+  using WallClock = DeadHops::WallClock;
 
   Planner(std::vector<proto::HopSpec> hops, StrategyOptions options,
           std::uint64_t seed = std::random_device{}());
@@ -54,10 +62,18 @@ class Planner {
   void report_success(const std::vector<std::size_t>& used);
   bool alive(std::size_t index, Clock::time_point now) const;
 
+  /// Hops found dead by earlier runs, read from `path` (a DeadHops file), start dead for the rest
+  /// of their time (logged with -v); hops found dead from now on are saved there through
+  /// `writer`, and hops that work again are taken out. Nothing under strict, which uses every hop
+  /// whatever its health. Call once, before the first select().
+  void remember_dead_hops(std::string path, CacheWriter& writer,
+                          Clock::time_point now = Clock::now(),
+                          WallClock::time_point wall_now = WallClock::now());
+
   /// A hop found unable to carry UDP (not plain SOCKS5, or it refused UDP ASSOCIATE): UDP
   /// associations leave it out from then on. Not a failure: it still serves TCP.
-  void mark_without_udp(std::size_t index) { without_udp_[index] = true; }
-  bool without_udp(std::size_t index) const { return without_udp_[index]; }
+  void mark_without_udp(std::size_t index);
+  bool without_udp(std::size_t index) const;
 
   const std::vector<proto::HopSpec>& hops() const { return hops_; }
   const StrategyOptions& options() const { return options_; }
@@ -67,16 +83,31 @@ class Planner {
     int fails = 0;
     Clock::time_point dead_until{};
   };
+  /// Where dead hops are remembered across runs.
+  struct Remembered {
+    std::string path;
+    CacheWriter* writer = nullptr;
+    DeadHops dead;
+    std::vector<std::string> urls;  ///< each hop's redacted URL, its key in `dead`
+  };
+
+  // The *_locked members expect mutex_ held.
+  bool alive_locked(std::size_t index, Clock::time_point now) const;
   /// Candidates among `pool` in list order: live and untried first, then the rest by preference.
   std::vector<std::size_t> ranked(Clock::time_point now, const std::vector<bool>& tried,
                                   const std::vector<std::size_t>& pool) const;
+  std::vector<std::size_t> select_locked(Clock::time_point now, const std::vector<bool>& tried,
+                                         const std::vector<bool>& usable);
+  void save_dead_hops_locked();
 
   std::vector<proto::HopSpec> hops_;
   StrategyOptions options_;
+  mutable std::mutex mutex_;  ///< guards everything below; hops_ and options_ never change
   std::vector<Health> health_;
   std::vector<bool> without_udp_;
   std::mt19937_64 rng_;
   std::size_t cursor_ = 0;  ///< round-robin start
+  std::optional<Remembered> remembered_;
 };
 
 /// Which hop of `used` (an index into it) a failed attempt blames, if any: the hop that could

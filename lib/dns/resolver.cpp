@@ -168,6 +168,16 @@ std::optional<std::string> parse_dns_server(std::string_view text) {
   return std::nullopt;
 }
 
+Library::Library() {
+  if (const int status = ares_library_init(ARES_LIB_INIT_ALL); status != ARES_SUCCESS) {
+    throw std::system_error(dns_error(status), "cannot initialise c-ares");
+  }
+}
+
+Library::~Library() {
+  ares_library_cleanup();
+}
+
 struct Resolver::State : std::enable_shared_from_this<State> {
   struct Watcher {
     asio::posix::stream_descriptor descriptor;
@@ -189,9 +199,6 @@ struct Resolver::State : std::enable_shared_from_this<State> {
     for (auto& entry : watchers) {
       entry.second.descriptor.release();  // c-ares owns the fds; never close them here
     }
-    if (library_ready) {
-      ares_library_cleanup();
-    }
   }
 
   State(const State&) = delete;
@@ -206,11 +213,6 @@ struct Resolver::State : std::enable_shared_from_this<State> {
       }
       csv += csv.empty() ? *entry : ',' + *entry;
     }
-
-    if (const int status = ares_library_init(ARES_LIB_INIT_ALL); status != ARES_SUCCESS) {
-      throw std::system_error(dns_error(status), "cannot initialise c-ares");
-    }
-    library_ready = true;
 
     ares_options opts{};
     int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES;
@@ -352,7 +354,6 @@ struct Resolver::State : std::enable_shared_from_this<State> {
   std::map<ares_socket_t, Watcher> watchers;
   std::uint64_t next_serial = 0;
   ares_channel channel = nullptr;
-  bool library_ready = false;
 };
 
 Resolver::Resolver(asio::any_io_executor ex, Options options)

@@ -1,6 +1,7 @@
 /// Asynchronous host name resolution: one c-ares channel driven by the io_context (its sockets are
 /// watched with posix::stream_descriptor, its retries by one steady_timer). Used for hop 1 and for
-/// the few targets the local side must resolve itself. Single-threaded io_context assumed.
+/// the few targets the local side must resolve itself. Single-threaded io_context assumed; each
+/// event loop has its own Resolver, and one dns::Library guards them all.
 #pragma once
 
 #include <chrono>
@@ -28,6 +29,19 @@ const std::error_category& dns_category();
 /// Returns std::nullopt if the text is anything else (names, zones, port 0, lists).
 std::optional<std::string> parse_dns_server(std::string_view text);
 
+/// c-ares' process-wide set-up. c-ares 1.18 wants ares_library_init called before any other
+/// thread starts, and the call itself is not thread-safe: make one on the main thread, before the
+/// first Resolver and before any thread that makes one, and keep it until they are all gone.
+class Library {
+ public:
+  /// Throws std::system_error ("cannot initialise c-ares").
+  Library();
+  ~Library();
+  Library(const Library&) = delete;
+  Library& operator=(const Library&) = delete;
+};
+
+/// Needs a dns::Library alive for its whole life.
 class Resolver {
  public:
   struct Options {

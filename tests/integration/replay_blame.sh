@@ -61,7 +61,8 @@ note "grants-early=1 on the last hop: blamed and resent, as documented"
 
 # --- point 2: no blame ---------------------------------------------------------------------------
 SOCKS=$(free_port)
-lab_bg socks "$HOPCHAIN" -v --pipeline=never --strategy dynamic \
+# A cache of its own: the grants-early run above left hop M2 remembered dead for this one.
+XDG_CACHE_HOME=$LAB/cache-socks lab_bg socks "$HOPCHAIN" -v --pipeline=never --strategy dynamic \
   -x "socks5h://127.0.0.1:$M1" -x "socks5h://127.0.0.1:$M2" socks "$SOCKS"
 wait_port "$SOCKS"
 

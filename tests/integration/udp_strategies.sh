@@ -97,7 +97,9 @@ lab_kill "$LAB_LAST_PID"
 
 # --- the SOCKS server's UDP ASSOCIATE follows the strategy ---------------------------------------
 P=$(free_port)
-lab_bg hc-socks "$HOPCHAIN" -v --strategy dynamic -x "$X" -x "socks5://127.0.0.1:$MS" -x "$A" socks "$P"
+# A cache of its own: the runs above remembered the dead hop, which would be skipped unnamed.
+XDG_CACHE_HOME=$LAB/cache-socks lab_bg hc-socks "$HOPCHAIN" -v --strategy dynamic -x "$X" \
+  -x "socks5://127.0.0.1:$MS" -x "$A" socks "$P"
 _lab_wait_up hc-socks "$LAB_LAST_PID" "$P" 127.0.0.1
 out=$(timeout 60 python3 "$HC_SUPPORT/udp_check.py" socks 127.0.0.1 "$P" --target "127.0.0.1:$E" \
   --count 20 2>&1) || { echo "$out" >&2; fail "socks server UDP ASSOCIATE under dynamic"; }
