@@ -78,15 +78,15 @@ note "ok: stdio -v: a TLS hop reports its TLS and tunnel times"
 # --- stdio --stats cut short by SIGINT, or by SIGHUP as ssh ends its ProxyCommand: the close
 # line still comes, marked interrupted, and the exit status is 128 + the signal ---------------
 interrupted_close_line() { # SIGNAL WANT-RC
-  local sig=$1 want=$2 feeder hc rc=0 i
+  local sig=$1 want=$2 hold hc rc=0 i
   rm -f "$LAB/int.fifo"
   mkfifo "$LAB/int.fifo"
-  (
-    printf 'interrupt me\n'
-    sleep 20
-  ) >"$LAB/int.fifo" &
-  feeder=$!
-  "$HOPCHAIN" --stats "${HOP[@]}" stdio 127.0.0.1 "$E" <"$LAB/int.fifo" >"$LAB/int.out" 2>"$LAB/int.err" &
+  # stdin that stays open until this function closes it: the signal, not its end, stops hopchain
+  exec {hold}<>"$LAB/int.fifo"
+  printf 'interrupt me\n' >&"$hold"
+  # (hopchain must not inherit the holding descriptor, or closing it would not end its stdin)
+  "$HOPCHAIN" --stats "${HOP[@]}" stdio 127.0.0.1 "$E" <"$LAB/int.fifo" >"$LAB/int.out" \
+    2>"$LAB/int.err" {hold}>&- &
   hc=$!
   for ((i = 0; i < 100; i++)); do
     [[ $(wc -c <"$LAB/int.out") -ge 13 ]] && break
@@ -98,11 +98,12 @@ interrupted_close_line() { # SIGNAL WANT-RC
     sleep 0.1
   done
   if kill -0 "$hc" 2>/dev/null; then
-    kill -KILL "$hc" "$feeder" 2>/dev/null || true
+    kill -KILL "$hc" 2>/dev/null || true
+    exec {hold}>&-
     fail "stdio --stats: still running 10 s after SIG$sig"
   fi
   wait "$hc" || rc=$?
-  kill "$feeder" 2>/dev/null || true
+  exec {hold}>&-
   ((rc == want)) || fail "stdio --stats interrupted by SIG$sig: exit status $rc, want $want"
   must_match "$LAB/int.err" \
     "^hopchain: stdio: closed: sent 13 B, received 13 B in $DUR, up $RATE, down $RATE, interrupted\$" \
