@@ -38,10 +38,8 @@ RUN_CHAIN_AWAIT=("probe hop 1/3 [^ ]*:$d1: accepts pipelining" "probe hop 2/3 [^
 run_chain "$LAB/first.log" "${chain[@]}"
 RUN_CHAIN_AWAIT=()
 grep -q '(pipelined)' "$LAB/first.log" && fail "first contact must not pipeline unknown hops"
-for _ in $(seq 50); do
-  [[ $(grep -c '^accepts ' "$cache" 2>/dev/null) == 3 ]] && break
-  sleep 0.1
-done
+learnt() { [[ $(grep -c "$1" "$cache" 2>/dev/null) == "$2" ]]; }  # PATTERN COUNT
+wait_until 10 learnt '^accepts ' 3 || true
 for p in "$d1" "$da" "$d2"; do
   grep -q "^accepts socks5h\?://127.0.0.1:$p\$" "$cache" || { cat "$cache"; fail "hop $p not learnt as accepting"; }
 done
@@ -71,10 +69,7 @@ sys.exit(0 if got==b"through-microsocks\n" else 1)'
 for _ in 1 2; do
   timeout 20 python3 -c "$echo_once" "$fwd" || { cat "$LAB/fwd.log"; fail "forward through microsocks failed"; }
 done
-for _ in $(seq 60); do
-  grep -q "^refuses socks5://127.0.0.1:$ms\$" "$cache" 2>/dev/null && break
-  sleep 0.1
-done
+wait_until 10 learnt "^refuses socks5://127.0.0.1:$ms\$" 1 || true
 grep -q "^refuses socks5://127.0.0.1:$ms\$" "$cache" || { cat "$cache"; fail "microsocks not learnt as refusing"; }
 grep -q '(pipelined)' "$LAB/fwd.log" && fail "microsocks was pipelined in auto mode"
 run_chain "$LAB/ms.log" -x "socks5://127.0.0.1:$ms"

@@ -90,10 +90,7 @@ udp_echo_check "3 hops, 10,000 datagrams at 2,000/s, every payload checked, zero
   127.0.0.1 "$L" --count 10000 --rate 2000 --window 64 --min-size 12 --max-size 1400 --expire 10
 # counters on exit: SIGTERM, then the totals line and status 0
 kill -TERM "$BULK_PID"
-for ((i = 0; i < 50; i++)); do
-  [[ -z $(_lab_live_in_groups "$BULK_PID") ]] && break
-  sleep 0.1
-done
+wait_group_exit "$BULK_PID" 5 || true
 grep -qE "udp: 10000 sent, 10000 received, 0 dropped" "$LAB/hc-bulk.log" || {
   cat "$LAB/hc-bulk.log" >&2
   fail "no totals line '10000 sent, 10000 received, 0 dropped' after SIGTERM"

@@ -32,6 +32,7 @@
 #   wait_until SECONDS CMD...            CMD succeeds (1 on timeout)
 #   wait_file FILE [SECONDS]             FILE exists and is not empty (1 on timeout)
 #   wait_exit PID [SECONDS]              process PID has exited (1 if still running)
+#   wait_group_exit PID [SECONDS]        every process of lab_bg PID's group has exited
 #   wait_log FILE ERE [SECONDS]          a line of FILE matches ERE (fails the test, with the tail
 #                                        of FILE, on timeout); count_log FILE ERE counts such lines
 #   held_stdin [OPTIONS] -- CMD...       CMD with input typed and held open until its answer came
@@ -235,15 +236,15 @@ wait_port() {
   return 1
 }
 
-# wait_until SECONDS CMD... : poll CMD every 0.1 s until it succeeds; 1 if it never did.
+# wait_until SECONDS CMD... : run CMD every 0.1 s until it succeeds; 1 if it still failed once
+# SECONDS (whole) of wall time had passed, however long each run of CMD takes.
 wait_until() {
-  local secs=$1 i
+  local end=$((${EPOCHREALTIME/./} + $1 * 1000000))
   shift
-  for ((i = 0; i < secs * 10; i++)); do
-    "$@" && return 0
+  until "$@"; do
+    ((${EPOCHREALTIME/./} < end)) || return 1
     sleep 0.1
   done
-  "$@"
 }
 
 _lab_nonempty() { [[ -s $1 ]]; }
@@ -257,6 +258,14 @@ wait_file() {
 # wait_exit PID [SECONDS]: until the process PID (a child of this shell, or any process) is gone.
 wait_exit() {
   wait_until "${2:-$LAB_CMD_TIMEOUT}" _lab_gone "$1"
+}
+
+_lab_group_gone() { [[ -z $(_lab_live_in_groups "$1") ]]; }
+
+# wait_group_exit PID [SECONDS]: until no live process is left in the process group of PID (a
+# process started by lab_bg, which leads its own group).
+wait_group_exit() {
+  wait_until "${2:-$LAB_CMD_TIMEOUT}" _lab_group_gone "$1"
 }
 
 # wait_log FILE ERE [SECONDS]: until a line of FILE matches ERE (grep -E); fails the test with the

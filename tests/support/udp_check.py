@@ -3,14 +3,15 @@
 
   udp_check.py echo HOST PORT [--count N] [--clients C] [--min-size B] [--max-size B]
                 [--rate R] [--window W] [--expire S] [--timeout S] [--bind-port P]
-                [--max-loss K]
+                [--max-loss K] [--progress-file F]
       C sockets (C local source ports) each send N datagrams: an 8-byte sequence number, a
       4-byte client id, random bytes. At most W wait for their echo at once, at most R are sent
       per second in all. Every echo must come from HOST:PORT to the socket that sent it, carry
       exactly the bytes sent under that sequence number, and come once. A datagram not echoed
       within S seconds (--expire) is lost; exit 0 when at most K were lost (default 0) and
       nothing else went wrong. --bind-port binds the first socket to that local port (to
-      come back as the same source later).
+      come back as the same source later). --progress-file keeps F holding the number of
+      datagrams echoed so far (every 25), for a script to wait on.
 
   udp_check.py silent HOST PORT --size B [--wait S] [--bind-port P]
       Sends one datagram of B bytes and expects NO answer within S seconds (a datagram the
@@ -28,8 +29,8 @@
       datagrams to each --target (an echo server; a name goes as ATYP 3) through the relay it
       names, each with its own payload. Every reply must come from that relay, carry a header
       naming the target (for a name: its port), and the payload sent. A datagram to the relay
-      from another local socket must go nowhere. Then the TCP connection is closed, and a
-      datagram to the relay must get no answer. With --expect-rep the ASSOCIATE
+      from another local socket must go nowhere. Then the TCP connection is closed, and
+      within 10 s a datagram to the relay must get no answer. With --expect-rep the ASSOCIATE
       must be refused with that REP instead; with --expect-dropped the server must drop the
       datagrams (a target its rules refuse): nothing comes back.
 
