@@ -96,22 +96,15 @@ print(f"{how} after {got} bytes echoed", flush=True)
 sys.exit(0 if how in ("eof", "reset") else 1)
 EOF
 
+size_at_least() { (($(stat -c %s "$1" 2>/dev/null || echo 0) >= $2)); }
 wait_growth() { # FILE BYTES : until FILE holds BYTES (bounded: 20 s)
-  local i
-  for ((i = 0; i < 200; i++)); do
-    (($(stat -c %s "$1" 2>/dev/null || echo 0) >= $2)) && return 0
-    sleep 0.1
-  done
+  wait_until 20 size_at_least "$1" "$2" && return 0
   fail "transfer did not get going: $(stat -c %s "$1" 2>/dev/null || echo 0) bytes in $1"
 }
 
 bounded_wait() { # PID SECONDS DESC : wait for PID, fail if it outlives SECONDS; sets WAIT_RC
-  local pid=$1 secs=$2 desc=$3 i
-  for ((i = 0; i < secs * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
+  local pid=$1 secs=$2 desc=$3
+  if ! wait_exit "$pid" "$secs"; then
     kill -KILL "$pid" 2>/dev/null
     fail "$desc: still running ${secs}s later"
   fi
@@ -149,8 +142,7 @@ dl=$!
 wait_growth "$LAB/dl.out" 2000000
 kill -KILL -- "-$M_PID" 2>/dev/null || kill -KILL "$M_PID"
 t0=$(date +%s.%N)
-for ((i = 0; i < 50; i++)); do [[ -s $LAB/dl.eof ]] && break; sleep 0.1; done
-[[ -s $LAB/dl.eof ]] || fail "download: stdout still open 5 s after the middle hop died"
+wait_file "$LAB/dl.eof" 5 || fail "download: stdout still open 5 s after the middle hop died"
 note "ok: stdio download, middle hop killed: stdout closed after $(awk -v a="$(cat "$LAB/dl.eof")" -v b="$t0" 'BEGIN { printf "%.2f", a - b }')s with stdin still open"
 exec {hold}>&-   # stdin EOF: hopchain must now finish
 bounded_wait "$dl" 5 "download after stdin closed"

@@ -26,53 +26,65 @@ export XDG_CACHE_HOME=/dev/null/no-cache
 E=$(free_port); start_echo "$E" 127.0.0.1
 DA=$(free_port); start_danted dante-a "$DA"
 BP=$(free_port); start_banner_server "$BP" "SSH-2.0-lab-banner"
-EARLY=$(free_port); start_hostile "$EARLY" socks5_early
+# The scripted hops wait up to 3 s (EARLY) and 20 s (LATE) for bytes behind the request: a bound
+# for bytes that are on their way, only waited out in full where none come (--pipeline=never).
+EARLY=$(free_port); start_hostile "$EARLY" socks5_early_3
+LATE=$(free_port); start_hostile "$LATE" socks5_early_20
 GONE=$(free_port); start_hostile "$GONE" socks5_ok_eof
 
-# stdin_then_run SECS CMD... : the line "$LINE" is waiting on stdin before CMD starts, and stdin
-# stays open for SECS more seconds (a user who typed and waits for the answer).
+# stdin_then_run CMD... : the line "$LINE" is waiting on stdin before CMD starts, and stdin stays
+# open until the answer came (the echo of the line, or the end of CMD's output), as a user who
+# typed and waits for the answer would. CMD is killed after 20 s (exit 124).
 stdin_then_run() {
-  local secs=$1
-  shift
-  { printf '%s\n' "$LINE"; sleep "$secs"; } | { sleep 0.2; exec "$@"; }
+  held_stdin --timeout 20 --data "$LINE"$'\n' --until "$LINE" -- "$@"
+}
+# stdin_until_end CMD... : the same, with stdin held open until CMD's output ends.
+stdin_until_end() {
+  held_stdin --timeout 20 --data "$LINE"$'\n' -- "$@"
 }
 
-# early_bytes : how many bytes the scripted hop saw behind the request before its reply, last time
+# early_bytes [PORT] : how many bytes the scripted hop saw behind the request before its reply,
+# last time
 early_bytes() {
-  grep -o 'early data [0-9]* bytes' "$LAB/hostile-$EARLY.log" | tail -1 | awk '{print $3}'
+  grep -o 'early data [0-9]* bytes' "$LAB/hostile-${1:-$EARLY}.log" | tail -1 | awk '{print $3}'
 }
 
 # --- optimistic data, stdio ----------------------------------------------------------------------
 LINE=early-bird
-out=$(stdin_then_run 1.5 timeout 20 "$HC" -vv --pipeline=always -x "socks5://127.0.0.1:$EARLY" \
+out=$(stdin_then_run "$HC" -vv --pipeline=always -x "socks5://127.0.0.1:$EARLY" \
   stdio 127.0.0.1 9 2>"$LAB/always.err") || { cat "$LAB/always.err"; fail "stdio always: exit $?"; }
 [[ $out == "$LINE" ]] || fail "stdio always: echo '$out'"
 [[ $(early_bytes) == $((${#LINE} + 1)) ]] || fail "stdio always: hop saw $(early_bytes) early bytes"
 grep -q "of them the user's" "$LAB/always.err" || fail "stdio always: no optimistic data logged"
 note "stdio --pipeline=always: the line went with the request ($(early_bytes) bytes), echoed once"
 
-out=$(stdin_then_run 2.5 timeout 20 "$HC" --pipeline=never -x "socks5://127.0.0.1:$EARLY" \
+out=$(stdin_then_run "$HC" --pipeline=never -x "socks5://127.0.0.1:$EARLY" \
   stdio 127.0.0.1 9) || fail "stdio never: exit $?"
 [[ $out == "$LINE" ]] || fail "stdio never: echo '$out'"
 [[ $(early_bytes) == 0 ]] || fail "stdio never: hop saw $(early_bytes) bytes before its reply"
 note "stdio --pipeline=never: nothing before the reply, echoed once"
 
-# Bytes that come after the pipelined batch went out still go before the last reply: hop 1
-# answers 0.6 s late (a delay proxy), the user writes at 0.25 s, the scripted last hop waits
-# 1 s for bytes behind its request.
+# Bytes that come after the pipelined batch went out still go before the last reply: the user
+# types once hopchain has logged that the batch is on its way. Hop 1 answers 2 s later (a delay
+# proxy, 1 s each way), so the line is waiting when hopchain looks again before hop 2's reply;
+# the scripted last hop waits up to 20 s for bytes behind its request.
 SLOW=$(free_port)
 lab_bg slow python3 "$HC_SUPPORT/../bench/delay_proxy.py" --listen "127.0.0.1:$SLOW" \
-  --target "127.0.0.1:$DA" --delay-ms 300
+  --target "127.0.0.1:$DA" --delay-ms 1000
 wait_port "$SLOW"
-out=$({ sleep 0.25; printf '%s\n' "$LINE"; sleep 2.5; } | timeout 20 "$HC" -vv --pipeline=always \
-  -x "socks5://127.0.0.1:$SLOW" -x "socks5://127.0.0.1:$EARLY" stdio 127.0.0.1 9 2>"$LAB/late.err") ||
+out=$(held_stdin --timeout 40 --data "$LINE"$'\n' --until "$LINE" --stderr-file "$LAB/late.err" \
+  --write-after "writing the handshakes of hops 1-2 in one go" -- "$HC" -vv --pipeline=always \
+  -x "socks5://127.0.0.1:$SLOW" -x "socks5://127.0.0.1:$LATE" stdio 127.0.0.1 9) ||
   { cat "$LAB/late.err"; fail "late bytes: exit $?"; }
-[[ $out == "$LINE" ]] || fail "late bytes: echo '$out'"
-[[ $(early_bytes) == $((${#LINE} + 1)) ]] || { cat "$LAB/late.err"; fail "late bytes: hop saw $(early_bytes) early bytes"; }
+[[ $out == "$LINE" ]] || { cat "$LAB/late.err"; fail "late bytes: echo '$out'"; }
+grep -q "$((${#LINE} + 1)) more bytes of the user's behind the request" "$LAB/late.err" ||
+  { cat "$LAB/late.err"; fail "late bytes: not sent after the batch"; }
+[[ $(early_bytes "$LATE") == $((${#LINE} + 1)) ]] ||
+  { cat "$LAB/late.err"; fail "late bytes: hop saw $(early_bytes "$LATE") early bytes"; }
 note "bytes written after the batch went out still went before the last reply"
 
 # socks4 takes optimistic data too (the scripted hop speaks SOCKS5 only: checked through danted).
-out=$(stdin_then_run 1 timeout 20 "$HC" --pipeline=always -x "socks4://127.0.0.1:$DA" \
+out=$(stdin_then_run "$HC" --pipeline=always -x "socks4://127.0.0.1:$DA" \
   stdio 127.0.0.1 "$E") || fail "socks4 always: exit $?"
 [[ $out == "$LINE" ]] || fail "socks4 always: echo '$out'"
 
@@ -96,7 +108,7 @@ note "forward --pipeline=always: echoed once (hop saw $(early_bytes) bytes befor
 
 # --- a target that speaks first ------------------------------------------------------------------
 LINE=hello-after-banner
-out=$(stdin_then_run 1 timeout 20 "$HC" --pipeline=always -x "socks5://127.0.0.1:$DA" \
+out=$(stdin_then_run "$HC" --pipeline=always -x "socks5://127.0.0.1:$DA" \
   stdio 127.0.0.1 "$BP") || fail "banner: exit $?"
 [[ $out == *SSH-2.0-lab-banner* ]] || fail "banner: no banner in '$out'"
 [[ $(grep -c "$LINE" <<<"$out") == 1 ]] || fail "banner: the line came back $(grep -c "$LINE" <<<"$out") times"
@@ -118,7 +130,7 @@ LINE=exactly-once
 for pipeline in always never; do
   for order in last first; do
     if [[ $order == last ]]; then hops=(-x "socks5://127.0.0.1:$DA" -x "$GONE_URL"); else hops=(-x "$GONE_URL" -x "socks5://127.0.0.1:$DA"); fi
-    out=$(stdin_then_run 1 timeout 20 "$HC" -v --pipeline=$pipeline --strategy dynamic "${hops[@]}" \
+    out=$(stdin_then_run "$HC" -v --pipeline=$pipeline --strategy dynamic "${hops[@]}" \
       stdio 127.0.0.1 "$E" 2>"$LAB/gone.err") || { cat "$LAB/gone.err"; fail "dynamic, $order, $pipeline: exit $?"; }
     [[ $out == "$LINE" ]] || { cat "$LAB/gone.err"; fail "dynamic, $order, $pipeline: echo '$out'"; }
     grep -q "ended before anything came through it.*retrying without $GONE_SHOWN" "$LAB/gone.err" ||
@@ -129,7 +141,7 @@ done
 
 # Unmarked, as last hop: the line went through it, so it is not sent again; the end reaches the
 # user as the target's answer (no error, no retry, no failure counted).
-out=$(stdin_then_run 1 timeout 20 "$HC" -v --pipeline=always --strategy dynamic \
+out=$(stdin_until_end "$HC" -v --pipeline=always --strategy dynamic \
   -x "socks5://127.0.0.1:$DA" -x "$GONE_SHOWN" stdio 127.0.0.1 "$E" 2>"$LAB/plain.err") ||
   { cat "$LAB/plain.err"; fail "unmarked, last: exit $?"; }
 [[ -z $out ]] || fail "unmarked, last: output '$out'"
@@ -139,13 +151,13 @@ note "unmarked granting hop last: its end passed as the answer, nothing sent aga
 # Unmarked, as first hop: sequential handshakes wrote nothing of the user's before hop 1's
 # tunnel ended, so the retry without it stays; pipelined, the line went with hop 2's request,
 # so the open fails with a named error instead of sending it again.
-out=$(stdin_then_run 1 timeout 20 "$HC" -v --pipeline=never --strategy dynamic \
+out=$(stdin_then_run "$HC" -v --pipeline=never --strategy dynamic \
   -x "$GONE_SHOWN" -x "socks5://127.0.0.1:$DA" stdio 127.0.0.1 "$E" 2>"$LAB/plain.err") ||
   { cat "$LAB/plain.err"; fail "unmarked, first, never: exit $?"; }
 [[ $out == "$LINE" ]] || { cat "$LAB/plain.err"; fail "unmarked, first, never: echo '$out'"; }
 grep -q "retrying without $GONE_SHOWN" "$LAB/plain.err" || fail "unmarked, first, never: no retry"
 rc=0
-stdin_then_run 1 timeout 20 "$HC" -v --pipeline=always --strategy dynamic \
+stdin_until_end "$HC" -v --pipeline=always --strategy dynamic \
   -x "$GONE_SHOWN" -x "socks5://127.0.0.1:$DA" stdio 127.0.0.1 "$E" >"$LAB/plain.out" \
   2>"$LAB/plain.err" || rc=$?
 ((rc == 1)) || { cat "$LAB/plain.err"; fail "unmarked, first, always: exit $rc (want 1)"; }
@@ -157,12 +169,11 @@ note "unmarked granting hop first: retried while nothing was sent; not once the 
 # strict: a named error and exit 1 while stdin is still open (no hang)
 for order in last first; do
   if [[ $order == last ]]; then hops=(-x "socks5://127.0.0.1:$DA" -x "$GONE_URL"); want="hop 2/2 $GONE_SHOWN"; else hops=(-x "$GONE_URL" -x "socks5://127.0.0.1:$DA"); want="hop 1/2 $GONE_SHOWN"; fi
-  SECONDS=0
   rc=0
-  # stdin stays open 9 s: only the failure itself may end hopchain before that
-  timeout 20 "$HC" --pipeline=never "${hops[@]}" stdio 127.0.0.1 "$E" \
-    < <(printf '%s\n' "$LINE"; sleep 9) >/dev/null 2>"$LAB/strict.err" || rc=$?
-  ((SECONDS < 8)) || fail "strict, $order: took $SECONDS s"
+  # stdin stays open until hopchain has exited: only the failure itself can end it (a hang is
+  # killed after 20 s, exit 124)
+  held_stdin --timeout 20 --data "$LINE"$'\n' --until-exit -- "$HC" --pipeline=never "${hops[@]}" stdio 127.0.0.1 "$E" \
+    >/dev/null 2>"$LAB/strict.err" || rc=$?
   ((rc == 1)) || { cat "$LAB/strict.err"; fail "strict, $order: exit $rc (want 1)"; }
   grep -q "$want: relay: the tunnel ended before anything came through it" "$LAB/strict.err" ||
     { cat "$LAB/strict.err"; fail "strict, $order: no named error"; }

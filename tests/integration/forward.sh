@@ -30,12 +30,11 @@ lab_bg hopchain-forward "$HOPCHAIN" "${CHAIN[@]}" forward --workers 2 \
   "$L5:127.0.0.1:$BN"
 HC_PID=$LAB_LAST_PID
 # Each event loop has its own listening socket per port (SO_REUSEPORT).
+listeners() { ss -Hltn "sport = :$1" | wc -l; }
+two_listeners() { (($(listeners "$1") >= 2)); }
 for port in "$L1" "$L3"; do
-  for ((i = 0; i < 50; i++)); do
-    n=$(ss -Hltn "sport = :$port" | wc -l)
-    ((n >= 2)) && break
-    sleep 0.1
-  done
+  wait_until 10 two_listeners "$port" || true
+  n=$(listeners "$port")
   ((n == 2)) || fail "port $port: $n listening sockets, want 2 (one per event loop)"
 done
 note "ok: two event loops listen on each port"

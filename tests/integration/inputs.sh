@@ -100,12 +100,9 @@ wait_port "$R" || fail "recorder did not listen"
 printf 'ping\n' >"$LAB/ping"
 
 # last_received WANT DESC : the recorder's latest connection got exactly WANT (a Python repr)
+received_all() { [[ $(wc -l <"$LAB/received" 2>/dev/null || echo 0) -ge $RUNS ]]; }
 last_received() {
-  local i
-  for ((i = 0; i < 100; i++)); do
-    [[ $(wc -l <"$LAB/received" 2>/dev/null || echo 0) -ge $RUNS ]] && break
-    sleep 0.1
-  done
+  wait_until 10 received_all || true
   [[ $(tail -n 1 "$LAB/received") == "$1" ]] ||
     fail "$2: the target received $(tail -n 1 "$LAB/received"), want $1"
 }

@@ -135,10 +135,7 @@ lab_kill "$FWD"
 lab_kill "$ECHO_PID"
 note "ok: stdio 127.0.0.1 $SVC and forward $L:127.0.0.1:$SVC"
 
-for ((i = 0; i < 50; i++)); do
-  port_free "$SP" && break
-  sleep 0.1
-done
+wait_until 5 port_free "$SP" || true
 start_microsocks "$SP" nuser "$NETRC_PW"
 driver_echo_check "hop URL socks5://nuser@127.0.0.1:$SVC" 4096 127.0.0.1 "$E" \
   -x "socks5://nuser@127.0.0.1:$SVC"

@@ -17,21 +17,29 @@ start_echo "$echo_port"
 cache="$XDG_CACHE_HOME/hopchain/pipeline"
 chain=(-x "socks5://127.0.0.1:$d1" -x "socks5h://$LAB_USER:$LAB_PASS@127.0.0.1:$da" -x "socks5://127.0.0.1:$d2")
 
+RUN_CHAIN_AWAIT=()
 run_chain() { # LOG ARGS... : sends one line through the chain and checks the echo
   local log=$1
   shift
   local out
-  out=$( (printf 'ping-through-chain\n'; sleep 0.3) | timeout 20 "$HOPCHAIN" -v "$@" stdio 127.0.0.1 "$echo_port" 2>"$log")
+  # stdin stays open until the echo is back (microsocks drops both directions on a half-close),
+  # and until the log has every line of RUN_CHAIN_AWAIT (an array of EREs)
+  local await=() ere
+  for ere in "${RUN_CHAIN_AWAIT[@]}"; do await+=(--until-stderr "$ere"); done
+  out=$(held_stdin --timeout 20 --data $'ping-through-chain\n' --until ping-through-chain \
+    --stderr-file "$log" "${await[@]}" -- "$HOPCHAIN" -v "$@" stdio 127.0.0.1 "$echo_port")
   [[ $out == ping-through-chain ]] || { cat "$log"; fail "echo through chain failed: '$out'"; }
 }
 
-# 1. First run: sequential, and the hops get probed.
+# 1. First run: sequential, and the hops get probed (a stdio run does not wait for its probes:
+# it stays until their verdicts are in).
+RUN_CHAIN_AWAIT=("probe hop 1/3 [^ ]*:$d1: accepts pipelining" "probe hop 2/3 [^ ]*:$da: accepts pipelining"
+  "probe hop 3/3 [^ ]*:$d2: accepts pipelining")
 run_chain "$LAB/first.log" "${chain[@]}"
+RUN_CHAIN_AWAIT=()
 grep -q '(pipelined)' "$LAB/first.log" && fail "first contact must not pipeline unknown hops"
-for _ in $(seq 50); do
-  [[ $(grep -c '^accepts ' "$cache" 2>/dev/null) == 3 ]] && break
-  sleep 0.1
-done
+learnt() { [[ $(grep -c "$1" "$cache" 2>/dev/null) == "$2" ]]; }  # PATTERN COUNT
+wait_until 10 learnt '^accepts ' 3 || true
 for p in "$d1" "$da" "$d2"; do
   grep -q "^accepts socks5h\?://127.0.0.1:$p\$" "$cache" || { cat "$cache"; fail "hop $p not learnt as accepting"; }
 done
@@ -61,10 +69,7 @@ sys.exit(0 if got==b"through-microsocks\n" else 1)'
 for _ in 1 2; do
   timeout 20 python3 -c "$echo_once" "$fwd" || { cat "$LAB/fwd.log"; fail "forward through microsocks failed"; }
 done
-for _ in $(seq 60); do
-  grep -q "^refuses socks5://127.0.0.1:$ms\$" "$cache" 2>/dev/null && break
-  sleep 0.1
-done
+wait_until 10 learnt "^refuses socks5://127.0.0.1:$ms\$" 1 || true
 grep -q "^refuses socks5://127.0.0.1:$ms\$" "$cache" || { cat "$cache"; fail "microsocks not learnt as refusing"; }
 grep -q '(pipelined)' "$LAB/fwd.log" && fail "microsocks was pipelined in auto mode"
 run_chain "$LAB/ms.log" -x "socks5://127.0.0.1:$ms"

@@ -28,11 +28,12 @@ wait_port "$SHUT"
 REQUEST=$'POST /transfer HTTP/1.0\r\nContent-Length: 11\r\n\r\namount=1000'
 
 # copies HOPCHAIN-ARGS... : run the command and print how many copies the sink got.
-# stdin stays open 2 s after the request, as a client waiting for the answer would.
+# stdin stays open until the answer has come (the sink's close ends hopchain's output), as a
+# client waiting for the answer would.
 copies() {
   : >"$LAB/sink.count"
-  printf '%s' "$REQUEST" | { cat; sleep 2; } |
-    timeout 20 "$HOPCHAIN" -v "$@" stdio 127.0.0.1 "$SINK" >/dev/null 2>"$LAB/copies.err" || true
+  held_stdin --timeout 20 --data "$REQUEST" -- \
+    "$HOPCHAIN" -v "$@" stdio 127.0.0.1 "$SINK" >/dev/null 2>"$LAB/copies.err" || true
   grep -c request "$LAB/sink.count" || true
 }
 

@@ -173,10 +173,8 @@ lab_bg udp-default "$HOPCHAIN" --direct udp "$LU:127.0.0.1:$E"
 U_PID=$LAB_LAST_PID
 wait_port "$LF" || fail "forward did not listen on 127.0.0.1"
 wait_port "$LS" || fail "socks did not listen on 127.0.0.1"
-for ((i = 0; i < 50; i++)); do
-  [[ -n $(ss -Hlun "sport = :$LU") ]] && break
-  sleep 0.1
-done
+udp_bound() { [[ -n $(ss -Hlun "sport = :$1") ]]; }
+wait_until 10 udp_bound "$LU" || true
 only_loopback() { # DESC PORT SS-FLAGS PID
   local addrs
   addrs=$(ss -H "$3" "sport = :$2" | awk '{print $4}' | sort -u | tr '\n' ' ')

@@ -104,17 +104,11 @@ note "ok: before the flood, a real client is $out"
 idle_flood() { # SOURCE: 120 idle connections from SOURCE, until $LAB/release
   lab_bg "idle-$1" timeout -k 2 70 python3 "$LAB/client.py" "$P" "$E" "$LAB_USER" "$LAB_PASS" \
     idle "$1" 120 "$LAB/release"
-  for ((i = 0; i < 100; i++)); do
-    grep -qs "holding 120" "$LAB/idle-$1.log" && break
-    sleep 0.1
-  done
+  wait_until 20 grep -qs "holding 120" "$LAB/idle-$1.log" || true
   grep -q "holding 120" "$LAB/idle-$1.log" || fail "the idle connections from $1 could not all connect"
 }
 idle_flood 127.0.0.2
-for ((i = 0; i < 50; i++)); do
-  grep -q "127.0.0.2: 16 connections already in handshake" "$LOG" && break
-  sleep 0.1
-done
+wait_until 10 grep -q "127.0.0.2: 16 connections already in handshake" "$LOG" || true
 log_has "$LOG" "127.0.0.2: 16 connections already in handshake (the limit per source); closing its new ones"
 lines=$(grep -c "127.0.0.2: .* already in handshake" "$LOG" || true)
 ((lines == 1)) || fail "the per-source limit was logged $lines times (want once per 10 s)"
@@ -126,10 +120,7 @@ held=$(find "/proc/$HC_PID/fd" -mindepth 1 -maxdepth 1 | wc -l)
 note "ok: hopchain holds $held descriptors during the flood"
 
 idle_flood 127.0.0.4
-for ((i = 0; i < 50; i++)); do
-  grep -q "connections in handshake (the limit for all sources" "$LOG" && break
-  sleep 0.1
-done
+wait_until 10 grep -q "connections in handshake (the limit for all sources" "$LOG" || true
 log_has "$LOG" "24 connections in handshake (the limit for all sources, from the descriptor limit); closing the oldest of 127.0.0.2"
 note "ok: $(grep -m1 "the limit for all sources" "$LOG" | cut -c1-170)"
 out=$(client real 1) || fail "a real client with the total full was not served within 1 s: $out"

@@ -77,32 +77,27 @@ note "ok: stdio -v: a TLS hop reports its TLS and tunnel times"
 
 # --- stdio --stats cut short by SIGINT, or by SIGHUP as ssh ends its ProxyCommand: the close
 # line still comes, marked interrupted, and the exit status is 128 + the signal ---------------
+echoed_13() { [[ $(wc -c <"$LAB/int.out") -ge 13 ]]; }
 interrupted_close_line() { # SIGNAL WANT-RC
-  local sig=$1 want=$2 feeder hc rc=0 i
+  local sig=$1 want=$2 hold hc rc=0
   rm -f "$LAB/int.fifo"
   mkfifo "$LAB/int.fifo"
-  (
-    printf 'interrupt me\n'
-    sleep 20
-  ) >"$LAB/int.fifo" &
-  feeder=$!
-  "$HOPCHAIN" --stats "${HOP[@]}" stdio 127.0.0.1 "$E" <"$LAB/int.fifo" >"$LAB/int.out" 2>"$LAB/int.err" &
+  # stdin that stays open until this function closes it: the signal, not its end, stops hopchain
+  exec {hold}<>"$LAB/int.fifo"
+  printf 'interrupt me\n' >&"$hold"
+  # (hopchain must not inherit the holding descriptor, or closing it would not end its stdin)
+  "$HOPCHAIN" --stats "${HOP[@]}" stdio 127.0.0.1 "$E" <"$LAB/int.fifo" >"$LAB/int.out" \
+    2>"$LAB/int.err" {hold}>&- &
   hc=$!
-  for ((i = 0; i < 100; i++)); do
-    [[ $(wc -c <"$LAB/int.out") -ge 13 ]] && break
-    sleep 0.1
-  done
+  wait_until 10 echoed_13 || true
   kill "-$sig" "$hc"
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$hc" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$hc" 2>/dev/null; then
-    kill -KILL "$hc" "$feeder" 2>/dev/null || true
+  if ! wait_exit "$hc" 10; then
+    kill -KILL "$hc" 2>/dev/null || true
+    exec {hold}>&-
     fail "stdio --stats: still running 10 s after SIG$sig"
   fi
   wait "$hc" || rc=$?
-  kill "$feeder" 2>/dev/null || true
+  exec {hold}>&-
   ((rc == want)) || fail "stdio --stats interrupted by SIG$sig: exit status $rc, want $want"
   must_match "$LAB/int.err" \
     "^hopchain: stdio: closed: sent 13 B, received 13 B in $DUR, up $RATE, down $RATE, interrupted\$" \
@@ -163,26 +158,20 @@ must_match "$LAB/hopchain-forward.log" \
 for _ in 1 2; do
   timeout 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$LC && cat <&3 >/dev/null" 2>/dev/null || true
 done
-for ((i = 0; i < 100; i++)); do
-  (($(count_log "$LAB/hopchain-forward.log" "forward $LC from .*: hop 1/1 ") >= 2)) && break
-  sleep 0.1
-done
-((i < 100)) || fail "forward: the two failed chains were not logged"
+two_failed() { (($(count_log "$LAB/hopchain-forward.log" "forward $LC from .*: hop 1/1 ") >= 2)); }
+wait_until 10 two_failed || fail "forward: the two failed chains were not logged"
 if grep -qE "forwarding|connected to" "$LAB/hopchain-forward.log"; then
   cat "$LAB/hopchain-forward.log" >&2
   fail "forward --stats printed -v lines"
 fi
 note "ok: forward --stats: per-connection setup and close lines, no other -v line"
 
+more_summaries() { (($(count_log "$1" '^hopchain: stats: ') > $2)); }  # LOG COUNT-BEFORE
 usr1_check() { # PID LOGNAME ERE DESC: SIGUSR1 prints a summary matching ERE; still alive
   local before
   before=$(count_log "$LAB/$2.log" '^hopchain: stats: ')
   kill -USR1 "$1"
-  local i
-  for ((i = 0; i < 100; i++)); do
-    (($(count_log "$LAB/$2.log" '^hopchain: stats: ') > before)) && break
-    sleep 0.1
-  done
+  wait_until 10 more_summaries "$LAB/$2.log" "$before" || true
   tail -n 1 "$LAB/$2.log" | grep -qE -- "$3" || {
     tail -n 20 "$LAB/$2.log" >&2
     fail "$4: SIGUSR1 summary does not match '$3'"
@@ -203,11 +192,7 @@ usr1_check "$FWD" hopchain-forward \
   "forward SIGUSR1 again, after one more connection"
 kill -TERM "$FWD"
 rc=0
-for ((i = 0; i < 50; i++)); do
-  [[ -z $(_lab_live_in_groups "$FWD") ]] && break
-  sleep 0.1
-done
-[[ -z $(_lab_live_in_groups "$FWD") ]] || fail "forward did not exit on SIGTERM within 5 s"
+wait_group_exit "$FWD" 5 || fail "forward did not exit on SIGTERM within 5 s"
 must_match "$LAB/hopchain-forward.log" \
   "^hopchain: totals: 0 open, 4 total, 2 failed, sent $(bytes_re 3100), received $(bytes_re 3100); hop 1/1 $HOP_URL: 2 failed, up $DUR\$" \
   "forward --stats: totals on exit"
@@ -223,11 +208,13 @@ stdio_echo_check "stdio through hopchain socks" "$LAB/small.bin" 127.0.0.1 "$E" 
   --pipeline never -x "socks5://127.0.0.1:$SP"
 # The client does not probe pipelining (the probe would be a connection of its own).
 # The server logs nothing per connection without -v: wait until its side has closed too.
-for ((i = 0; i < 50; i++)); do
+# (ask for a summary, and look at the answer to the previous ask first)
+socks_side_closed() {
+  tail -n 1 "$LAB/hopchain-socks.log" | grep -q "^hopchain: stats: 0 open, 1 total" && return 0
   kill -USR1 "$SOCKS"
-  sleep 0.1
-  tail -n 1 "$LAB/hopchain-socks.log" | grep -q "^hopchain: stats: 0 open, 1 total" && break
-done
+  return 1
+}
+wait_until 5 socks_side_closed || true
 usr1_check "$SOCKS" hopchain-socks \
   "^hopchain: stats: 0 open, 1 total, 0 failed, sent 700 B, received 700 B\$" "socks SIGUSR1"
 stdio_echo_check "stdio through hopchain socks after SIGUSR1" "$LAB/small.bin" 127.0.0.1 "$E" \

@@ -116,9 +116,15 @@ echo_conns "forward, second hop killed"
 grep -q "retrying without $K" "$LAB/fwd.log" || fail "no retry around the killed hop"
 before=$(used_k)
 start_danted dante-k2 "$DK"
-sleep 1.2   # past --fail-timeout
+# The restarted hop is skipped until --fail-timeout (1 s) has run out: keep connecting (each
+# connection must echo) until a tunnel goes through it again, for at most 30 s.
+one_echo_then_k_used() {
+  timeout 20 python3 "$HC_SUPPORT/tcp_check.py" echo 127.0.0.1 "$L" --count 1 --timeout 15 \
+    >/dev/null 2>&1 || { tail -20 "$LAB/fwd.log" >&2; fail "forward, second hop restarted: a connection failed"; }
+  (($(used_k) > before))
+}
+wait_until 30 one_echo_then_k_used || fail "the restarted hop was not used again after --fail-timeout"
 echo_conns "forward, second hop restarted"
-(( $(used_k) > before )) || fail "the restarted hop was not used again after --fail-timeout"
 
 # --- forward with two event loops: one round-robin turn for both ----------------------------
 L2=$(free_port)

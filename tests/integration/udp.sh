@@ -90,10 +90,7 @@ udp_echo_check "3 hops, 10,000 datagrams at 2,000/s, every payload checked, zero
   127.0.0.1 "$L" --count 10000 --rate 2000 --window 64 --min-size 12 --max-size 1400 --expire 10
 # counters on exit: SIGTERM, then the totals line and status 0
 kill -TERM "$BULK_PID"
-for ((i = 0; i < 50; i++)); do
-  [[ -z $(_lab_live_in_groups "$BULK_PID") ]] && break
-  sleep 0.1
-done
+wait_group_exit "$BULK_PID" 5 || true
 grep -qE "udp: 10000 sent, 10000 received, 0 dropped" "$LAB/hc-bulk.log" || {
   cat "$LAB/hc-bulk.log" >&2
   fail "no totals line '10000 sent, 10000 received, 0 dropped' after SIGTERM"
@@ -138,14 +135,22 @@ L=$(free_port) SRC=$(free_port)
 start_hopchain_udp hc-kill -v "${A[@]}" "${B[@]}" udp "$L:127.0.0.1:$E" -- "$L"
 udp_echo_check "2 hops, before the kill" 127.0.0.1 "$L" --count 50 --bind-port "$SRC"
 timeout -k 5 60 python3 "$HC_SUPPORT/udp_check.py" echo 127.0.0.1 "$L" --bind-port "$SRC" \
-  --count 2400 --rate 300 --window 16 --expire 2 --max-loss 200 --timeout 50 >"$LAB/stream.out" 2>&1 &
+  --count 2400 --rate 300 --window 16 --expire 2 --max-loss 200 --timeout 50 \
+  --progress-file "$LAB/stream.progress" >"$LAB/stream.out" 2>&1 &
 stream=$!
-sleep 2
+# echoed_past N : the stream has had more than N datagrams echoed (it runs 8 s at 300/s)
+echoed_past() { (($(cat "$LAB/stream.progress" 2>/dev/null || echo 0) > $1)); }
+wait_until 20 echoed_past 50 || fail "the stream did not get going: $(cat "$LAB/stream.out")"
 # hop 2's control connection runs dante-a -> dante-b: kill that TCP connection (dante-a then
 # closes hopchain's end); ss -K needs CONFIG_INET_DIAG_DESTROY
 ss -K dst 127.0.0.1 dport = ":$DB" >/dev/null 2>&1 || true
 wait_log "$LAB/hc-kill.log" "association lost \(a control connection closed\)" 10
-sleep 2
+# the association is rebuilt and carries the stream again before the next kill
+opened_twice() { (($(count_log "$LAB/hc-kill.log" "from 127\.0\.0\.1:$SRC: association open in") >= 2)); }
+wait_until 20 opened_twice ||
+  fail "the association was not rebuilt after hop 2's control connection was killed"
+rebuilt_at=$(cat "$LAB/stream.progress")
+wait_until 20 echoed_past "$((rebuilt_at + 50))" || fail "no datagram came back through the rebuilt association"
 # and hop 1's: hopchain's own connections to dante-a
 ss -K dst 127.0.0.1 dport = ":$DA" >/dev/null 2>&1 || true
 src_rc=0
@@ -165,10 +170,10 @@ start_hopchain_udp hc-idle -v "${A[@]}" udp --udp-timeout 1 "$L:127.0.0.1:$E" --
 IDLE_PID=$LAB_LAST_PID
 udp_echo_check "1 hop, before going idle" 127.0.0.1 "$L" --count 5
 wait_log "$LAB/hc-idle.log" "idle for 1000 ms, closed: 5 sent, 5 received, 0 dropped" 5
-sleep 0.5
-if ss -Htnp state established "dport = :$DA" 2>/dev/null | grep -q "pid=$IDLE_PID,"; then
+control_closed() { ! ss -Htnp state established "dport = :$DA" 2>/dev/null | grep -q "pid=$IDLE_PID,"; }
+if ! wait_until 5 control_closed; then
   ss -Htnp state established "dport = :$DA" >&2
-  fail "the idle association's control connection is still open"
+  fail "the idle association's control connection is still open 5 s after it was closed"
 fi
 note "ok: the idle association and its control connection were closed after 1 s"
 udp_echo_check "1 hop, after the idle timeout" 127.0.0.1 "$L" --count 5

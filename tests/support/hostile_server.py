@@ -33,6 +33,7 @@ Cases (read the client's request first, as a real server would, then):
   socks5_ok_eof             success reply, then EOF at once (OpenSSH -D when its connect fails)
   socks5_early              before its success reply, wait up to 1 s for bytes behind the
                             request and log "early data N bytes"; then reply and echo them all
+  socks5_early_K            the same, waiting up to K seconds
   socks5_drip               method reply, then a 262-byte reply at one byte per second
   socks4_ok                 reply 0x5A, then echo
   socks4_vn_XX              reply VN XX (CD 0x5A)
@@ -372,9 +373,9 @@ def play(p, case):
         p.send(s5_reply())
         p.sock.shutdown(socket.SHUT_WR)
         _drain_quietly(p)
-    elif case == "socks5_early":
+    elif case == "socks5_early" or name == "socks5_early":
         s5_to_request(p)
-        p.sock.settimeout(1.0)
+        p.sock.settimeout(float(intarg) if intarg else 1.0)
         try:
             early = p.recv_some()
         except socket.timeout:

@@ -27,11 +27,22 @@
 #   start_http_server PORT DIR [BIND]    python3 -m http.server (default 127.0.0.1)
 #   lab_bg NAME CMD...                   any other background process (tracked and killed)
 #
-# Helpers: free_port, wait_port PORT [HOST] [SECONDS], fail MSG, note MSG, make_payload FILE N,
+# Waiting: every wait is for an event and bounded; they poll every 0.1 s.
+#   wait_port PORT [HOST] [SECONDS]      something listens on HOST:PORT (1 on timeout)
+#   wait_until SECONDS CMD...            CMD succeeds (1 on timeout)
+#   wait_file FILE [SECONDS]             FILE exists and is not empty (1 on timeout)
+#   wait_exit PID [SECONDS]              process PID has exited (1 if still running)
+#   wait_group_exit PID [SECONDS]        every process of lab_bg PID's group has exited
+#   wait_log FILE ERE [SECONDS]          a line of FILE matches ERE (fails the test, with the tail
+#                                        of FILE, on timeout); count_log FILE ERE counts such lines
+#   held_stdin [OPTIONS] -- CMD...       CMD with input typed and held open until its answer came
+#                                        (held_stdin.py: --data, --until, --write-after, --timeout)
+#
+# Helpers: free_port, fail MSG, note MSG, make_payload FILE N,
 #   sha256_of FILE, expect_fail_with SUBSTR CMD..., run_check RC ARGS..., assert_rc RC, assert_stderr_has SUBSTR,
 #   assert_stderr_lacks SUBSTR, stdio_echo_check DESC FILE HOST PORT HOPCHAIN-OPTIONS...,
 #   driver_echo_check DESC SIZE HOST PORT HOPCHAIN-OPTIONS... (no half-close needed),
-#   require_hopchain, lab_require CMD...
+#   require_hopchain, hopchain_sanitized (an ASan build?), lab_require CMD...
 #
 # Half-close: danted and ssh -D relay a client's EOF as a half-close; microsocks and tinyproxy
 # do NOT (they close both directions, losing echo data still in flight). stdio_echo_check
@@ -71,6 +82,12 @@ lab_require() {
   for c in "$@"; do
     command -v "$c" >/dev/null 2>&1 || fail "required command '$c' is not installed (or not in PATH=$PATH)"
   done
+}
+
+# hopchain_sanitized : true when $HOPCHAIN is an AddressSanitizer build (HC_SANITIZE=ON, as
+# tests/run_all.sh builds build-asan/), which runs 2-3 times slower and holds on to freed memory.
+hopchain_sanitized() {
+  ldd "$HOPCHAIN" 2>/dev/null | grep -q libasan
 }
 
 require_hopchain() {
@@ -217,6 +234,56 @@ wait_port() {
     sleep 0.1
   done
   return 1
+}
+
+# wait_until SECONDS CMD... : run CMD every 0.1 s until it succeeds; 1 if it still failed once
+# SECONDS (whole) of wall time had passed, however long each run of CMD takes.
+wait_until() {
+  local end=$((${EPOCHREALTIME/./} + $1 * 1000000))
+  shift
+  until "$@"; do
+    ((${EPOCHREALTIME/./} < end)) || return 1
+    sleep 0.1
+  done
+}
+
+_lab_nonempty() { [[ -s $1 ]]; }
+_lab_gone() { ! kill -0 "$1" 2>/dev/null; }
+
+# wait_file FILE [SECONDS]: until FILE exists and is not empty.
+wait_file() {
+  wait_until "${2:-$LAB_START_TIMEOUT}" _lab_nonempty "$1"
+}
+
+# wait_exit PID [SECONDS]: until the process PID (a child of this shell, or any process) is gone.
+wait_exit() {
+  wait_until "${2:-$LAB_CMD_TIMEOUT}" _lab_gone "$1"
+}
+
+_lab_group_gone() { [[ -z $(_lab_live_in_groups "$1") ]]; }
+
+# wait_group_exit PID [SECONDS]: until no live process is left in the process group of PID (a
+# process started by lab_bg, which leads its own group).
+wait_group_exit() {
+  wait_until "${2:-$LAB_CMD_TIMEOUT}" _lab_group_gone "$1"
+}
+
+# wait_log FILE ERE [SECONDS]: until a line of FILE matches ERE (grep -E); fails the test with the
+# tail of FILE otherwise.
+wait_log() {
+  local file=$1 ere=$2 secs=${3:-10}
+  wait_until "$secs" grep -qE -- "$ere" "$file" 2>/dev/null && return 0
+  echo "----- $file -----" >&2
+  tail -n 30 "$file" >&2
+  fail "no line matching '$ere' in $(basename "$file") within ${secs}s"
+}
+
+count_log() { # FILE ERE
+  grep -cE -- "$2" "$1" 2>/dev/null || true
+}
+
+held_stdin() { # [held_stdin.py OPTIONS] -- CMD...
+  python3 "$HC_SUPPORT/held_stdin.py" "$@"
 }
 
 # _lab_wait_up NAME PID PORT HOST: wait for the listener; fail with the log if the process

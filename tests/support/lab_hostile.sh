@@ -103,9 +103,23 @@ hostile_echo() { # PORT CASE DESC [PREFIX] -- HOPCHAIN-ARGS...
   DRIVER_PREFIX=$prefix driver_echo_check "$case: $desc" 4096 127.0.0.1 9 "$@"
 }
 
+# _hostile_settled PORT N : nothing waits in PORT's accept queue, and every connection after the
+# Nth has had its case played to the end (what arrived on it is recorded).
+_hostile_settled() {
+  local port=$1 before=$2 queued
+  queued=$(ss -Hltn "sport = :$port" 2>/dev/null | awk '{ q += $2 } END { print q + 0 }')
+  ((queued == 0)) || return 1
+  awk -v n="$before" '
+    $2 == "conn" && $4 == "case" { seq = $3 + 0; if (seq <= n) next
+      if (NF == 5) open[seq] = 1; else if ($6 == "finished" || $6 == "ended:") delete open[seq] }
+    END { for (s in open) exit 1 }' "$LAB/hostile-$port.log"
+}
+
 assert_no_bytes_since() { # PORT N
   local port=$1 before=$2 f n=0
-  sleep 0.3   # let the server accept (and record) anything the kernel already queued
+  # The client is gone: let the server accept and read to the end whatever the kernel queued.
+  wait_until 10 _hostile_settled "$port" "$before" ||
+    note "hostile server $port: connections after the ${before}th still open 10 s on; checking what arrived so far"
   while IFS= read -r f; do
     n=$((n + 1))
     ((n > before)) || continue

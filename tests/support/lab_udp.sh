@@ -12,8 +12,7 @@
 #                                        and waits until it has bound every UDP PORT on
 #                                        127.0.0.1 (or ::1 for a port given as [::1]:PORT)
 #   udp_echo_check DESC HOST PORT UDP_CHECK-ARGS...   udp_check.py echo, bounded
-#   wait_log FILE ERE [SECONDS]          wait until a line of FILE matches ERE (grep -E)
-#   count_log FILE ERE                   how many lines of FILE match ERE
+#   (wait_log and count_log, which these scripts use, are lab.sh's)
 #
 # Dante needs nothing more than lab.sh's start_danted: its rules already pass udpassociate and
 # udpreply, and `external: 127.0.0.1` / `::1` with `external.rotation: route` lets it send
@@ -97,19 +96,4 @@ udp_echo_check() { # DESC HOST PORT UDP_CHECK-ARGS...
     fail "$desc (udp_check exit $rc)"
   fi
   note "ok: $desc: $out"
-}
-
-wait_log() { # FILE ERE [SECONDS]
-  local file=$1 ere=$2 secs=${3:-10} i
-  for ((i = 0; i < secs * 10; i++)); do
-    grep -qE -- "$ere" "$file" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "----- $file -----" >&2
-  tail -n 30 "$file" >&2
-  fail "no line matching '$ere' in $(basename "$file") within ${secs}s"
-}
-
-count_log() { # FILE ERE
-  grep -cE -- "$2" "$1" 2>/dev/null || true
 }

@@ -3,14 +3,15 @@
 
   udp_check.py echo HOST PORT [--count N] [--clients C] [--min-size B] [--max-size B]
                 [--rate R] [--window W] [--expire S] [--timeout S] [--bind-port P]
-                [--max-loss K]
+                [--max-loss K] [--progress-file F]
       C sockets (C local source ports) each send N datagrams: an 8-byte sequence number, a
       4-byte client id, random bytes. At most W wait for their echo at once, at most R are sent
       per second in all. Every echo must come from HOST:PORT to the socket that sent it, carry
       exactly the bytes sent under that sequence number, and come once. A datagram not echoed
       within S seconds (--expire) is lost; exit 0 when at most K were lost (default 0) and
       nothing else went wrong. --bind-port binds the first socket to that local port (to
-      come back as the same source later).
+      come back as the same source later). --progress-file keeps F holding the number of
+      datagrams echoed so far (every 25), for a script to wait on.
 
   udp_check.py silent HOST PORT --size B [--wait S] [--bind-port P]
       Sends one datagram of B bytes and expects NO answer within S seconds (a datagram the
@@ -28,8 +29,8 @@
       datagrams to each --target (an echo server; a name goes as ATYP 3) through the relay it
       names, each with its own payload. Every reply must come from that relay, carry a header
       naming the target (for a name: its port), and the payload sent. A datagram to the relay
-      from another local socket must go nowhere. Then the TCP connection is closed, and a
-      datagram to the relay must get no answer. With --expect-rep the ASSOCIATE
+      from another local socket must go nowhere. Then the TCP connection is closed, and
+      within 10 s a datagram to the relay must get no answer. With --expect-rep the ASSOCIATE
       must be refused with that REP instead; with --expect-dropped the server must drop the
       datagrams (a target its rules refuse): nothing comes back.
 
@@ -63,6 +64,13 @@ def new_socket(host, bind_port=0):
 
 def same_peer(a, b):
     return ipaddress.ip_address(a[0]) == ipaddress.ip_address(b[0]) and a[1] == b[1]
+
+
+def write_progress(path, received):
+    """Replaces PATH with the count of datagrams echoed so far (a script waits on it)."""
+    with open(path + ".tmp", "w") as f:
+        f.write(f"{received}\n")
+    os.replace(path + ".tmp", path)
 
 
 def cmd_echo(a):
@@ -144,6 +152,8 @@ def cmd_echo(a):
                 else:
                     del outstanding[i][seq]
                     received += 1
+                    if a.progress_file and received % 25 == 0:
+                        write_progress(a.progress_file, received)
     secs = time.monotonic() - start
     total = a.count * a.clients
     print(f"{total} datagrams from {a.clients} source(s), {total_bytes} bytes, "
@@ -370,17 +380,21 @@ def cmd_socks(a):
         print(f"error: a datagram from another source was relayed: {err}", file=sys.stderr)
         return 1
     conn.close()
-    time.sleep(0.5)
+    # The relay learns of the close when it reads the connection: probe until a datagram goes
+    # unanswered, for at most 10 s (a relay that outlives its TCP connection fails).
+    t_host, t_port = a.target[0].rsplit(":", 1)
     u.settimeout(1.5)
-    try:
-        t_host, t_port = a.target[0].rsplit(":", 1)
-        u.sendto(encode_header(t_host.strip("[]"), int(t_port)) + b"after-close", relay)
-        data, src = u.recvfrom(70000)
-        print(f"error: the relay still answers after the TCP connection closed: {data[:30]!r}",
-              file=sys.stderr)
-        return 1
-    except (socket.timeout, ConnectionRefusedError):
-        pass
+    end = time.monotonic() + 10
+    while True:
+        try:
+            u.sendto(encode_header(t_host.strip("[]"), int(t_port)) + b"after-close", relay)
+            data, src = u.recvfrom(70000)
+        except (socket.timeout, ConnectionRefusedError):
+            break
+        if time.monotonic() > end:
+            print(f"error: the relay still answers 10 s after the TCP connection closed: "
+                  f"{data[:30]!r}", file=sys.stderr)
+            return 1
     print(f"ok: {total} datagrams through relay {relay[0]}:{relay[1]} to {len(a.target)} "
           f"target(s); the association ended with the TCP connection")
     return 0
@@ -398,6 +412,7 @@ def main():
     e.add_argument("--expire", type=float, default=5.0)
     e.add_argument("--bind-port", type=int, default=0)
     e.add_argument("--max-loss", type=int, default=0)
+    e.add_argument("--progress-file", help="kept up to date with the count echoed so far")
     si = checks.command("silent", cmd_silent)
     si.add_argument("--size", type=int, required=True)
     si.add_argument("--wait", type=float, default=2.0)
