@@ -20,9 +20,9 @@ unsigned forward_loop_count(unsigned requested) {
   return std::clamp(std::thread::hardware_concurrency(), 1U, 64U);
 }
 
-ForwardWorkers::ForwardWorkers(const Config& config, const chain::TlsContexts& tls,
+ForwardWorkers::ForwardWorkers(const Config& config, const chain::Hops& hops,
                                chain::PipelineMemory& pipeline_memory, ServerStats& totals)
-    : config_(config), tls_(tls), pipeline_memory_(pipeline_memory), totals_(totals) {}
+    : config_(config), hops_(hops), pipeline_memory_(pipeline_memory), totals_(totals) {}
 
 ForwardWorkers::~ForwardWorkers() {
   stop();
@@ -62,8 +62,8 @@ void ForwardWorkers::run_loop(asio::io_context& io) {
     log::error(std::string("forward worker: ") + e.what());
     return;
   }
-  chain::Planner planner(config_.hops, config_.strategy);
-  chain::Services services{*resolver, config_.connect_timeout, &tls_};
+  chain::Planner planner(hops_, config_.strategy);
+  chain::Services services{*resolver, config_.connect_timeout};
   services.pipeline_mode = config_.pipeline;
   services.pipeline_memory = &pipeline_memory_;
   services.planner = &planner;

@@ -2,7 +2,7 @@
 /// thread with its own io_context, resolver, strategy state and listeners bound to the same ports
 /// with SO_REUSEPORT: the kernel spreads new connections across the loops, and a connection stays
 /// on the loop that accepted it. Loops share only what is safe to share: the configuration and
-/// TLS contexts (read-only), the pipelining memory and the statistics (locked).
+/// the compiled hops (read-only), the pipelining memory and the statistics (locked).
 #pragma once
 
 #include <memory>
@@ -11,8 +11,8 @@
 
 #include "app/config.hpp"
 #include "app/stats.hpp"
+#include "chain/hop.hpp"
 #include "chain/pipeline_memory.hpp"
-#include "chain/tls_contexts.hpp"
 #include "transport/asio.hpp"
 
 namespace hc::app {
@@ -23,7 +23,7 @@ unsigned forward_loop_count(unsigned requested);
 class ForwardWorkers {
  public:
   /// `totals` is shared by every loop (it locks).
-  ForwardWorkers(const Config& config, const chain::TlsContexts& tls,
+  ForwardWorkers(const Config& config, const chain::Hops& hops,
                  chain::PipelineMemory& pipeline_memory, ServerStats& totals);
   ~ForwardWorkers();
   ForwardWorkers(const ForwardWorkers&) = delete;
@@ -39,7 +39,7 @@ class ForwardWorkers {
   void run_loop(asio::io_context& io);
 
   const Config& config_;
-  const chain::TlsContexts& tls_;
+  const chain::Hops& hops_;
   chain::PipelineMemory& pipeline_memory_;
   ServerStats& totals_;
   std::vector<std::unique_ptr<asio::io_context>> loops_;

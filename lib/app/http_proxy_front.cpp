@@ -185,7 +185,8 @@ awaitable<void> serve_http_client(transport::TcpStream& client, HttpClientContex
   options.on_chain = [&report](const chain::ChainResult& attempt) { report.chain_done(attempt); };
   options.live = report.live();
   const TunnelOutcome tunnel =
-      co_await run_tunnel(local, config.hops, request.target, context.services, std::move(options));
+      co_await run_tunnel(local, context.services.planner->hops(), request.target, context.services,
+                          std::move(options));
   if (tunnel.chain.error && !tunnel.opened) {
     const std::string why = tunnel.chain.error->message();
     const bool refused = socks5_reply_for(*tunnel.chain.error) == proto::kRepNotAllowed;

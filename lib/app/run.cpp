@@ -8,8 +8,8 @@
 #include "app/forward_workers.hpp"
 #include "app/modes.hpp"
 #include "app/stats.hpp"
+#include "chain/hop.hpp"
 #include "chain/strategy.hpp"
-#include "chain/tls_contexts.hpp"
 #include "dns/resolver.hpp"
 #include "log/log.hpp"
 
@@ -98,22 +98,21 @@ int run(const Config& config) {
     return 1;
   }
   // TLS files are checked before anything connects; a bad one is a usage error.
-  chain::TlsContexts tls;
-  if (auto error = tls.build(config.hops, config.cafile)) {
-    log::error("hop " + std::to_string(error->hop) + "/" + std::to_string(config.hops.size()) +
-               " " + config.hops[error->hop - 1].redacted() + ": " + error->message);
+  auto hops = chain::compile_hops(config.hops, config.cafile);
+  if (!hops) {
+    log::error(hops.error());
     return 2;
   }
-  chain::Services services{*resolver, config.connect_timeout, &tls};
+  chain::Services services{*resolver, config.connect_timeout};
   // Verdicts are remembered across runs only where they are learnt: in automatic mode.
   chain::PipelineMemory pipeline_memory(config.pipeline == chain::PipelineMode::automatic
                                             ? chain::PipelineMemory::default_path()
                                             : std::string());
   services.pipeline_mode = config.pipeline;
   services.pipeline_memory = &pipeline_memory;
-  chain::Planner planner(config.hops, config.strategy);
+  chain::Planner planner(*hops, config.strategy);
   services.planner = &planner;
-  ForwardWorkers workers(config, tls, pipeline_memory, totals);
+  ForwardWorkers workers(config, *hops, pipeline_memory, totals);
 
   const auto started = std::chrono::steady_clock::now();
   asio::signal_set usr1(io);

@@ -328,8 +328,8 @@ awaitable<void> serve_client(tcp::socket accepted, std::shared_ptr<SocksServer> 
   };
   options.on_chain = [&report](const chain::ChainResult& attempt) { report.chain_done(attempt); };
   options.live = report.live();
-  const TunnelOutcome tunnel =
-      co_await run_tunnel(client, config.hops, request.target, services, std::move(options));
+  const TunnelOutcome tunnel = co_await run_tunnel(client, services.planner->hops(), request.target,
+                                                   services, std::move(options));
   if (tunnel.chain.error && !tunnel.opened) {
     co_await refuse_request(client, codec, what + ": " + tunnel.chain.error->message(),
                             socks5_reply_for(*tunnel.chain.error));

@@ -7,7 +7,6 @@
 #include "chain/hop_steps.hpp"
 #include "chain/loop_guard.hpp"
 #include "chain/refusal_body.hpp"
-#include "chain/tls_contexts.hpp"
 #include "dns/resolver.hpp"
 #include "log/durations.hpp"
 #include "log/log.hpp"
@@ -51,8 +50,8 @@ namespace {
 
 /// One attempt at the chain. Sets `pipelining_failed` when a pipelined hop went silent or hung
 /// up mid-handshake: that hop is then marked as refusing, and a sequential attempt may follow.
-awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::HostPort target,
-                                       Services& services, bool& pipelining_failed,
+awaitable<ChainResult> open_chain_once(Hops hops, proto::HostPort target, Services& services,
+                                       bool& pipelining_failed,
                                        transport::FirstBytes* first_bytes) {
   const std::size_t count = hops.size();
   std::size_t first_bytes_sent = 0;  // the user's bytes written behind the last request so far
@@ -60,7 +59,7 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
     ChainError e;
     e.hop = hop;
     e.hops = count;
-    e.where = hop == 0 ? target.to_string() : hops[hop - 1].redacted();
+    e.where = hop == 0 ? target.to_string() : hops[hop - 1]->redacted;
     e.stage = stage;
     e.ec = ec;
     e.detail = std::move(detail);
@@ -68,7 +67,8 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
       // Hop `hop` was asked for the next hop's address, or for the target's (which is the next
       // hop itself for a UDP association's control connection).
       const bool next_is_hop = hop < count || services.label_hops > count;
-      const std::string next = hop < count ? hops[hop].server.to_string() : target.to_string();
+      const std::string next =
+          hop < count ? hops[hop]->spec.server.to_string() : target.to_string();
       e.asked =
           next_is_hop ? "hop " + std::to_string(hop + 1) + " (" + next + ")" : "the target " + next;
     }
@@ -80,7 +80,7 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
   const std::string& tag = services.log_tag;
   auto label = [&](std::size_t hop) {
     return "hop " + std::to_string(hop) + "/" + std::to_string(shown) + " " +
-           hops[hop - 1].redacted();
+           hops[hop - 1]->redacted;
   };
 
   // Stats (app/stats) report when each hop was ready, relative to this attempt's start.
@@ -88,14 +88,14 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
   ChainTiming timing;
   timing.target = target.to_string();
   for (const auto& hop : hops) {
-    timing.hops.push_back(HopTiming{hop.redacted(), {}, {}, false});
+    timing.hops.push_back(HopTiming{hop->redacted, {}, {}, false});
   }
   auto since_start = [&] {
     return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - attempt_started);
   };
 
   // 1. The first TCP connection: to hop 1, or to the target when there is no hop.
-  const proto::HostPort first = count > 0 ? hops[0].server : target;
+  const proto::HostPort first = count > 0 ? hops[0]->spec.server : target;
   const std::size_t first_hop = count > 0 ? 1 : 0;
   auto started = Clock::now();
   Resolved first_addresses = co_await resolve(services.resolver, first.host);
@@ -147,19 +147,6 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
   std::unique_ptr<transport::Stream> stream =
       std::make_unique<transport::TcpStream>(std::move(socket));
 
-  // Contexts come from startup; a caller that did not build them gets them built here.
-  std::unique_ptr<TlsContexts> own_tls;
-  const TlsContexts* tls = services.tls;
-  if (tls == nullptr &&
-      std::any_of(hops.begin(), hops.end(), [](const proto::HopSpec& h) { return h.tls; })) {
-    own_tls = std::make_unique<TlsContexts>();
-    if (auto error = own_tls->build(hops, {})) {
-      co_return fail(error->hop, proto::Stage::tls, transport::TlsErrc::setup_failed,
-                     error->message);
-    }
-    tls = own_tls.get();
-  }
-
   // 2. Each hop's handshake runs through the tunnel built so far. Hops that accept it get their
   // handshakes pipelined: a batch of consecutive hops is written at once, then each hop's replies
   // are read in order, so a chain costs one round trip per link instead of two or three per hop.
@@ -171,10 +158,10 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
     return services.pipeline_mode == PipelineMode::always;
   };
   for (std::size_t i = 0; i < count;) {
-    const proto::HopSpec& hop = hops[i];
+    const proto::HopSpec& hop = hops[i]->spec;
     if (hop.tls) {
-      auto tls_outcome = co_await start_tls(stream, hop, tls->for_hop(i), services.connect_timeout,
-                                            tag, label(i + 1));
+      auto tls_outcome = co_await start_tls(stream, hop, hops[i]->tls.get(),
+                                            services.connect_timeout, tag, label(i + 1));
       if (tls_outcome.ec) {
         co_return fail(i + 1, proto::Stage::tls, tls_outcome.ec, tls_outcome.detail);
       }
@@ -184,17 +171,17 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
     const bool pipelined = pipelines(hop);
     std::size_t end = i + 1;
     // A TLS hop needs its own round trips first, so it starts a new batch.
-    while (pipelined && end < count && !hops[end].tls && pipelines(hops[end])) {
+    while (pipelined && end < count && !hops[end]->spec.tls && pipelines(hops[end]->spec)) {
       ++end;
     }
     std::vector<std::unique_ptr<proto::Handshake>> codecs;
     std::vector<proto::HostPort> nexts;
     std::vector<std::uint8_t> batch;
     for (std::size_t k = i; k < end; ++k) {
-      proto::HostPort next = k + 1 < count ? hops[k + 1].server : target;
-      if (!hops[k].remote_dns && !proto::is_ipv4_literal(next.host) &&
+      proto::HostPort next = k + 1 < count ? hops[k + 1]->spec.server : target;
+      if (!hops[k]->spec.remote_dns && !proto::is_ipv4_literal(next.host) &&
           !proto::is_ipv6_literal(next.host)) {
-        Resolved r = co_await resolve_for_hop(services.resolver, hops[k], next.host);
+        Resolved r = co_await resolve_for_hop(services.resolver, hops[k]->spec, next.host);
         if (r.ec) {
           co_return fail(k + 1, proto::Stage::resolve, r.ec, next.host);
         }
@@ -205,7 +192,7 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
       if (hop_loops_back(hops, k, next, first_peer.address())) {
         co_return fail(k + 1, proto::Stage::request, ChainErrc::own_listener, next.to_string());
       }
-      auto codec = make_handshake(hops[k], next, pipelined);
+      auto codec = make_handshake(hops[k]->spec, next, pipelined);
       if (pipelined) {
         proto::Step first_step = codec->start();
         if (first_step.kind == proto::Step::Kind::fail) {
@@ -216,8 +203,8 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
       codecs.push_back(std::move(codec));
       nexts.push_back(std::move(next));
     }
-    const bool optimistic =
-        pipelined && end == count && first_bytes != nullptr && takes_optimistic_data(hops.back());
+    const bool optimistic = pipelined && end == count && first_bytes != nullptr &&
+                            takes_optimistic_data(hops.back()->spec);
     if (optimistic) {
       // The last request is on its way: bytes behind it reach the target as soon as the last hop
       // has connected, a round trip earlier than after its reply.
@@ -265,13 +252,13 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
           *stream->bottom(), services.connect_timeout,
           run_handshake(*stream, codec, stage, pipelined, &received));
       const std::error_code failure = outcome ? *outcome : ChainErrc::timed_out;
-      if (failure && k > 0 && received == 0 && !hops[k].tls &&
+      if (failure && k > 0 && received == 0 && !hops[k]->spec.tls &&
           (failure == ChainErrc::closed_during_handshake ||
            failure == asio::error::connection_reset || failure == asio::error::broken_pipe)) {
         // Hop k granted its tunnel, which then ended before hop k+1 said a word: what a hop that
         // grants before it connects (OpenSSH -D) does when its connect fails. Hop k is to blame.
         if (pipelined && services.pipeline_mode == PipelineMode::automatic && memory != nullptr) {
-          memory->record(hops[k], PipelineVerdict::refuses);
+          memory->record(hops[k]->spec, PipelineVerdict::refuses);
           pipelining_failed = true;
         }
         co_return fail(k, proto::Stage::relay, ChainErrc::ended_before_first_byte,
@@ -284,12 +271,12 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
             (failure == ChainErrc::timed_out || failure == ChainErrc::closed_during_handshake)) {
           // It used to accept pipelining and now drops it: stop pipelining it.
           if (memory != nullptr) {
-            memory->record(hops[k], PipelineVerdict::refuses);
+            memory->record(hops[k]->spec, PipelineVerdict::refuses);
           }
           pipelining_failed = true;
         }
         std::error_code reason = failure;
-        if (hops[k].tls && outcome) {
+        if (hops[k]->spec.tls && outcome) {
           reason = co_await tls_reason(*stream, reason, services.connect_timeout);
           if (transport::is_tls_error(reason)) {
             stage = proto::Stage::tls;
@@ -316,7 +303,7 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
     }
     if (pipelined && memory != nullptr) {
       for (std::size_t k = i; k < end; ++k) {
-        memory->record(hops[k], PipelineVerdict::accepts);
+        memory->record(hops[k]->spec, PipelineVerdict::accepts);
       }
     }
     i = end;
@@ -332,16 +319,15 @@ awaitable<ChainResult> open_chain_once(std::vector<proto::HopSpec> hops, proto::
 }
 
 /// "hop 2/3 socks5://b:1080": the probed hop (the last of `hops`), numbered out of the chain.
-std::string probe_label(const std::vector<proto::HopSpec>& hops, const Services& services) {
+std::string probe_label(const Hops& hops, const Services& services) {
   return "hop " + std::to_string(hops.size()) + "/" +
-         std::to_string(std::max(hops.size(), services.label_hops)) + " " + hops.back().redacted();
+         std::to_string(std::max(hops.size(), services.label_hops)) + " " + hops.back()->redacted;
 }
 
 // `services` by value: the caller's Services may be a per-connection copy (a strategy's subset)
 // that is gone before the probe ends; what it points to lives as long as the process.
 // A probe is nobody's connection: its lines say "probe" instead of the connection's tag.
-awaitable<void> learn_pipelining(std::vector<proto::HopSpec> hops, Services services,
-                                 std::size_t chain_length) {
+awaitable<void> learn_pipelining(Hops hops, Services services, std::size_t chain_length) {
   services.log_tag = "probe ";
   services.label_hops = std::max(services.label_hops, chain_length);
   const PipelineVerdict verdict = co_await probe_pipelining(hops, services);
@@ -354,7 +340,7 @@ awaitable<void> learn_pipelining(std::vector<proto::HopSpec> hops, Services serv
   }
   if (services.pipeline_memory != nullptr) {
     if (verdict != PipelineVerdict::unknown) {
-      services.pipeline_memory->record(hops.back(), verdict);
+      services.pipeline_memory->record(hops.back()->spec, verdict);
     }
     services.pipeline_memory->probe_finished();
   }
@@ -376,14 +362,14 @@ bool takes_optimistic_data(const proto::HopSpec& last_hop) {
          last_hop.protocol == proto::Protocol::socks4;
 }
 
-awaitable<ChainResult> open_chain(std::vector<proto::HopSpec> hops, proto::HostPort target,
-                                  Services& services, transport::FirstBytes* first_bytes) {
+awaitable<ChainResult> open_chain(Hops hops, proto::HostPort target, Services& services,
+                                  transport::FirstBytes* first_bytes) {
   bool pipelining_failed = false;
   ChainResult result =
       co_await open_chain_once(hops, target, services, pipelining_failed, first_bytes);
   if (result.error && pipelining_failed &&
       (result.first_bytes_sent == 0 ||
-       (result.error->hop > 0 && hops[result.error->hop - 1].grants_early))) {
+       (result.error->hop > 0 && hops[result.error->hop - 1]->spec.grants_early))) {
     // Nothing has reached the user yet, nor (unless the user allowed resending) anything of the
     // user's the target: one sequential attempt with the hop now marked.
     log::verbose(services.log_tag + result.error->message() +
@@ -397,10 +383,9 @@ awaitable<ChainResult> open_chain(std::vector<proto::HopSpec> hops, proto::HostP
     // pipelined handshake next time.
     const auto executor = co_await asio::this_coro::executor;
     for (std::size_t k = 0; k < hops.size(); ++k) {
-      if (hops[k].protocol == proto::Protocol::socks5 && !hops[k].tls &&
-          services.pipeline_memory->claim_probe(hops[k])) {
-        std::vector<proto::HopSpec> prefix(hops.begin(), hops.begin() + static_cast<long>(k + 1));
-        asio::co_spawn(executor, learn_pipelining(std::move(prefix), services, hops.size()),
+      if (hops[k]->spec.protocol == proto::Protocol::socks5 && !hops[k]->spec.tls &&
+          services.pipeline_memory->claim_probe(hops[k]->spec)) {
+        asio::co_spawn(executor, learn_pipelining(first_hops(hops, k + 1), services, hops.size()),
                        log_probe_end);
       }
     }
@@ -408,14 +393,15 @@ awaitable<ChainResult> open_chain(std::vector<proto::HopSpec> hops, proto::HostP
   co_return result;
 }
 
-awaitable<PipelineVerdict> probe_pipelining(std::vector<proto::HopSpec> hops, Services& services) {
+awaitable<PipelineVerdict> probe_pipelining(Hops hops, Services& services) {
   // Detail only (-vv): the verdict is the caller's to report, and none of this is a failure.
   const std::string whom = services.log_tag + probe_label(hops, services);
-  const proto::HopSpec hop = hops.back();
+  const HopPtr probed = hops.back();
+  const proto::HopSpec& hop = probed->spec;
   hops.pop_back();
   Services path_services = services;  // the path to the hop logs the hop by its URL
   path_services.label_hops = std::max(services.label_hops, hops.size() + 1);
-  path_services.target_hop = hop.redacted();
+  path_services.target_hop = probed->redacted;
   bool ignored = false;
   ChainResult path = co_await open_chain_once(hops, hop.server, path_services, ignored, nullptr);
   if (path.error) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "chain/chain_error.hpp"
+#include "chain/hop.hpp"
 #include "chain/pipeline_memory.hpp"
 #include "proto/proxy_url.hpp"
 #include "proto/step.hpp"
@@ -26,14 +27,11 @@ class Resolver;
 
 namespace hc::chain {
 
-class TlsContexts;
 class Planner;
 
 struct Services {
   dns::Resolver& resolver;
   std::chrono::milliseconds connect_timeout{10'000};
-  /// Built at startup from the same hops; when null, open_chain builds its own for TLS hops.
-  const TlsContexts* tls = nullptr;
   PipelineMode pipeline_mode = PipelineMode::never;
   /// What is known about hops and pipelining; null = nothing is learnt or remembered.
   PipelineMemory* pipeline_memory = nullptr;
@@ -86,8 +84,8 @@ struct ChainResult {
 /// `hops` in path order (first = nearest); an empty chain connects to `target` directly.
 /// `first_bytes`: the user's bytes so far, polled when the batch holding the last hop's request
 /// is written and sent behind that request where the hop takes them (optimistic data).
-awaitable<ChainResult> open_chain(std::vector<proto::HopSpec> hops, proto::HostPort target,
-                                  Services& services, transport::FirstBytes* first_bytes = nullptr);
+awaitable<ChainResult> open_chain(Hops hops, proto::HostPort target, Services& services,
+                                  transport::FirstBytes* first_bytes = nullptr);
 
 /// Whether the user's first bytes may travel right behind `last_hop`'s request when that request
 /// is written pipelined.
@@ -103,6 +101,6 @@ std::unique_ptr<proto::Handshake> make_handshake(const proto::HopSpec& hop,
 /// one write), reaching it through the ones before it. Asks it for 127.0.0.1:1, which fails fast
 /// everywhere: any complete reply means it parsed everything; only the method reply and then
 /// silence means it dropped the rest (microsocks).
-awaitable<PipelineVerdict> probe_pipelining(std::vector<proto::HopSpec> hops, Services& services);
+awaitable<PipelineVerdict> probe_pipelining(Hops hops, Services& services);
 
 }  // namespace hc::chain

@@ -39,7 +39,7 @@ std::string_view to_string(Strategy strategy) {
   return "strict";
 }
 
-Planner::Planner(std::vector<proto::HopSpec> hops, StrategyOptions options, std::uint64_t seed)
+Planner::Planner(Hops hops, StrategyOptions options, std::uint64_t seed)
     : hops_(std::move(hops)),
       options_(options),
       health_(hops_.size()),
@@ -188,8 +188,8 @@ std::size_t attempt_bound(const Planner& planner) {
 
 }  // namespace
 
-awaitable<ChainResult> open_chain_with_strategy(const std::vector<proto::HopSpec>& hops,
-                                                proto::HostPort target, Services& services,
+awaitable<ChainResult> open_chain_with_strategy(const Hops& hops, proto::HostPort target,
+                                                Services& services,
                                                 transport::FirstBytes* first_bytes,
                                                 ConnectionAttempts* attempts) {
   Planner* planner = services.planner;
@@ -210,22 +210,12 @@ awaitable<ChainResult> open_chain_with_strategy(const std::vector<proto::HopSpec
     }
     ++state.made;
     state.used = used;
-    std::vector<proto::HopSpec> chain;
+    Hops chain;
     chain.reserve(used.size());
     for (const std::size_t i : used) {
       chain.push_back(planner->hops()[i]);
     }
-    // TLS contexts are indexed by position in the full list; another selection builds its own.
-    bool whole_list = used.size() == planner->hops().size();
-    for (std::size_t k = 0; whole_list && k < used.size(); ++k) {
-      whole_list = used[k] == k;
-    }
-    Services subset = services;
-    if (!whole_list) {
-      subset.tls = nullptr;
-    }
-    last =
-        co_await open_chain(std::move(chain), target, whole_list ? services : subset, first_bytes);
+    last = co_await open_chain(std::move(chain), target, services, first_bytes);
     if (!last.error) {
       planner->report_success(used);
       co_return last;
@@ -234,7 +224,7 @@ awaitable<ChainResult> open_chain_with_strategy(const std::vector<proto::HopSpec
     if (!blamed) {
       co_return last;  // the target's fault: other hops would not help
     }
-    if (last.first_bytes_sent > 0 && !planner->hops()[used[*blamed]].grants_early) {
+    if (last.first_bytes_sent > 0 && !planner->hops()[used[*blamed]]->spec.grants_early) {
       // The user's bytes went with the last request: whether they reached the target cannot be
       // told, so they are not sent again. The hop is still counted as failed.
       planner->report_failure(used[*blamed], Planner::Clock::now());
@@ -248,7 +238,7 @@ awaitable<ChainResult> open_chain_with_strategy(const std::vector<proto::HopSpec
     state.tried[used[*blamed]] = true;
     if (state.made < bound) {
       log::verbose(services.log_tag + last.error->message() + "; retrying without " +
-                   planner->hops()[used[*blamed]].redacted());
+                   planner->hops()[used[*blamed]]->redacted);
     }
   }
   if (!last.error) {

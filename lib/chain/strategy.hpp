@@ -41,8 +41,7 @@ class Planner {
  public:
   using Clock = std::chrono::steady_clock;
 
-  Planner(std::vector<proto::HopSpec> hops, StrategyOptions options,
-          std::uint64_t seed = std::random_device{}());
+  Planner(Hops hops, StrategyOptions options, std::uint64_t seed = std::random_device{}());
 
   /// Indices into hops() for the next attempt. `tried` marks hops that already failed for this
   /// connection; they are avoided when enough others exist. `usable`, when not empty, marks the
@@ -59,7 +58,7 @@ class Planner {
   void mark_without_udp(std::size_t index) { without_udp_[index] = true; }
   bool without_udp(std::size_t index) const { return without_udp_[index]; }
 
-  const std::vector<proto::HopSpec>& hops() const { return hops_; }
+  const Hops& hops() const { return hops_; }
   const StrategyOptions& options() const { return options_; }
 
  private:
@@ -71,7 +70,7 @@ class Planner {
   std::vector<std::size_t> ranked(Clock::time_point now, const std::vector<bool>& tried,
                                   const std::vector<std::size_t>& pool) const;
 
-  std::vector<proto::HopSpec> hops_;
+  Hops hops_;
   StrategyOptions options_;
   std::vector<Health> health_;
   std::vector<bool> without_udp_;
@@ -98,8 +97,8 @@ struct ConnectionAttempts {
 /// and the hop to blame lacks grants-early=1 (they may have reached the target: never twice). The
 /// error returned is the last attempt's. `attempts`: carried
 /// over from earlier calls for the same connection (null: a fresh connection).
-awaitable<ChainResult> open_chain_with_strategy(const std::vector<proto::HopSpec>& hops,
-                                                proto::HostPort target, Services& services,
+awaitable<ChainResult> open_chain_with_strategy(const Hops& hops, proto::HostPort target,
+                                                Services& services,
                                                 transport::FirstBytes* first_bytes = nullptr,
                                                 ConnectionAttempts* attempts = nullptr);
 
