@@ -15,6 +15,7 @@
 
 #include "app/modes.hpp"
 #include "chain/pipeline_memory.hpp"
+#include "chain/probe.hpp"
 #include "chain/strategy.hpp"
 #include "log/log.hpp"
 
@@ -52,13 +53,6 @@ awaitable<Timed> timed_open(chain::Hops hops, proto::HostPort target, chain::Ser
     t.chain.stream->close();
   }
   co_return t;
-}
-
-/// The error without its "hop j/n URL: " prefix: the prefix chain's numbering would mislead.
-std::string reason(const chain::ChainError& e) {
-  const std::string m = e.message();
-  const std::size_t at = m.find(e.where + ": ");
-  return at == std::string::npos ? m : m.substr(at + e.where.size() + 2);
 }
 
 Row hop_row(std::size_t index, const chain::Hop& hop) {
@@ -213,14 +207,10 @@ void fill_times(const chain::ChainTiming& timing, std::vector<Row>& rows) {
 /// predecessors for hop k's address (k = hops.size() for the target). The error's own words
 /// follow, without its "hop j/n URL: " prefix: the prefix chain's numbering would mislead.
 void blame_row(const chain::ChainError& e, std::size_t k, std::vector<Row>& rows) {
-  // Failing inside hop j's handshake (j < k, except asking it for hop k) is hop j's fault;
-  // otherwise hop k could not be reached.
-  std::size_t row = k;
-  if (e.hop >= 1 && e.hop <= k && !(e.hop == k && e.stage == proto::Stage::request)) {
-    row = e.hop - 1;
-  }
+  // The walk's target is hop k: what blames no hop of the walk is hop k being unreachable.
+  const std::size_t row = chain::blamed_hop(e, k).value_or(k);
   rows[row].result = "failed";
-  rows[row].error = reason(e);
+  rows[row].error = e.reason();
   if (row == k && k > 0) {
     rows[k - 1].result = "ok";  // it answered; the hop after it is what is unreachable
     rows[row].error = "via hop " + std::to_string(k) + ": " + rows[row].error;
@@ -257,11 +247,9 @@ awaitable<void> walk_chain(const Config& config, chain::Services& services,
   auto t = co_await timed_open(hops, *config.check_target, services);
   if (t.chain.error) {
     const auto& e = *t.chain.error;
-    const bool last_hop_handshake =
-        e.hop == hops.size() && hops.size() > 0 && e.stage != proto::Stage::request;
-    if (last_hop_handshake) {
-      rows.back().result = "failed";
-      rows.back().error = e.message();
+    if (const auto blamed = chain::blamed_hop(e, hops.size())) {
+      rows[*blamed].result = "failed";
+      rows[*blamed].error = e.message();
     } else {
       target.result = "failed";
       target.error = e.message();
@@ -293,7 +281,7 @@ awaitable<void> check_each(const Config& config, chain::Services& services,
     if (reach.chain.error) {
       // The walk's target was the hop itself: its error must not speak of a "target".
       row.result = "failed";
-      row.error = reason(*reach.chain.error);
+      row.error = reach.chain.error->reason();
     } else {
       row.connect_ms = reach.ms;
       row.result = "reachable";

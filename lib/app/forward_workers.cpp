@@ -6,6 +6,7 @@
 
 #include "app/listener.hpp"
 #include "app/modes.hpp"
+#include "chain/probe_set.hpp"
 #include "chain/strategy.hpp"
 #include "dns/resolver.hpp"
 #include "log/log.hpp"
@@ -67,6 +68,8 @@ void ForwardWorkers::run_loop(asio::io_context& io) {
   services.pipeline_mode = config_.pipeline;
   services.pipeline_memory = &pipeline_memory_;
   services.planner = &planner;
+  chain::ProbeSet probes(io.get_executor());
+  services.probes = &probes;
   ForwardRole role;
   role.primary = false;
   role.share_ports = true;

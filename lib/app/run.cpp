@@ -9,6 +9,7 @@
 #include "app/modes.hpp"
 #include "app/stats.hpp"
 #include "chain/hop.hpp"
+#include "chain/probe_set.hpp"
 #include "chain/strategy.hpp"
 #include "dns/resolver.hpp"
 #include "log/log.hpp"
@@ -60,14 +61,10 @@ awaitable<int> run_mode(const Config& config, chain::Services& services, Forward
   }
   const int code = co_await run_stdio(config, services, totals);
   // A pipelining probe of a new hop may still be waiting for its answer. The user's tunnel is
-  // done: grant the probe a few milliseconds (a prompt hop's answer is on its way), then
-  // abandon it with no verdict recorded, so that the next run probes again.
-  if (services.pipeline_memory != nullptr) {
-    asio::steady_timer pause(co_await asio::this_coro::executor);
-    for (int i = 0; i < 5 && services.pipeline_memory->probes_in_flight() > 0; ++i) {
-      pause.expires_after(std::chrono::milliseconds(2));
-      co_await pause.async_wait(nothrow);
-    }
+  // done: grant the probes a few milliseconds (a prompt hop's answer is on its way), then
+  // abandon them with no verdict recorded, so that the next run probes again.
+  if (services.probes != nullptr) {
+    co_await services.probes->wait(std::chrono::milliseconds(10));
   }
   co_return code;
 }
@@ -110,6 +107,8 @@ int run(const Config& config) {
                                             : std::string());
   services.pipeline_mode = config.pipeline;
   services.pipeline_memory = &pipeline_memory;
+  chain::ProbeSet probes(io.get_executor());
+  services.probes = &probes;
   chain::Planner planner(*hops, config.strategy);
   services.planner = &planner;
   ForwardWorkers workers(config, *hops, pipeline_memory, totals);

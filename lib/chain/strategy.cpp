@@ -164,7 +164,7 @@ std::vector<std::size_t> Planner::select(Clock::time_point now, const std::vecto
 }
 
 std::optional<std::size_t> blamed_hop(const ChainError& error, std::size_t used_count) {
-  if (error.hop == 0 || error.hop > used_count) {
+  if (error.at_target() || error.hop > used_count) {
     return std::nullopt;
   }
   const std::size_t k = error.hop - 1;
@@ -243,12 +243,8 @@ awaitable<ChainResult> open_chain_with_strategy(const Hops& hops, proto::HostPor
   }
   if (!last.error) {
     // Every hop already failed this connection (a retry after an earlier chain ended early).
-    ChainError e;
-    e.hops = hops.size();
-    e.where = target.to_string();
-    e.stage = proto::Stage::connect;
-    e.ec = ChainErrc::no_hop_left;
-    last.error = std::move(e);
+    last.error = ChainError::of_target(target.to_string(), hops.size(), proto::Stage::connect,
+                                       ChainErrc::no_hop_left);
   }
   co_return last;
 }

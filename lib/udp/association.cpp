@@ -260,7 +260,7 @@ awaitable<Association::Opened> Association::open(chain::Hops hops, chain::Servic
     auto chain = co_await chain::open_chain(std::move(prefix), hop.server, labelled);
     if (chain.error) {
       chain::ChainError e = std::move(*chain.error);
-      if (e.hop == 0) {
+      if (e.at_target()) {
         // The prefix was empty: the "target" was hop 1 itself.
         e.hop = 1;
         e.where = hop.redacted();
