@@ -154,9 +154,11 @@ awaitable<Failure> Attempt::connect_first() {
     }
     stream_ = std::move(c.stream);
     peer = c.peer;
-  } else if (Failure failed = co_await connect_tcp(first, hop)) {
-    co_return failed;
   } else {
+    Failure failed = co_await connect_tcp(first, hop);
+    if (failed) {
+      co_return failed;
+    }
     std::error_code no_peer;
     peer = stream_->bottom()->remote_endpoint(no_peer);
   }
@@ -290,12 +292,14 @@ awaitable<Failure> Attempt::run_batch(Batch& batch) {
     }
   }
   for (std::size_t k = batch.begin; k < batch.end; ++k) {
+    Failure failed;
     if (batch.optimistic && k > batch.begin) {
-      if (Failure failed = co_await send_more_user_bytes(k)) {
-        co_return failed;
-      }
+      failed = co_await send_more_user_bytes(k);
     }
-    if (Failure failed = co_await read_reply(batch, k)) {
+    if (!failed) {
+      failed = co_await read_reply(batch, k);
+    }
+    if (failed) {
       co_return failed;
     }
   }

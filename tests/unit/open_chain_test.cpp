@@ -13,6 +13,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "chain/probe_set.hpp"
 #include "dns/resolver.hpp"
 
 // GCC 12 false positive on Asio's awaitable frames (see lib/chain/chain_attempt.cpp).
@@ -204,6 +205,54 @@ BOOST_AUTO_TEST_CASE(a_failed_read_names_its_hop_and_stage) {
                 std::to_string(at) + " bytes");
     }
   }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+awaitable<void> sleep_for(std::chrono::milliseconds d, bool* done) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, d);
+  co_await timer.async_wait(hc::nothrow);
+  *done = true;
+}
+
+/// Spawns a probe that takes `takes`, waits for it up to `bound`; how long the wait took.
+std::chrono::milliseconds probe_wait(std::chrono::milliseconds takes,
+                                     std::chrono::milliseconds bound, bool* done) {
+  asio::io_context io;
+  hc::chain::ProbeSet probes(io.get_executor());
+  probes.spawn(sleep_for(takes, done));
+  const auto t0 = std::chrono::steady_clock::now();
+  std::chrono::milliseconds took{0};
+  asio::co_spawn(
+      io,
+      [&]() -> awaitable<void> {
+        co_await probes.wait(bound);
+        took = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now() - t0);
+        io.stop();  // a slow probe is abandoned, not awaited
+      },
+      asio::detached);
+  io.run_for(std::chrono::seconds(5));
+  return took;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(probe_set)
+
+BOOST_AUTO_TEST_CASE(a_prompt_probe_ends_the_wait_and_a_slow_one_is_bounded) {
+  bool prompt_done = false;
+  const auto prompt =
+      probe_wait(std::chrono::milliseconds(5), std::chrono::seconds(3), &prompt_done);
+  BOOST_TEST(prompt_done);
+  BOOST_TEST(prompt.count() < 2000);
+  bool slow_done = false;
+  const auto slow = probe_wait(std::chrono::seconds(60), std::chrono::milliseconds(20), &slow_done);
+  BOOST_TEST(!slow_done);
+  BOOST_TEST(slow.count() >= 15);
+  BOOST_TEST(slow.count() < 2000);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
