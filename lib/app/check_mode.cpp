@@ -15,6 +15,7 @@
 
 #include "app/modes.hpp"
 #include "chain/pipeline_memory.hpp"
+#include "chain/probe.hpp"
 #include "chain/strategy.hpp"
 #include "log/log.hpp"
 
@@ -43,8 +44,7 @@ struct Timed {
   double ms = 0;
 };
 
-awaitable<Timed> timed_open(std::vector<proto::HopSpec> hops, proto::HostPort target,
-                            chain::Services& services) {
+awaitable<Timed> timed_open(chain::Hops hops, proto::HostPort target, chain::Services& services) {
   const auto t0 = Clock::now();
   Timed t;
   t.chain = co_await chain::open_chain(std::move(hops), std::move(target), services);
@@ -55,18 +55,11 @@ awaitable<Timed> timed_open(std::vector<proto::HopSpec> hops, proto::HostPort ta
   co_return t;
 }
 
-/// The error without its "hop j/n URL: " prefix: the prefix chain's numbering would mislead.
-std::string reason(const chain::ChainError& e) {
-  const std::string m = e.message();
-  const std::size_t at = m.find(e.where + ": ");
-  return at == std::string::npos ? m : m.substr(at + e.where.size() + 2);
-}
-
-Row hop_row(std::size_t index, const proto::HopSpec& hop) {
+Row hop_row(std::size_t index, const chain::Hop& hop) {
   Row row;
   row.label = std::to_string(index + 1);
-  row.url = hop.redacted();
-  row.protocol = hop.scheme;
+  row.url = hop.redacted;
+  row.protocol = hop.spec.scheme;
   return row;
 }
 
@@ -211,16 +204,13 @@ void fill_times(const chain::ChainTiming& timing, std::vector<Row>& rows) {
 }
 
 /// Marks the row of the hop a failed walk blames, given that the walk asked hop k's
-/// predecessors for hop k's address (k = hops.size() for the target).
+/// predecessors for hop k's address (k = hops.size() for the target). The error's own words
+/// follow, without its "hop j/n URL: " prefix: the prefix chain's numbering would mislead.
 void blame_row(const chain::ChainError& e, std::size_t k, std::vector<Row>& rows) {
-  // Failing inside hop j's handshake (j < k, except asking it for hop k) is hop j's fault;
-  // otherwise hop k could not be reached.
-  std::size_t row = k;
-  if (e.hop >= 1 && e.hop <= k && !(e.hop == k && e.stage == proto::Stage::request)) {
-    row = e.hop - 1;
-  }
+  // The walk's target is hop k: what blames no hop of the walk is hop k being unreachable.
+  const std::size_t row = chain::blamed_hop(e, k).value_or(k);
   rows[row].result = "failed";
-  rows[row].error = reason(e);
+  rows[row].error = e.reason();
   if (row == k && k > 0) {
     rows[k - 1].result = "ok";  // it answered; the hop after it is what is unreachable
     rows[row].error = "via hop " + std::to_string(k) + ": " + rows[row].error;
@@ -231,14 +221,13 @@ void blame_row(const chain::ChainError& e, std::size_t k, std::vector<Row>& rows
 /// times all come from the longest walk that succeeded (fill_times).
 awaitable<void> walk_chain(const Config& config, chain::Services& services,
                            std::vector<Row>& rows) {
-  const auto& hops = config.hops;
+  const chain::Hops& hops = services.planner->hops();
   for (std::size_t i = 0; i < hops.size(); ++i) {
-    rows.push_back(hop_row(i, hops[i]));
+    rows.push_back(hop_row(i, *hops[i]));
   }
   chain::ChainTiming longest;
   for (std::size_t k = 0; k < hops.size(); ++k) {
-    std::vector<proto::HopSpec> prefix(hops.begin(), hops.begin() + static_cast<long>(k));
-    auto t = co_await timed_open(std::move(prefix), hops[k].server, services);
+    auto t = co_await timed_open(chain::first_hops(hops, k), hops[k]->spec.server, services);
     if (t.chain.error) {
       blame_row(*t.chain.error, k, rows);
       fill_times(longest, rows);
@@ -258,11 +247,9 @@ awaitable<void> walk_chain(const Config& config, chain::Services& services,
   auto t = co_await timed_open(hops, *config.check_target, services);
   if (t.chain.error) {
     const auto& e = *t.chain.error;
-    const bool last_hop_handshake =
-        e.hop == hops.size() && hops.size() > 0 && e.stage != proto::Stage::request;
-    if (last_hop_handshake) {
-      rows.back().result = "failed";
-      rows.back().error = e.message();
+    if (const auto blamed = chain::blamed_hop(e, hops.size())) {
+      rows[*blamed].result = "failed";
+      rows[*blamed].error = e.message();
     } else {
       target.result = "failed";
       target.error = e.message();
@@ -286,24 +273,22 @@ awaitable<void> walk_chain(const Config& config, chain::Services& services,
 /// whichever hops the strategy picks.
 awaitable<void> check_each(const Config& config, chain::Services& services,
                            std::vector<Row>& rows) {
-  // The TLS contexts are indexed by position in the full chain; single-hop chains build their own.
-  chain::Services alone = services;
-  alone.tls = nullptr;
-  for (std::size_t i = 0; i < config.hops.size(); ++i) {
-    const auto& hop = config.hops[i];
-    Row row = hop_row(i, hop);
-    auto reach = co_await timed_open(std::vector<proto::HopSpec>{}, hop.server, alone);
+  const chain::Hops& hops = services.planner->hops();
+  for (std::size_t i = 0; i < hops.size(); ++i) {
+    const chain::HopPtr& hop = hops[i];
+    Row row = hop_row(i, *hop);
+    auto reach = co_await timed_open(chain::Hops{}, hop->spec.server, services);
     if (reach.chain.error) {
       // The walk's target was the hop itself: its error must not speak of a "target".
       row.result = "failed";
-      row.error = reason(*reach.chain.error);
+      row.error = reach.chain.error->reason();
     } else {
       row.connect_ms = reach.ms;
       row.result = "reachable";
       if (config.check_target) {
-        std::vector<proto::HopSpec> one;  // not a braced list: g++ 12 coroutine bug
+        chain::Hops one;  // not a braced list: g++ 12 coroutine bug
         one.push_back(hop);
-        auto t = co_await timed_open(std::move(one), *config.check_target, alone);
+        auto t = co_await timed_open(std::move(one), *config.check_target, services);
         if (t.chain.error) {
           row.result = "failed";
           row.error = t.chain.error->message();
@@ -323,8 +308,7 @@ awaitable<void> check_each(const Config& config, chain::Services& services,
   if (config.check_target) {
     // What a connection would do: the strategy picks the hops, skipping the dead ones.
     const auto t0 = Clock::now();
-    auto chain =
-        co_await chain::open_chain_with_strategy(config.hops, *config.check_target, services);
+    auto chain = co_await chain::open_chain_with_strategy(hops, *config.check_target, services);
     if (chain.error) {
       target.result = "failed";
       target.error = chain.error->message();
@@ -367,14 +351,12 @@ std::string verdict_word(chain::PipelineVerdict verdict) {
 awaitable<void> settle_pipelining(const Config& config, chain::Services& services,
                                   chain::PipelineMemory& memory, const std::vector<bool>& claimed,
                                   std::vector<Row>& rows) {
-  const auto& hops = config.hops;
+  const chain::Hops& hops = services.planner->hops();
   const bool strict = config.strategy.strategy == chain::Strategy::strict;
-  chain::Services alone = services;
-  alone.tls = nullptr;
   std::vector<std::string> probed_here;  // URLs probed by this run, for repeated hops
   for (std::size_t i = 0; i < hops.size() && i < rows.size(); ++i) {
     Row& row = rows[i];
-    const proto::HopSpec& hop = hops[i];
+    const proto::HopSpec& hop = hops[i]->spec;
     if (!may_pipeline(hop)) {
       continue;
     }
@@ -394,13 +376,13 @@ awaitable<void> settle_pipelining(const Config& config, chain::Services& service
       row.pipelining = "unknown";  // the walk did not reach it: nothing to probe through
       continue;
     }
-    std::vector<proto::HopSpec> path;
+    chain::Hops path;
     if (strict) {
-      path.assign(hops.begin(), hops.begin() + static_cast<long>(i + 1));
+      path = chain::first_hops(hops, i + 1);
     } else {
-      path.push_back(hop);
+      path.push_back(hops[i]);
     }
-    verdict = co_await chain::probe_pipelining(std::move(path), strict ? services : alone);
+    verdict = co_await chain::probe_pipelining(std::move(path), services);
     log::verbose("hop " + std::to_string(i + 1) + "/" + std::to_string(hops.size()) + " " +
                  hop.redacted() +
                  ": pipelined handshake probe: " + std::string(chain::to_string(verdict)));

@@ -12,9 +12,8 @@ namespace hc::app {
 namespace {
 
 /// One accepted connection: its own chain, then the relay. Failures end this connection only.
-awaitable<void> serve_connection(tcp::socket accepted, const Config& config,
-                                 const ForwardSpec& spec, const chain::Services& shared,
-                                 ServerStats& totals) {
+awaitable<void> serve_connection(tcp::socket accepted, const ForwardSpec& spec,
+                                 const chain::Services& shared, ServerStats& totals) {
   // Its own Services: the tag its chain's log lines carry, like this connection's own lines.
   chain::Services services = shared;
   services.log_tag = log::next_connection_tag();
@@ -26,7 +25,7 @@ awaitable<void> serve_connection(tcp::socket accepted, const Config& config,
   accepted.set_option(tcp::no_delay(true), ignored);
   transport::TcpStream local(std::move(accepted));
   const TunnelOutcome tunnel = co_await run_tunnel(
-      local, config.hops, spec.target, services,
+      local, services.planner->hops(), spec.target, services,
       {.optimistic_data = true,
        .on_open = {},
        .on_chain = [&report](const chain::ChainResult& attempt) { report.chain_done(attempt); },
@@ -38,12 +37,12 @@ awaitable<void> serve_connection(tcp::socket accepted, const Config& config,
   report.closed(tunnel.stats.up.bytes, tunnel.stats.down.bytes);
 }
 
-awaitable<void> accept_loop(tcp::acceptor acceptor, const Config& config, const ForwardSpec& spec,
+awaitable<void> accept_loop(tcp::acceptor acceptor, const ForwardSpec& spec,
                             chain::Services& services, ServerStats& totals) {
-  co_await accept_connections(
-      std::move(acceptor), "forward " + listen_text(spec.listen), [&](tcp::socket socket) {
-        return serve_connection(std::move(socket), config, spec, services, totals);
-      });
+  co_await accept_connections(std::move(acceptor), "forward " + listen_text(spec.listen),
+                              [&](tcp::socket socket) {
+                                return serve_connection(std::move(socket), spec, services, totals);
+                              });
 }
 
 }  // namespace
@@ -71,9 +70,8 @@ awaitable<int> run_forward(const Config& config, chain::Services& services, Serv
     role.on_listening();
   }
   for (std::size_t i = 0; i < acceptors.size(); ++i) {
-    asio::co_spawn(
-        ex, accept_loop(std::move(acceptors[i]), config, config.forwards[i], services, totals),
-        log_task_end);
+    asio::co_spawn(ex, accept_loop(std::move(acceptors[i]), config.forwards[i], services, totals),
+                   log_task_end);
   }
   // Listeners run until the io_context stops (a signal).
   asio::steady_timer forever(ex, asio::steady_timer::time_point::max());

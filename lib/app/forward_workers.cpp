@@ -6,6 +6,8 @@
 
 #include "app/listener.hpp"
 #include "app/modes.hpp"
+#include "chain/probe_set.hpp"
+#include "chain/strategy.hpp"
 #include "dns/resolver.hpp"
 #include "log/log.hpp"
 
@@ -19,9 +21,9 @@ unsigned forward_loop_count(unsigned requested) {
   return std::clamp(std::thread::hardware_concurrency(), 1U, 64U);
 }
 
-ForwardWorkers::ForwardWorkers(const Config& config, const chain::TlsContexts& tls,
-                               chain::PipelineMemory& pipeline_memory, ServerStats& totals)
-    : config_(config), tls_(tls), pipeline_memory_(pipeline_memory), totals_(totals) {}
+ForwardWorkers::ForwardWorkers(const Config& config, chain::PipelineMemory& pipeline_memory,
+                               ServerStats& totals)
+    : config_(config), pipeline_memory_(pipeline_memory), totals_(totals) {}
 
 ForwardWorkers::~ForwardWorkers() {
   stop();
@@ -61,10 +63,12 @@ void ForwardWorkers::run_loop(asio::io_context& io, chain::Planner& planner) {
     log::error(std::string("forward worker: ") + e.what());
     return;
   }
-  chain::Services services{*resolver, config_.connect_timeout, &tls_};
+  chain::Services services{*resolver, config_.connect_timeout};
   services.pipeline_mode = config_.pipeline;
   services.pipeline_memory = &pipeline_memory_;
   services.planner = &planner;
+  chain::ProbeSet probes(io.get_executor());
+  services.probes = &probes;
   ForwardRole role;
   role.primary = false;
   role.share_ports = true;

@@ -1,9 +1,9 @@
 /// More event loops for forward mode, so that it uses every core. Each extra loop runs on its own
 /// thread with its own io_context, resolver and listeners bound to the same ports with
 /// SO_REUSEPORT: the kernel spreads new connections across the loops, and a connection stays on
-/// the loop that accepted it. Loops share only what is safe to share: the configuration and TLS
-/// contexts (read-only), the planner (hop health and round-robin turn), the pipelining memory and
-/// the statistics (locked).
+/// the loop that accepted it. Loops share only what is safe to share: the configuration and the
+/// compiled hops (read-only), the planner (hop health and round-robin turn), the pipelining memory
+/// and the statistics (locked).
 #pragma once
 
 #include <memory>
@@ -12,9 +12,9 @@
 
 #include "app/config.hpp"
 #include "app/stats.hpp"
+#include "chain/hop.hpp"
 #include "chain/pipeline_memory.hpp"
 #include "chain/strategy.hpp"
-#include "chain/tls_contexts.hpp"
 #include "transport/asio.hpp"
 
 namespace hc::app {
@@ -25,8 +25,7 @@ unsigned forward_loop_count(unsigned requested);
 class ForwardWorkers {
  public:
   /// `totals` is shared by every loop (it locks).
-  ForwardWorkers(const Config& config, const chain::TlsContexts& tls,
-                 chain::PipelineMemory& pipeline_memory, ServerStats& totals);
+  ForwardWorkers(const Config& config, chain::PipelineMemory& pipeline_memory, ServerStats& totals);
   ~ForwardWorkers();
   ForwardWorkers(const ForwardWorkers&) = delete;
   ForwardWorkers& operator=(const ForwardWorkers&) = delete;
@@ -41,7 +40,6 @@ class ForwardWorkers {
   void run_loop(asio::io_context& io, chain::Planner& planner);
 
   const Config& config_;
-  const chain::TlsContexts& tls_;
   chain::PipelineMemory& pipeline_memory_;
   ServerStats& totals_;
   std::vector<std::unique_ptr<asio::io_context>> loops_;

@@ -7,10 +7,9 @@
 namespace hc::app {
 
 awaitable<TunnelOutcome> grant_then_relay(transport::Stream& client, transport::Stream& local,
-                                          const std::vector<proto::HopSpec>& hops,
-                                          const proto::HostPort& target, chain::Services& services,
-                                          ServerStats& totals, const std::string& what,
-                                          const GrantBytes& grant) {
+                                          const chain::Hops& hops, const proto::HostPort& target,
+                                          chain::Services& services, ServerStats& totals,
+                                          const std::string& what, const GrantBytes& grant) {
   ConnectionStats report(what, totals);
   TunnelOptions options;
   // The grant goes out once a chain is open; a chain that then ends before its first byte is

@@ -21,9 +21,8 @@ using GrantBytes = std::function<std::vector<std::uint8_t>(transport::Stream& re
 /// chain that never opened (outcome.chain.error && !outcome.opened) is the caller's to refuse.
 /// `what` names the connection in log lines ("socks client ...: SOCKS5 CONNECT host:port").
 awaitable<TunnelOutcome> grant_then_relay(transport::Stream& client, transport::Stream& local,
-                                          const std::vector<proto::HopSpec>& hops,
-                                          const proto::HostPort& target, chain::Services& services,
-                                          ServerStats& totals, const std::string& what,
-                                          const GrantBytes& grant);
+                                          const chain::Hops& hops, const proto::HostPort& target,
+                                          chain::Services& services, ServerStats& totals,
+                                          const std::string& what, const GrantBytes& grant);
 
 }  // namespace hc::app

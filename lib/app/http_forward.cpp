@@ -196,15 +196,14 @@ bool may_send_again(const proto::HttpProxyRequest& request) {
 
 }  // namespace
 
-awaitable<std::optional<chain::ChainError>> HttpUpstream::open(const Config& config,
-                                                               chain::Services& services,
+awaitable<std::optional<chain::ChainError>> HttpUpstream::open(chain::Services& services,
                                                                ServerStats& totals,
                                                                const std::string& what,
                                                                const proto::HostPort& target) {
   close();
   auto report = std::make_unique<ConnectionStats>(what, totals);
   chain::ChainResult result =
-      co_await chain::open_chain_with_strategy(config.hops, target, services);
+      co_await chain::open_chain_with_strategy(services.planner->hops(), target, services);
   report->chain_done(result);
   if (result.error) {
     co_return std::move(result.error);
@@ -234,8 +233,8 @@ awaitable<Forwarded> forward_request(transport::Stream& client, std::vector<std:
     const bool reused = upstream.open_to(request.target);
     if (reused) {
       log::verbose(context.what + ": over the kept-alive connection");
-    } else if (auto error = co_await upstream.open(context.config, context.services, context.totals,
-                                                   context.what, request.target)) {
+    } else if (auto error = co_await upstream.open(context.services, context.totals, context.what,
+                                                   request.target)) {
       out.chain_error = std::move(error);
       co_return out;
     }

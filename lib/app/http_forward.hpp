@@ -33,8 +33,8 @@ class HttpUpstream {
 
   bool open_to(const proto::HostPort& target) const { return stream_ && target_ == target; }
   /// Opens a tunnel to `target` (closing any other). On failure, the chain's error.
-  awaitable<std::optional<chain::ChainError>> open(const Config& config, chain::Services& services,
-                                                   ServerStats& totals, const std::string& what,
+  awaitable<std::optional<chain::ChainError>> open(chain::Services& services, ServerStats& totals,
+                                                   const std::string& what,
                                                    const proto::HostPort& target);
   /// Closes the tunnel and logs its close line.
   void close();

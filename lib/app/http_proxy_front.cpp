@@ -270,7 +270,7 @@ awaitable<void> serve_http_client(transport::TcpStream& client, HttpClientContex
     return std::vector<std::uint8_t>(kEstablished.begin(), kEstablished.end());
   };
   const TunnelOutcome tunnel =
-      co_await grant_then_relay(client, local, context.config.hops, request.target,
+      co_await grant_then_relay(client, local, context.services.planner->hops(), request.target,
                                 context.services, context.totals, what, grant);
   if (tunnel.chain.error && !tunnel.opened) {
     co_await refuse_for_chain(client, *tunnel.chain.error, what);

@@ -11,8 +11,9 @@
 #include "app/modes.hpp"
 #include "app/stats.hpp"
 #include "chain/cache_files.hpp"
+#include "chain/hop.hpp"
+#include "chain/probe_set.hpp"
 #include "chain/strategy.hpp"
-#include "chain/tls_contexts.hpp"
 #include "dns/resolver.hpp"
 #include "log/log.hpp"
 
@@ -66,14 +67,10 @@ awaitable<int> run_mode(const Config& config, chain::Services& services, Forward
   }
   const int code = co_await run_stdio(config, services, totals);
   // A pipelining probe of a new hop may still be waiting for its answer. The user's tunnel is
-  // done: grant the probe a few milliseconds (a prompt hop's answer is on its way), then
-  // abandon it with no verdict recorded, so that the next run probes again.
-  if (services.pipeline_memory != nullptr) {
-    asio::steady_timer pause(co_await asio::this_coro::executor);
-    for (int i = 0; i < 5 && services.pipeline_memory->probes_in_flight() > 0; ++i) {
-      pause.expires_after(std::chrono::milliseconds(2));
-      co_await pause.async_wait(nothrow);
-    }
+  // done: grant the probes a few milliseconds (a prompt hop's answer is on its way), then
+  // abandon them with no verdict recorded, so that the next run probes again.
+  if (services.probes != nullptr) {
+    co_await services.probes->wait(std::chrono::milliseconds(10));
   }
   co_return code;
 }
@@ -184,13 +181,12 @@ int run(const Config& config) {
     return 1;
   }
   // TLS files are checked before anything connects; a bad one is a usage error.
-  chain::TlsContexts tls;
-  if (auto error = tls.build(config.hops, config.cafile)) {
-    log::error("hop " + std::to_string(error->hop) + "/" + std::to_string(config.hops.size()) +
-               " " + config.hops[error->hop - 1].redacted() + ": " + error->message);
+  auto hops = chain::compile_hops(config.hops, config.cafile);
+  if (!hops) {
+    log::error(hops.error());
     return 2;
   }
-  chain::Services services{*resolver, config.connect_timeout, &tls};
+  chain::Services services{*resolver, config.connect_timeout};
   // Verdicts are remembered across runs only where they are learnt: in automatic mode.
   chain::PipelineMemory pipeline_memory(config.pipeline == chain::PipelineMode::automatic
                                             ? chain::PipelineMemory::default_path()
@@ -198,10 +194,12 @@ int run(const Config& config) {
                                         &cache_writer);
   services.pipeline_mode = config.pipeline;
   services.pipeline_memory = &pipeline_memory;
-  chain::Planner planner(config.hops, config.strategy);
+  chain::ProbeSet probes(io.get_executor());
+  services.probes = &probes;
+  chain::Planner planner(*hops, config.strategy);
   planner.remember_dead_hops(chain::cache_path("health"), cache_writer);
   services.planner = &planner;
-  ForwardWorkers workers(config, tls, pipeline_memory, totals);
+  ForwardWorkers workers(config, pipeline_memory, totals);
   return serve(config, io, services, workers, totals);
 }
 

@@ -316,8 +316,9 @@ awaitable<void> serve_client(tcp::socket accepted, std::shared_ptr<SocksServer> 
     }
     return codec.reply(proto::kRepSucceeded, bound);
   };
-  const TunnelOutcome tunnel = co_await grant_then_relay(
-      client, client, config.hops, request.target, services, server->totals, what, grant);
+  const TunnelOutcome tunnel =
+      co_await grant_then_relay(client, client, services.planner->hops(), request.target, services,
+                                server->totals, what, grant);
   if (tunnel.chain.error && !tunnel.opened) {
     co_await refuse_request(client, codec, what + ": " + tunnel.chain.error->message(),
                             socks5_reply_for(*tunnel.chain.error));

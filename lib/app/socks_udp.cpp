@@ -118,7 +118,7 @@ awaitable<void> serve_udp_associate(transport::Stream& client,
   }
 
   // 2. The chain: a client whose datagrams cannot be carried is told so in the reply.
-  auto opened = co_await udp::open_association(config.hops, services);
+  auto opened = co_await udp::open_association(services.planner->hops(), services);
   if (opened.error) {
     const std::uint8_t rep = refusal_for(*opened.error);
     log::error(what + ": " + opened.error->message() + "; answered REP " + hex_byte(rep));
@@ -153,7 +153,7 @@ awaitable<void> serve_udp_associate(transport::Stream& client,
   relay.client_ip = udp::normalized({peer.address(), 0}).address();
   // RFC 1928 §7: DST.PORT is the port the client will send from, 0 if it does not know yet.
   relay.client_port = request.target.port;
-  relay.hops = config.hops;
+  relay.hops = services.planner->hops();
   relay.association = std::move(opened.association);
   relay.client_uid = admission.uid;
   relay.who = who + ": UDP";

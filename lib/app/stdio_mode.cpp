@@ -11,7 +11,7 @@ awaitable<int> run_stdio(const Config& config, chain::Services& services, Server
   ConnectionStats report("stdio", totals);
   transport::StdioStream local(co_await asio::this_coro::executor);
   const TunnelOutcome tunnel = co_await run_tunnel(
-      local, config.hops, config.target, services,
+      local, services.planner->hops(), config.target, services,
       {.optimistic_data = true,
        .on_open = {},
        .on_chain = [&report](const chain::ChainResult& attempt) { report.chain_done(attempt); },

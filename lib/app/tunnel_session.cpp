@@ -19,34 +19,18 @@ void abort_local(transport::Stream& local) {
   local.close();
 }
 
-/// The last hop of the chain opened last: the one an early end is laid at.
-const proto::HopSpec& last_hop(const std::vector<proto::HopSpec>& hops,
-                               const chain::Services& services,
-                               const chain::ConnectionAttempts& attempts) {
-  if (services.planner != nullptr && !attempts.used.empty()) {
-    return services.planner->hops()[attempts.used.back()];
-  }
-  return hops.back();
-}
-
 /// The error of a chain that ended before its first byte, named after its last hop.
-chain::ChainError early_end_error(const proto::HopSpec& last, std::size_t length,
+chain::ChainError early_end_error(const chain::Hop& last, std::size_t length,
                                   const relay::RelayStats& stats) {
-  chain::ChainError error;
-  error.hop = length;
-  error.hops = length;
-  error.where = last.redacted();
-  error.stage = proto::Stage::relay;
-  error.ec = chain::ChainErrc::ended_before_first_byte;
   const std::error_code& reason = stats.down.error;
-  error.detail = !reason || reason == asio::error::eof ? "EOF" : reason.message();
-  return error;
+  return chain::ChainError::of_hop(
+      length, length, last.redacted, proto::Stage::relay, chain::ChainErrc::ended_before_first_byte,
+      !reason || reason == asio::error::eof ? "EOF" : reason.message());
 }
 
 }  // namespace
 
-awaitable<TunnelOutcome> run_tunnel(transport::Stream& local,
-                                    const std::vector<proto::HopSpec>& hops,
+awaitable<TunnelOutcome> run_tunnel(transport::Stream& local, const chain::Hops& hops,
                                     const proto::HostPort& target, chain::Services& services,
                                     TunnelOptions options) {
   transport::RawIo* raw = local.raw_io();
@@ -92,8 +76,9 @@ awaitable<TunnelOutcome> run_tunnel(transport::Stream& local,
     // grants first and connects afterwards) or the target's answer: the two look the same. Only
     // a hop the user marked grants-early=1 has the user's bytes sent again on another chain;
     // through any other, another chain is tried only while nothing of the user's went up.
-    const proto::HopSpec* last = hops.empty() ? nullptr : &last_hop(hops, services, attempts);
-    const bool may_resend = last != nullptr && last->grants_early;
+    // The last hop of the chain opened: the one an early end is laid at.
+    const chain::Hop* last = out.chain.path.empty() ? nullptr : out.chain.path.back().get();
+    const bool may_resend = last != nullptr && last->spec.grants_early;
     if (last == nullptr) {
       out.stats = co_await relay::relay(local, remote, relay_options);
     } else {
@@ -110,9 +95,7 @@ awaitable<TunnelOutcome> run_tunnel(transport::Stream& local,
     // Nothing reached the user: leave the last hop out (counting its failure only when it
     // grants early, so that a target cannot mark a healthy hop dead) and, if the strategy
     // allows, try other hops.
-    const std::size_t length =
-        services.planner != nullptr && !attempts.used.empty() ? attempts.used.size() : hops.size();
-    chain::ChainError error = early_end_error(*last, length, out.stats);
+    chain::ChainError error = early_end_error(*last, out.chain.path.size(), out.stats);
     if (options.on_chain) {
       chain::ChainResult ended;
       ended.error = error;
@@ -125,7 +108,7 @@ awaitable<TunnelOutcome> run_tunnel(transport::Stream& local,
       abort_local(local);
       co_return out;
     }
-    log::verbose(services.log_tag + error.message() + "; retrying without " + last->redacted() +
+    log::verbose(services.log_tag + error.message() + "; retrying without " + last->redacted +
                  (may_resend ? ", sending " + std::to_string(first_bytes.bytes().size()) +
                                    " bytes again (grants-early=1)"
                              : std::string(", which had nothing of the user's")));

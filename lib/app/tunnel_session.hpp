@@ -46,8 +46,7 @@ struct TunnelOutcome {
   relay::RelayStats stats;  ///< of the last relay; up.bytes includes the first bytes
 };
 
-awaitable<TunnelOutcome> run_tunnel(transport::Stream& local,
-                                    const std::vector<proto::HopSpec>& hops,
+awaitable<TunnelOutcome> run_tunnel(transport::Stream& local, const chain::Hops& hops,
                                     const proto::HostPort& target, chain::Services& services,
                                     TunnelOptions options = {});
 

@@ -71,7 +71,7 @@ awaitable<int> run_udp(const Config& config, chain::Services& services, ServerSt
   // One association up front: a hop without UDP must fail now, by name, not on the first
   // datagram of some later client (or, under a non-strict strategy, be left out now).
   if (!config.hops.empty()) {
-    auto opened = co_await udp::open_association(config.hops, services);
+    auto opened = co_await udp::open_association(services.planner->hops(), services);
     if (opened.error) {
       log::error("udp: " + opened.error->message());
       co_return 1;
@@ -105,8 +105,8 @@ awaitable<int> run_udp(const Config& config, chain::Services& services, ServerSt
                       : " through hops chosen by --strategy " +
                             std::string(chain::to_string(config.strategy.strategy))));
     asio::co_spawn(ex,
-                   udp::serve_forward(std::move(sockets[i]), spec.target, config.hops, services,
-                                      options, g_totals),
+                   udp::serve_forward(std::move(sockets[i]), spec.target, services.planner->hops(),
+                                      services, options, g_totals),
                    log_task_end);
   }
   g_serving = true;

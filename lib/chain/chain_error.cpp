@@ -42,14 +42,32 @@ std::error_code make_error_code(ChainErrc e) {
   return {static_cast<int>(e), chain_category()};
 }
 
+ChainError ChainError::of_hop(std::size_t hop, std::size_t hops, std::string where,
+                              proto::Stage stage, std::error_code ec, std::string detail) {
+  ChainError e;
+  e.hop = hop;
+  e.hops = hops;
+  e.where = std::move(where);
+  e.stage = stage;
+  e.ec = ec;
+  e.detail = std::move(detail);
+  return e;
+}
+
+ChainError ChainError::of_target(std::string target, std::size_t hops, proto::Stage stage,
+                                 std::error_code ec, std::string detail) {
+  return of_hop(0, hops, std::move(target), stage, ec, std::move(detail));
+}
+
 std::string ChainError::message() const {
+  const std::string who =
+      at_target() ? "target " + where
+                  : "hop " + std::to_string(hop) + "/" + std::to_string(hops) + " " + where;
+  return who + ": " + reason();
+}
+
+std::string ChainError::reason() const {
   std::string m;
-  if (hop == 0) {
-    m = "target " + where;
-  } else {
-    m = "hop " + std::to_string(hop) + "/" + std::to_string(hops) + " " + where;
-  }
-  m += ": ";
   if (stage == proto::Stage::request && !asked.empty()) {
     m += "could not reach " + asked;
   } else {

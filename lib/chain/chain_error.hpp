@@ -29,7 +29,14 @@ const std::error_category& chain_category();
 std::error_code make_error_code(ChainErrc e);
 
 struct ChainError {
-  std::size_t hop = 0;   ///< 1-based; 0 = the target itself (direct connection, no hop)
+  /// A failure of hop `hop` (1-based) of a chain of `hops`, whose redacted URL is `where`.
+  static ChainError of_hop(std::size_t hop, std::size_t hops, std::string where, proto::Stage stage,
+                           std::error_code ec, std::string detail = {});
+  /// A failure reaching the target itself (`target`: host:port), with no hop in between.
+  static ChainError of_target(std::string target, std::size_t hops, proto::Stage stage,
+                              std::error_code ec, std::string detail = {});
+
+  std::size_t hop = 0;   ///< 1-based; 0 = the target itself (see at_target())
   std::size_t hops = 0;  ///< chain length
   std::string where;     ///< the hop's redacted URL, or the target's host:port
   proto::Stage stage = proto::Stage::connect;
@@ -39,8 +46,12 @@ struct ChainError {
   /// example.org:22"; empty for other requests (UDP ASSOCIATE).
   std::string asked;
 
+  /// The failure was reaching the target directly, not a hop's.
+  bool at_target() const { return hop == 0; }
   /// "hop 2/3 socks5h://proxy-b:1080: request: ..." without the "hopchain: " prefix.
   std::string message() const;
+  /// message() without the "hop 2/3 URL: " or "target HOST:PORT: " that starts it.
+  std::string reason() const;
 };
 
 }  // namespace hc::chain

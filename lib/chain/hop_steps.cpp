@@ -5,14 +5,11 @@
 #include "chain/chain_error.hpp"
 #include "dns/resolver.hpp"
 #include "log/durations.hpp"
-#include "log/log.hpp"
 #include "transport/deadline.hpp"
 #include "transport/tls_stream.hpp"
 
 namespace hc::chain {
 
-using Clock = std::chrono::steady_clock;
-using log::ms_since;
 using log::seconds_text;
 
 awaitable<Resolved> resolve(dns::Resolver& resolver, std::string host) {
@@ -39,15 +36,9 @@ awaitable<Resolved> resolve_for_hop(dns::Resolver& resolver, const proto::HopSpe
 
 awaitable<TlsOutcome> start_tls(std::unique_ptr<transport::Stream>& stream,
                                 const proto::HopSpec& hop, asio::ssl::context* context,
-                                std::chrono::milliseconds timeout, const std::string& tag,
-                                const std::string& label) {
+                                std::chrono::milliseconds timeout) {
   if (context == nullptr) {
-    co_return TlsOutcome{transport::TlsErrc::setup_failed, "no TLS context for this hop"};
-  }
-  const auto started = Clock::now();
-  if (hop.tls_options.insecure) {
-    log::info(tag + "warning: " + label +
-              ": TLS certificate and host name NOT verified (insecure=1)");
+    co_return TlsOutcome{transport::TlsErrc::setup_failed, "no TLS context for this hop", {}};
   }
   const auto executor = co_await asio::this_coro::executor;
   auto tls_stream = std::make_unique<transport::TlsStream>(std::move(stream), *context, executor);
@@ -57,13 +48,12 @@ awaitable<TlsOutcome> start_tls(std::unique_ptr<transport::Stream>& stream,
   auto result =
       co_await transport::with_deadline(*stream->bottom(), timeout, session.handshake(name));
   if (!result) {
-    co_return TlsOutcome{ChainErrc::timed_out, "no answer within " + seconds_text(timeout)};
+    co_return TlsOutcome{ChainErrc::timed_out, "no answer within " + seconds_text(timeout), {}};
   }
   if (result->ec) {
-    co_return TlsOutcome{result->ec, std::move(result->detail)};
+    co_return TlsOutcome{result->ec, std::move(result->detail), {}};
   }
-  log::verbose(tag + label + ": " + session.describe() + " in " + ms_since(started));
-  co_return TlsOutcome{};
+  co_return TlsOutcome{{}, {}, session.describe()};
 }
 
 awaitable<std::error_code> tls_reason(transport::Stream& stream, std::error_code ec,

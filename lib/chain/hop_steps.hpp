@@ -1,6 +1,6 @@
 /// The steps of opening a chain that stand on their own: resolving an address for a hop, and
 /// putting a TLS session on the stream so far (with the reason a TLS 1.3 server gives late).
-/// open_chain (chain/open_chain.cpp) runs them in order.
+/// attempt_chain (chain/chain_attempt.cpp) runs them in order.
 #pragma once
 
 #include <chrono>
@@ -36,14 +36,14 @@ awaitable<Resolved> resolve_for_hop(dns::Resolver& resolver, const proto::HopSpe
 struct TlsOutcome {
   std::error_code ec;
   std::string detail;
+  std::string session;  ///< on success: "TLSv1.3 ..., verified", for the log
 };
 
 /// Puts a TLS session to `hop` on top of `stream` (the tunnel to it, or hop 1's TCP connection)
-/// and runs the handshake under the connect deadline. `tag` and `label` start its log lines.
+/// and runs the handshake under the connect deadline.
 awaitable<TlsOutcome> start_tls(std::unique_ptr<transport::Stream>& stream,
                                 const proto::HopSpec& hop, asio::ssl::context* context,
-                                std::chrono::milliseconds timeout, const std::string& tag,
-                                const std::string& label);
+                                std::chrono::milliseconds timeout);
 
 /// TLS 1.3 servers reject a client (a missing client certificate) only after the client's
 /// handshake has finished: the alert comes with the proxy's first reply, or the connection is

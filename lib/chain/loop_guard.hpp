@@ -8,7 +8,7 @@
 #include <optional>
 #include <vector>
 
-#include "proto/proxy_url.hpp"
+#include "chain/hop.hpp"
 #include "proto/types.hpp"
 #include "transport/asio.hpp"
 
@@ -22,7 +22,7 @@ std::optional<tcp::endpoint> own_listener_among(const std::vector<asio::ip::addr
 /// `next` names one of our listeners without a lookup (an IP literal or localhost) and the hop
 /// runs on this host (hop 1 by `first_peer`, the address connected to; each later one by its
 /// address given as a literal).
-bool hop_loops_back(const std::vector<proto::HopSpec>& hops, std::size_t k,
-                    const proto::HostPort& next, const asio::ip::address& first_peer);
+bool hop_loops_back(const Hops& hops, std::size_t k, const proto::HostPort& next,
+                    const asio::ip::address& first_peer);
 
 }  // namespace hc::chain

@@ -3,58 +3,32 @@
 /// target. The result is a stream to the target, or a ChainError naming the hop that failed.
 /// A TLS hop (https, socks*+tls) gets its TLS session over the tunnel built so far, before its
 /// proxy handshake; consecutive TLS hops nest TLS in TLS.
+///
+/// The entry points, from the outside in:
+///   open_chain_with_strategy (chain/strategy.hpp)  picks the hops through the Planner and
+///       tries other hops after a hop failure (bounded);
+///   open_chain (here)  one given list of hops: an attempt, one sequential retry when a
+///       pipelined hop dropped its handshake, and probes of hops not known yet;
+///   attempt_chain (chain/chain_attempt.hpp)  one attempt, nothing retried or probed.
 #pragma once
 
 #include <chrono>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "chain/chain_error.hpp"
+#include "chain/hop.hpp"
 #include "chain/pipeline_memory.hpp"
+#include "chain/services.hpp"
 #include "proto/proxy_url.hpp"
 #include "proto/step.hpp"
 #include "proto/types.hpp"
 #include "transport/first_bytes.hpp"
 #include "transport/stream.hpp"
 
-namespace hc::dns {
-class Resolver;
-}
-
 namespace hc::chain {
-
-class TlsContexts;
-class Planner;
-
-struct Services {
-  dns::Resolver& resolver;
-  std::chrono::milliseconds connect_timeout{10'000};
-  /// Built at startup from the same hops; when null, open_chain builds its own for TLS hops.
-  const TlsContexts* tls = nullptr;
-  PipelineMode pipeline_mode = PipelineMode::never;
-  /// What is known about hops and pipelining; null = nothing is learnt or remembered.
-  PipelineMemory* pipeline_memory = nullptr;
-  /// Strategy and hop health (chain/strategy.hpp); used by open_chain_with_strategy only.
-  Planner* planner = nullptr;
-  /// When the hops are the first ones of a longer chain and the target is the next hop (a UDP
-  /// association's control connections): that chain's length, so logs number hops out of it.
-  std::size_t label_hops = 0;
-  /// With label_hops: the redacted URL of the hop that is the target, so that a connection to
-  /// it is logged with its scheme like any other hop.
-  std::string target_hop = {};
-  /// Starts each log line about this chain: "[c12] " for one connection of a serving mode (each
-  /// connection works on its own copy of Services), "probe " for a pipelining probe.
-  std::string log_tag = {};
-  /// With no hop: asked about every address the target resolved to, right before connecting; a
-  /// reason refuses that address (the SOCKS server's rules, checked on exactly what is connected
-  /// to). When every address is refused the chain fails with ChainErrc::not_allowed. Only for
-  /// services whose hop-less chains all go to a client's target: with hops, a UDP association's
-  /// control connection and a pipelining probe open hop-less chains to hop 1.
-  std::function<std::optional<std::string>(const asio::ip::address&)> target_check = {};
-};
 
 /// When each step of one hop completed, measured from the start of the attempt that built the
 /// chain. A pipelined batch is written at once and its replies read in order, so its hops
@@ -77,6 +51,7 @@ struct ChainResult {
   std::unique_ptr<transport::Stream> stream;  ///< set on success
   std::optional<ChainError> error;            ///< set on failure
   ChainTiming timing;                         ///< filled on success
+  Hops path;                                  ///< on success: the hops used, in path order
   /// How many of the user's first bytes went glued to the last hop's request; the rest of
   /// FirstBytes::bytes() is still to be written. Set on failure too: bytes that went out may
   /// have reached the target, so a retry must not send them again unless the user allowed it.
@@ -86,8 +61,12 @@ struct ChainResult {
 /// `hops` in path order (first = nearest); an empty chain connects to `target` directly.
 /// `first_bytes`: the user's bytes so far, polled when the batch holding the last hop's request
 /// is written and sent behind that request where the hop takes them (optimistic data).
-awaitable<ChainResult> open_chain(std::vector<proto::HopSpec> hops, proto::HostPort target,
-                                  Services& services, transport::FirstBytes* first_bytes = nullptr);
+/// When an attempt fails because a pipelined hop dropped its handshake, and nothing of the
+/// user's went out (or the blamed hop has grants-early=1), one sequential attempt follows.
+/// After a success in automatic pipelining mode, plain SOCKS5 hops not known yet are probed in
+/// the background (Services::probes owns the probes).
+awaitable<ChainResult> open_chain(Hops hops, proto::HostPort target, Services& services,
+                                  transport::FirstBytes* first_bytes = nullptr);
 
 /// Whether the user's first bytes may travel right behind `last_hop`'s request when that request
 /// is written pipelined.
@@ -98,11 +77,5 @@ bool takes_optimistic_data(const proto::HopSpec& last_hop);
 std::unique_ptr<proto::Handshake> make_handshake(const proto::HopSpec& hop,
                                                  const proto::HostPort& next,
                                                  bool pipelined = false);
-
-/// Checks whether the last of `hops` parses a pipelined handshake (greeting, auth and request in
-/// one write), reaching it through the ones before it. Asks it for 127.0.0.1:1, which fails fast
-/// everywhere: any complete reply means it parsed everything; only the method reply and then
-/// silence means it dropped the rest (microsocks).
-awaitable<PipelineVerdict> probe_pipelining(std::vector<proto::HopSpec> hops, Services& services);
 
 }  // namespace hc::chain

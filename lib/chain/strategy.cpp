@@ -54,7 +54,7 @@ std::string_view to_string(Strategy strategy) {
   return "strict";
 }
 
-Planner::Planner(std::vector<proto::HopSpec> hops, StrategyOptions options, std::uint64_t seed)
+Planner::Planner(Hops hops, StrategyOptions options, std::uint64_t seed)
     : hops_(std::move(hops)),
       options_(options),
       health_(hops_.size()),
@@ -123,7 +123,7 @@ void Planner::remember_dead_hops(std::string path, CacheWriter& writer, Clock::t
   Remembered& r = remembered_.emplace(Remembered{std::move(path), &writer, {}, {}});
   r.dead = DeadHops::load(r.path, wall_now);
   for (std::size_t i = 0; i < hops_.size(); ++i) {
-    r.urls.push_back(hops_[i].redacted());
+    r.urls.push_back(hops_[i]->redacted);
     const auto until = r.dead.dead_until(r.urls[i]);
     if (!until) {
       continue;
@@ -246,7 +246,7 @@ std::vector<std::size_t> Planner::select_locked(Clock::time_point now,
 }
 
 std::optional<std::size_t> blamed_hop(const ChainError& error, std::size_t used_count) {
-  if (error.hop == 0 || error.hop > used_count) {
+  if (error.at_target() || error.hop > used_count) {
     return std::nullopt;
   }
   const std::size_t k = error.hop - 1;
@@ -270,8 +270,8 @@ std::size_t attempt_bound(const Planner& planner) {
 
 }  // namespace
 
-awaitable<ChainResult> open_chain_with_strategy(const std::vector<proto::HopSpec>& hops,
-                                                proto::HostPort target, Services& services,
+awaitable<ChainResult> open_chain_with_strategy(const Hops& hops, proto::HostPort target,
+                                                Services& services,
                                                 transport::FirstBytes* first_bytes,
                                                 ConnectionAttempts* attempts) {
   Planner* planner = services.planner;
@@ -292,22 +292,12 @@ awaitable<ChainResult> open_chain_with_strategy(const std::vector<proto::HopSpec
     }
     ++state.made;
     state.used = used;
-    std::vector<proto::HopSpec> chain;
+    Hops chain;
     chain.reserve(used.size());
     for (const std::size_t i : used) {
       chain.push_back(planner->hops()[i]);
     }
-    // TLS contexts are indexed by position in the full list; another selection builds its own.
-    bool whole_list = used.size() == planner->hops().size();
-    for (std::size_t k = 0; whole_list && k < used.size(); ++k) {
-      whole_list = used[k] == k;
-    }
-    Services subset = services;
-    if (!whole_list) {
-      subset.tls = nullptr;
-    }
-    last =
-        co_await open_chain(std::move(chain), target, whole_list ? services : subset, first_bytes);
+    last = co_await open_chain(std::move(chain), target, services, first_bytes);
     if (!last.error) {
       planner->report_success(used);
       co_return last;
@@ -316,7 +306,7 @@ awaitable<ChainResult> open_chain_with_strategy(const std::vector<proto::HopSpec
     if (!blamed) {
       co_return last;  // the target's fault: other hops would not help
     }
-    if (last.first_bytes_sent > 0 && !planner->hops()[used[*blamed]].grants_early) {
+    if (last.first_bytes_sent > 0 && !planner->hops()[used[*blamed]]->spec.grants_early) {
       // The user's bytes went with the last request: whether they reached the target cannot be
       // told, so they are not sent again. The hop is still counted as failed.
       planner->report_failure(used[*blamed], Planner::Clock::now());
@@ -330,17 +320,13 @@ awaitable<ChainResult> open_chain_with_strategy(const std::vector<proto::HopSpec
     state.tried[used[*blamed]] = true;
     if (state.made < bound) {
       log::verbose(services.log_tag + last.error->message() + "; retrying without " +
-                   planner->hops()[used[*blamed]].redacted());
+                   planner->hops()[used[*blamed]]->redacted);
     }
   }
   if (!last.error) {
     // Every hop already failed this connection (a retry after an earlier chain ended early).
-    ChainError e;
-    e.hops = hops.size();
-    e.where = target.to_string();
-    e.stage = proto::Stage::connect;
-    e.ec = ChainErrc::no_hop_left;
-    last.error = std::move(e);
+    last.error = ChainError::of_target(target.to_string(), hops.size(), proto::Stage::connect,
+                                       ChainErrc::no_hop_left);
   }
   co_return last;
 }

@@ -49,8 +49,7 @@ class Planner {
   using Clock = std::chrono::steady_clock;
   using WallClock = DeadHops::WallClock;
 
-  Planner(std::vector<proto::HopSpec> hops, StrategyOptions options,
-          std::uint64_t seed = std::random_device{}());
+  Planner(Hops hops, StrategyOptions options, std::uint64_t seed = std::random_device{}());
 
   /// Indices into hops() for the next attempt. `tried` marks hops that already failed for this
   /// connection; they are avoided when enough others exist. `usable`, when not empty, marks the
@@ -75,7 +74,7 @@ class Planner {
   void mark_without_udp(std::size_t index);
   bool without_udp(std::size_t index) const;
 
-  const std::vector<proto::HopSpec>& hops() const { return hops_; }
+  const Hops& hops() const { return hops_; }
   const StrategyOptions& options() const { return options_; }
 
  private:
@@ -100,7 +99,7 @@ class Planner {
                                          const std::vector<bool>& usable);
   void save_dead_hops_locked();
 
-  std::vector<proto::HopSpec> hops_;
+  Hops hops_;
   StrategyOptions options_;
   mutable std::mutex mutex_;  ///< guards everything below; hops_ and options_ never change
   std::vector<Health> health_;
@@ -129,8 +128,8 @@ struct ConnectionAttempts {
 /// and the hop to blame lacks grants-early=1 (they may have reached the target: never twice). The
 /// error returned is the last attempt's. `attempts`: carried
 /// over from earlier calls for the same connection (null: a fresh connection).
-awaitable<ChainResult> open_chain_with_strategy(const std::vector<proto::HopSpec>& hops,
-                                                proto::HostPort target, Services& services,
+awaitable<ChainResult> open_chain_with_strategy(const Hops& hops, proto::HostPort target,
+                                                Services& services,
                                                 transport::FirstBytes* first_bytes = nullptr,
                                                 ConnectionAttempts* attempts = nullptr);
 

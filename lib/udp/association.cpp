@@ -75,12 +75,12 @@ class UdpCategory final : public std::error_category {
   }
 };
 
-chain::ChainError hop_error(const std::vector<proto::HopSpec>& hops, std::size_t hop,
-                            proto::Stage stage, std::error_code ec, std::string detail) {
+chain::ChainError hop_error(const chain::Hops& hops, std::size_t hop, proto::Stage stage,
+                            std::error_code ec, std::string detail) {
   chain::ChainError e;
   e.hop = hop;
   e.hops = hops.size();
-  e.where = hops[hop - 1].redacted();
+  e.where = hops[hop - 1]->redacted;
   e.stage = stage;
   e.ec = ec;
   e.detail = std::move(detail);
@@ -178,12 +178,12 @@ std::size_t max_datagram(const Endpoint& to) {
   return normalized(to).address().is_v4() ? 65507 : 65527;
 }
 
-std::optional<chain::ChainError> check_udp_chain(const std::vector<proto::HopSpec>& hops) {
+std::optional<chain::ChainError> check_udp_chain(const chain::Hops& hops) {
   for (std::size_t i = 0; i < hops.size(); ++i) {
-    if (hops[i].protocol != proto::Protocol::socks5) {
+    if (hops[i]->spec.protocol != proto::Protocol::socks5) {
       return hop_error(hops, i + 1, proto::Stage::request, UdpErrc::not_socks5, "");
     }
-    if (hops[i].tls) {
+    if (hops[i]->spec.tls) {
       return hop_error(hops, i + 1, proto::Stage::request, UdpErrc::tls_hop, "");
     }
   }
@@ -205,8 +205,7 @@ void Association::close() {
   socket_.close(ignored);
 }
 
-awaitable<Association::Opened> Association::open(std::vector<proto::HopSpec> hops,
-                                                 chain::Services& services) {
+awaitable<Association::Opened> Association::open(chain::Hops hops, chain::Services& services) {
   const auto ex = co_await asio::this_coro::executor;
   if (auto refused = check_udp_chain(hops)) {
     const std::size_t index = refused->hop - 1;
@@ -248,12 +247,12 @@ awaitable<Association::Opened> Association::open(std::vector<proto::HopSpec> hop
 
   std::unique_ptr<Association> a;
   for (std::size_t k = 1; k <= n; ++k) {
-    const proto::HopSpec& hop = hops[k - 1];
+    const proto::HopSpec& hop = hops[k - 1]->spec;
     const auto label = "hop " + std::to_string(k) + "/" + std::to_string(n) + " " + hop.redacted();
     const auto started = Clock::now();
 
     // 1. A control connection to hop k through hops 1..k-1.
-    std::vector<proto::HopSpec> prefix(hops.begin(), hops.begin() + static_cast<long>(k - 1));
+    chain::Hops prefix = chain::first_hops(hops, k - 1);
     // Logs number the hops out of the whole chain, not out of the prefix.
     chain::Services labelled = services;
     labelled.label_hops = n;
@@ -261,7 +260,7 @@ awaitable<Association::Opened> Association::open(std::vector<proto::HopSpec> hop
     auto chain = co_await chain::open_chain(std::move(prefix), hop.server, labelled);
     if (chain.error) {
       chain::ChainError e = std::move(*chain.error);
-      if (e.hop == 0) {
+      if (e.at_target()) {
         // The prefix was empty: the "target" was hop 1 itself.
         e.hop = 1;
         e.where = hop.redacted();
@@ -362,7 +361,7 @@ awaitable<Association::Opened> Association::open(std::vector<proto::HopSpec> hop
       }
       // Hop k-1 is the one that sends to R_k: as in a TCP chain, a hop that takes addresses only
       // (socks5://) gets one resolved here.
-      if (!hops[k - 2].remote_dns && !proto::is_ipv4_literal(relay.host) &&
+      if (!hops[k - 2]->spec.remote_dns && !proto::is_ipv4_literal(relay.host) &&
           !proto::is_ipv6_literal(relay.host)) {
         Resolved r = co_await resolve(services.resolver, relay.host);
         if (r.ec) {
@@ -378,7 +377,7 @@ awaitable<Association::Opened> Association::open(std::vector<proto::HopSpec> hop
     log::verbose(services.log_tag + label + ": UDP relay " + relay.to_string() + " in " +
                  ms_since(started));
   }
-  a->last_hop_takes_names_ = hops.back().remote_dns;
+  a->last_hop_takes_names_ = hops.back()->spec.remote_dns;
   a->resolver_ = &services.resolver;
   co_return Opened{std::move(a), std::nullopt, std::nullopt, false};
 }

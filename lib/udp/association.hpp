@@ -68,7 +68,7 @@ std::size_t max_datagram(const Endpoint& to);
 
 /// A hop that cannot carry UDP, found without connecting: the first one that is not plain
 /// SOCKS5. The error names that hop.
-std::optional<chain::ChainError> check_udp_chain(const std::vector<proto::HopSpec>& hops);
+std::optional<chain::ChainError> check_udp_chain(const chain::Hops& hops);
 
 /// A target as the datagrams name it: what goes in the innermost header (the name when the last
 /// hop resolves names, else an address resolved here), or where to send when there is no hop.
@@ -121,7 +121,7 @@ class Association {
   };
   /// Opens the control connections and asks every hop for its relay. Each connect and handshake
   /// is bounded by services.connect_timeout.
-  static awaitable<Opened> open(std::vector<proto::HopSpec> hops, chain::Services& services);
+  static awaitable<Opened> open(chain::Hops hops, chain::Services& services);
 
   Association(const Association&) = delete;
   Association& operator=(const Association&) = delete;

@@ -38,7 +38,7 @@ struct SocksClientRelay {
   asio::ip::udp::socket local;    ///< bound for this client; its address went out as BND
   asio::ip::address client_ip;    ///< datagrams are taken from this address only
   std::uint16_t client_port = 0;  ///< and this port; 0 until the first datagram fixes it
-  std::vector<proto::HopSpec> hops;
+  chain::Hops hops;
   chain::Services& services;
   std::unique_ptr<Association> association;  ///< may start open; reopened after a loss
   Counters counters;

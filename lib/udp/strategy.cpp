@@ -43,7 +43,7 @@ void leave_out_unfit(chain::Planner& planner, std::optional<chain::ChainError>& 
     if (planner.without_udp(i)) {
       continue;
     }
-    std::vector<proto::HopSpec> alone;
+    chain::Hops alone;
     alone.push_back(hops[i]);
     if (auto refused = check_udp_chain(alone)) {
       refused->hop = i + 1;
@@ -56,7 +56,7 @@ void leave_out_unfit(chain::Planner& planner, std::optional<chain::ChainError>& 
 
 }  // namespace
 
-awaitable<Association::Opened> open_association(const std::vector<proto::HopSpec>& hops,
+awaitable<Association::Opened> open_association(const chain::Hops& hops,
                                                 chain::Services& services) {
   chain::Planner* planner = services.planner;
   if (planner == nullptr || planner->options().strategy == chain::Strategy::strict) {
@@ -82,7 +82,7 @@ awaitable<Association::Opened> open_association(const std::vector<proto::HopSpec
       // Every hop was left out by earlier associations, which said why.
       e.hop = 1;
       e.hops = all.size();
-      e.where = all.front().redacted();
+      e.where = all.front()->redacted;
       e.stage = proto::Stage::request;
       e.ec = UdpErrc::no_udp_hop;
     }
@@ -102,15 +102,12 @@ awaitable<Association::Opened> open_association(const std::vector<proto::HopSpec
     if (used.empty()) {
       break;
     }
-    std::vector<proto::HopSpec> chosen;
+    chain::Hops chosen;
     chosen.reserve(used.size());
     for (const std::size_t i : used) {
       chosen.push_back(all[i]);
     }
-    // TLS contexts are indexed by position in the full list, and UDP hops have no TLS anyway.
-    chain::Services subset = services;
-    subset.tls = nullptr;
-    last = co_await Association::open(std::move(chosen), subset);
+    last = co_await Association::open(std::move(chosen), services);
     if (!last.error) {
       planner->report_success(used);
       co_return std::move(last);
@@ -127,7 +124,7 @@ awaitable<Association::Opened> open_association(const std::vector<proto::HopSpec
       planner->report_failure(culprit, chain::Planner::Clock::now());
       if (attempt + 1 < attempts) {
         log::verbose(services.log_tag + last.error->message() + "; retrying without " +
-                     all[culprit].redacted());
+                     all[culprit]->redacted);
       }
     }
   }

@@ -17,7 +17,6 @@ namespace hc::udp {
 /// Association::open through services.planner when it is set and not strict, else straight
 /// through `hops`. The error returned is the last attempt's; when no hop of the list can carry
 /// UDP, it names the last one found unable and says so.
-awaitable<Association::Opened> open_association(const std::vector<proto::HopSpec>& hops,
-                                                chain::Services& services);
+awaitable<Association::Opened> open_association(const chain::Hops& hops, chain::Services& services);
 
 }  // namespace hc::udp

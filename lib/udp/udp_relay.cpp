@@ -59,8 +59,8 @@ struct Session {
 
 /// One listening port and the sessions of its sources.
 struct Forward {
-  Forward(asio::ip::udp::socket socket, proto::HostPort to, std::vector<proto::HopSpec> chain,
-          chain::Services& s, ForwardOptions o, Counters& t)
+  Forward(asio::ip::udp::socket socket, proto::HostPort to, chain::Hops chain, chain::Services& s,
+          ForwardOptions o, Counters& t)
       : listener(std::move(socket)),
         target(std::move(to)),
         hops(std::move(chain)),
@@ -69,7 +69,7 @@ struct Forward {
         totals(t) {}
   asio::ip::udp::socket listener;
   proto::HostPort target;
-  std::vector<proto::HopSpec> hops;
+  chain::Hops hops;
   chain::Services& services;
   ForwardOptions options;
   Counters& totals;
@@ -370,8 +370,8 @@ asio::ip::udp::socket open_udp_listener(const asio::any_io_executor& ex,
 }
 
 awaitable<void> serve_forward(asio::ip::udp::socket listener, proto::HostPort target,
-                              std::vector<proto::HopSpec> hops, chain::Services& services,
-                              ForwardOptions options, Counters& totals) {
+                              chain::Hops hops, chain::Services& services, ForwardOptions options,
+                              Counters& totals) {
   const auto ex = co_await asio::this_coro::executor;
   auto f = std::make_shared<Forward>(std::move(listener), std::move(target), std::move(hops),
                                      services, options, totals);

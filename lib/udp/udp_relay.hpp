@@ -68,7 +68,7 @@ asio::ip::udp::socket open_udp_listener(const asio::any_io_executor& ex,
 /// Serves `listener` until it fails or the io_context stops. `totals` and `services` must
 /// outlive every session, which they do when they live as long as the io_context runs.
 awaitable<void> serve_forward(asio::ip::udp::socket listener, proto::HostPort target,
-                              std::vector<proto::HopSpec> hops, chain::Services& services,
-                              ForwardOptions options, Counters& totals);
+                              chain::Hops hops, chain::Services& services, ForwardOptions options,
+                              Counters& totals);
 
 }  // namespace hc::udp

@@ -14,6 +14,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "chain/cache_files.hpp"
+#include "chain/hop.hpp"
 #include "chain/strategy.hpp"
 
 namespace {
@@ -25,7 +26,7 @@ using hc::chain::StrategyOptions;
 using Idx = std::vector<std::size_t>;
 using namespace std::chrono_literals;
 
-std::vector<hc::proto::HopSpec> hops(std::size_t n) {
+hc::chain::Hops hops(std::size_t n) {
   std::vector<hc::proto::HopSpec> out;
   for (std::size_t i = 0; i < n; ++i) {
     hc::proto::HopSpec h;
@@ -33,7 +34,7 @@ std::vector<hc::proto::HopSpec> hops(std::size_t n) {
         !hc::proto::parse_proxy_url("socks5://user:secret@h" + std::to_string(i) + ":1080", h));
     out.push_back(h);
   }
-  return out;
+  return *hc::chain::compile_hops(out, "");
 }
 
 StrategyOptions opts(Strategy s, std::size_t len = 1) {

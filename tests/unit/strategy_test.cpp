@@ -15,14 +15,14 @@ using hc::chain::Strategy;
 using hc::chain::StrategyOptions;
 using Idx = std::vector<std::size_t>;
 
-std::vector<hc::proto::HopSpec> hops(std::size_t n) {
+hc::chain::Hops hops(std::size_t n) {
   std::vector<hc::proto::HopSpec> out;
   for (std::size_t i = 0; i < n; ++i) {
     hc::proto::HopSpec h;
     BOOST_REQUIRE(!hc::proto::parse_proxy_url("socks5h://h" + std::to_string(i) + ":1080", h));
     out.push_back(h);
   }
-  return out;
+  return *hc::chain::compile_hops(out, "");
 }
 
 StrategyOptions opts(Strategy s, std::size_t len = 1, int max_fails = 1) {

@@ -1,5 +1,5 @@
 /// TlsStream over StreamAdapter: TLS inside TLS with half-close, verification failures with
-/// OpenSSL's reason, a deadline that aborts a nested handshake, and TlsContexts file errors.
+/// OpenSSL's reason, a deadline that aborts a nested handshake, and compile_hops file errors.
 /// In-process servers on 127.0.0.1 only; certificates are embedded (valid 2000 to 2100).
 #include "transport/tls_stream.hpp"
 
@@ -15,7 +15,7 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "chain/tls_contexts.hpp"
+#include "chain/hop.hpp"
 #include "proto/proxy_url.hpp"
 #include "transport/deadline.hpp"
 
@@ -328,67 +328,67 @@ BOOST_AUTO_TEST_CASE(contexts_report_file_errors_by_hop) {
     return out;
   };
 
+  using hc::chain::compile_hops;
   {
-    hc::chain::TlsContexts contexts;
     const auto list = hops({"socks5://a", "https://b?cafile=" + ca.path(),
                             "socks5h+tls://c?cafile=" + ca.path(), "https://d"});
-    BOOST_TEST(!contexts.build(list, ""));
-    BOOST_TEST(contexts.for_hop(0) == nullptr);
-    BOOST_TEST(contexts.for_hop(1) != nullptr);
-    BOOST_TEST(contexts.for_hop(1) == contexts.for_hop(2));  // same settings, one context
-    BOOST_TEST(contexts.for_hop(3) != nullptr);              // the system store
-    BOOST_TEST(contexts.for_hop(3) != contexts.for_hop(1));
-    BOOST_TEST(contexts.for_hop(4) == nullptr);
+    const auto compiled = compile_hops(list, "");
+    BOOST_TEST_REQUIRE(compiled.has_value());
+    const auto& h = *compiled;
+    BOOST_TEST_REQUIRE(h.size() == 4u);
+    BOOST_TEST(h[0]->tls == nullptr);
+    BOOST_TEST(h[1]->tls != nullptr);
+    BOOST_TEST(h[1]->tls == h[2]->tls);  // same settings, one context
+    BOOST_TEST(h[3]->tls != nullptr);    // the system store
+    BOOST_TEST(h[3]->tls != h[1]->tls);
+    BOOST_TEST(h[1]->redacted == list[1].redacted());
   }
   {
-    hc::chain::TlsContexts contexts;
-    const auto error =
-        contexts.build(hops({"https://a", "https://b?cafile=/nonexistent/ca.pem"}), ca.path());
-    BOOST_TEST_REQUIRE(error.has_value());
-    BOOST_TEST(error->hop == 2u);
-    BOOST_TEST(error->message ==
-               "cannot read CA file /nonexistent/ca.pem: No such file or directory");
+    const auto list = hops({"https://a", "https://b?cafile=/nonexistent/ca.pem"});
+    const auto compiled = compile_hops(list, ca.path());
+    BOOST_TEST_REQUIRE(!compiled.has_value());
+    BOOST_TEST(compiled.error() == "hop 2/2 " + list[1].redacted() +
+                                       ": cannot read CA file /nonexistent/ca.pem: No such file "
+                                       "or directory");
   }
   {
     // --cafile is the default for hops without ?cafile=.
-    hc::chain::TlsContexts contexts;
-    const auto error = contexts.build(hops({"https://a"}), "/nonexistent/default.pem");
-    BOOST_TEST_REQUIRE(error.has_value());
-    BOOST_TEST(error->hop == 1u);
-    BOOST_TEST(error->message.find("/nonexistent/default.pem") != std::string::npos);
+    const auto compiled = compile_hops(hops({"https://a"}), "/nonexistent/default.pem");
+    BOOST_TEST_REQUIRE(!compiled.has_value());
+    BOOST_TEST(compiled.error().find("hop 1/1 ") == 0u, compiled.error());
+    BOOST_TEST(compiled.error().find("/nonexistent/default.pem") != std::string::npos);
   }
   {
     // An insecure hop does not use a CA file, so a missing one is no error.
-    hc::chain::TlsContexts contexts;
-    BOOST_TEST(!contexts.build(hops({"https://a?insecure=1"}), "/nonexistent/default.pem"));
-  }
-  {
-    hc::chain::TlsContexts contexts;
-    const auto error = contexts.build(hops({"https://a?cafile=" + not_pem.path()}), "");
-    BOOST_TEST_REQUIRE(error.has_value());
-    BOOST_TEST(error->message.find("cannot load CA file " + not_pem.path()) == 0u);
-  }
-  {
-    hc::chain::TlsContexts contexts;
     BOOST_TEST(
-        !contexts.build(hops({"https://a?cert=" + cert.path() + "&key=" + key.path()}), ca.path()));
+        compile_hops(hops({"https://a?insecure=1"}), "/nonexistent/default.pem").has_value());
   }
   {
-    hc::chain::TlsContexts contexts;
-    const auto error = contexts.build(
+    const auto compiled = compile_hops(hops({"https://a?cafile=" + not_pem.path()}), "");
+    BOOST_TEST_REQUIRE(!compiled.has_value());
+    BOOST_TEST(compiled.error().find("cannot load CA file " + not_pem.path()) != std::string::npos);
+  }
+  {
+    BOOST_TEST(
+        compile_hops(hops({"https://a?cert=" + cert.path() + "&key=" + key.path()}), ca.path())
+            .has_value());
+  }
+  {
+    const auto compiled = compile_hops(
         hops({"socks5+tls://a", "https://b?cert=" + cert.path() + "&key=/nonexistent/me.key"}),
         ca.path());
-    BOOST_TEST_REQUIRE(error.has_value());
-    BOOST_TEST(error->hop == 2u);
-    BOOST_TEST(error->message ==
-               "cannot read client key /nonexistent/me.key: No such file or directory");
+    BOOST_TEST_REQUIRE(!compiled.has_value());
+    BOOST_TEST(compiled.error().find("hop 2/2 ") == 0u, compiled.error());
+    BOOST_TEST(compiled.error().find(
+                   ": cannot read client key /nonexistent/me.key: No such file or directory") !=
+               std::string::npos);
   }
   {
-    hc::chain::TlsContexts contexts;
-    const auto error = contexts.build(
+    const auto compiled = compile_hops(
         hops({"https://a?cert=" + cert.path() + "&key=" + other_key.path()}), ca.path());
-    BOOST_TEST_REQUIRE(error.has_value());
-    BOOST_TEST(error->message.find("cannot load client key") == 0u, error->message);
+    BOOST_TEST_REQUIRE(!compiled.has_value());
+    BOOST_TEST(compiled.error().find("cannot load client key") != std::string::npos,
+               compiled.error());
   }
 }
 

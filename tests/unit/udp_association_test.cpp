@@ -150,6 +150,12 @@ HopSpec hop_spec(const std::string& url) {
   return h;
 }
 
+hc::chain::Hops compiled(const std::vector<HopSpec>& specs) {
+  auto hops = hc::chain::compile_hops(specs, "");
+  BOOST_REQUIRE(hops.has_value());
+  return *hops;
+}
+
 struct Lab {
   asio::io_context io;
   hc::dns::Resolver resolver{io.get_executor(), {}};
@@ -204,7 +210,7 @@ std::string text(std::span<const std::uint8_t> s) {
 
 awaitable<void> one_hop(Lab* lab, FakeHop* a) {
   std::vector<HopSpec> hops = {hop_spec(a->url())};
-  auto opened = co_await Association::open(std::move(hops), lab->services);
+  auto opened = co_await Association::open(compiled(hops), lab->services);
   BOOST_REQUIRE(!opened.error);
   Association& as = *opened.association;
   // BND.ADDR 0.0.0.0: the relay is the address we connected to.
@@ -267,7 +273,7 @@ awaitable<void> one_hop(Lab* lab, FakeHop* a) {
 awaitable<void> two_hops(Lab* lab, FakeHop* a, FakeHop* b, std::string first_url,
                          std::string second_url, std::string expect_r2) {
   std::vector<HopSpec> hops = {hop_spec(first_url), hop_spec(second_url)};
-  auto opened = co_await Association::open(std::move(hops), lab->services);
+  auto opened = co_await Association::open(compiled(hops), lab->services);
   BOOST_REQUIRE(!opened.error);
   Association& as = *opened.association;
   BOOST_TEST(as.describe() ==
@@ -307,14 +313,14 @@ awaitable<void> two_hops(Lab* lab, FakeHop* a, FakeHop* b, std::string first_url
 }
 
 awaitable<void> open_fails(Lab* lab, std::vector<HopSpec> hops, std::string* message) {
-  auto opened = co_await Association::open(std::move(hops), lab->services);
+  auto opened = co_await Association::open(compiled(hops), lab->services);
   BOOST_REQUIRE(opened.error.has_value());
   BOOST_TEST(!opened.association);
   *message = opened.error->message();
 }
 
 awaitable<void> direct(Lab* lab, udp_socket* target) {
-  auto opened = co_await Association::open(std::vector<HopSpec>{}, lab->services);
+  auto opened = co_await Association::open(hc::chain::Hops{}, lab->services);
   BOOST_REQUIRE(!opened.error);
   Association& as = *opened.association;
   BOOST_TEST(as.describe() == "direct");
@@ -420,7 +426,8 @@ BOOST_AUTO_TEST_CASE(refusals_name_the_hop) {
 BOOST_AUTO_TEST_CASE(chains_that_cannot_carry_udp_are_refused_before_connecting) {
   using hc::udp::check_udp_chain;
   BOOST_TEST(!check_udp_chain({}).has_value());
-  BOOST_TEST(!check_udp_chain({hop_spec("socks5://a:1"), hop_spec("socks5h://b:2")}).has_value());
+  BOOST_TEST(!check_udp_chain(compiled({hop_spec("socks5://a:1"), hop_spec("socks5h://b:2")}))
+                  .has_value());
   struct Case {
     std::vector<std::string> urls;
     std::string want;
@@ -436,7 +443,7 @@ BOOST_AUTO_TEST_CASE(chains_that_cannot_carry_udp_are_refused_before_connecting)
     for (const auto& u : c.urls) {
       hops.push_back(hop_spec(u));
     }
-    const auto e = check_udp_chain(hops);
+    const auto e = check_udp_chain(compiled(hops));
     BOOST_REQUIRE(e.has_value());
     BOOST_TEST(e->message().find(c.want) == 0u, e->message());
   }

@@ -1,0 +1,429 @@
+#include "chain/chain_attempt.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chain/handshake.hpp"
+#include "chain/hop_steps.hpp"
+#include "chain/loop_guard.hpp"
+#include "chain/refusal_body.hpp"
+#include "dns/resolver.hpp"
+#include "log/durations.hpp"
+#include "proto/errors.hpp"
+#include "transport/connect.hpp"
+#include "transport/deadline.hpp"
+#include "transport/prefixed_stream.hpp"
+#include "transport/tls_stream.hpp"
+
+namespace hc::chain {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using log::seconds_text;
+/// Set when a step failed: the attempt ends with it.
+using Failure = std::optional<ChainError>;
+
+// How long a refusing HTTP proxy's body may take to arrive (it follows the head at once).
+constexpr std::chrono::milliseconds kRefusalWait{250};
+
+/// Consecutive hops whose handshakes go out together: with pipelining, in one write, their
+/// replies then read in order, so a chain costs one round trip per link instead of two or three
+/// per hop; without, a batch is a single hop.
+struct Batch {
+  std::size_t begin = 0;  ///< 0-based, first hop of the batch
+  std::size_t end = 0;    ///< one past its last hop
+  bool pipelined = false;
+  bool optimistic = false;  ///< the user's first bytes ride behind the last request
+  Clock::time_point started;
+  std::vector<std::unique_ptr<proto::Handshake>> codecs;  ///< one per hop
+  std::vector<proto::HostPort> nexts;                     ///< what each hop is asked for
+  std::vector<std::uint8_t> bytes;                        ///< the pipelined write
+};
+
+/// With no hop: leaves out the addresses Services::target_check refuses; returns why the first
+/// one was refused.
+std::string drop_refused(std::vector<asio::ip::address>& addresses, const Services& services) {
+  std::string refused;
+  std::erase_if(addresses, [&](const asio::ip::address& a) {
+    auto reason = services.target_check(a);
+    if (reason && refused.empty()) {
+      refused = a.to_string() + " is " + *reason;
+    }
+    return reason.has_value();
+  });
+  return refused;
+}
+
+/// A hop that granted its tunnel and hung up before the next hop said a word.
+bool ended_early(std::error_code ec) {
+  return ec == ChainErrc::closed_during_handshake || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe;
+}
+
+class Attempt {
+ public:
+  Attempt(const Hops& hops, const proto::HostPort& target, Services& services,
+          ChainObserver& observer, transport::FirstBytes* first_bytes)
+      : hops_(hops),
+        target_(target),
+        services_(services),
+        observer_(observer),
+        first_bytes_(first_bytes) {}
+
+  awaitable<AttemptOutcome> run();
+
+ private:
+  awaitable<Failure> connect_first();
+  awaitable<Failure> connect_tcp(const proto::HostPort& first, std::size_t hop);
+  awaitable<Failure> start_tls_for(std::size_t index);
+  Batch plan_batch(std::size_t begin) const;
+  awaitable<Failure> prepare_batch(Batch& batch);
+  awaitable<Failure> run_batch(Batch& batch);
+  awaitable<std::error_code> write(std::span<const std::uint8_t> bytes);
+  awaitable<Failure> send_more_user_bytes(std::size_t k);
+  awaitable<Failure> read_reply(Batch& batch, std::size_t k);
+  awaitable<ChainError> reply_failure(const Batch& batch, std::size_t k,
+                                      const proto::Handshake& codec, proto::Stage stage,
+                                      std::error_code failure, bool answered, std::size_t received);
+  ChainError hop_failure(std::size_t hop, proto::Stage stage, std::error_code ec,
+                         std::string detail) const;
+  bool pipelines(const proto::HopSpec& hop) const;
+  std::chrono::microseconds since_start() const {
+    return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_);
+  }
+
+  const Hops& hops_;
+  const proto::HostPort& target_;
+  Services& services_;
+  ChainObserver& observer_;
+  transport::FirstBytes* first_bytes_;
+  Clock::time_point started_ = Clock::now();
+  ChainTiming timing_;
+  std::unique_ptr<transport::Stream> stream_;
+  asio::ip::address first_peer_;
+  std::size_t first_bytes_sent_ = 0;  ///< the user's bytes written behind the last request
+  bool pipelining_failed_ = false;
+};
+
+awaitable<AttemptOutcome> Attempt::run() {
+  timing_.target = target_.to_string();
+  for (const auto& hop : hops_) {
+    timing_.hops.push_back(HopTiming{hop->redacted, {}, {}, false});
+  }
+  Failure failed = co_await connect_first();
+  for (std::size_t i = 0; !failed && i < hops_.size();) {
+    if (hops_[i]->spec.tls) {
+      failed = co_await start_tls_for(i);
+      if (failed) {
+        break;
+      }
+    }
+    Batch batch = plan_batch(i);
+    failed = co_await prepare_batch(batch);
+    if (!failed) {
+      failed = co_await run_batch(batch);
+    }
+    i = batch.end;
+  }
+  AttemptOutcome out;
+  out.result.first_bytes_sent = first_bytes_sent_;
+  out.pipelining_failed = pipelining_failed_;
+  if (failed) {
+    out.result.error = std::move(failed);
+    co_return out;
+  }
+  timing_.total = since_start();
+  out.result.stream = std::move(stream_);
+  out.result.timing = std::move(timing_);
+  out.result.path = hops_;
+  co_return out;
+}
+
+/// The first TCP connection: to hop 1, or to the target when there is no hop.
+awaitable<Failure> Attempt::connect_first() {
+  const proto::HostPort& first = hops_.empty() ? target_ : hops_[0]->spec.server;
+  const std::size_t hop = hops_.empty() ? 0 : 1;
+  const auto started = Clock::now();
+  tcp::endpoint peer;
+  if (services_.connector) {
+    FirstConnection c = co_await services_.connector(first);
+    if (c.ec) {
+      co_return hop_failure(hop, proto::Stage::connect, c.ec, std::move(c.detail));
+    }
+    stream_ = std::move(c.stream);
+    peer = c.peer;
+  } else {
+    Failure failed = co_await connect_tcp(first, hop);
+    if (failed) {
+      co_return failed;
+    }
+    std::error_code no_peer;
+    peer = stream_->bottom()->remote_endpoint(no_peer);
+  }
+  timing_.connected = since_start();
+  first_peer_ = peer.address();
+  observer_.on_connected(peer, started);
+  co_return std::nullopt;
+}
+
+/// Resolves `first`, refuses this process's own listeners (and, with no hop, the addresses the
+/// target check refuses), then connects to the first address that answers.
+awaitable<Failure> Attempt::connect_tcp(const proto::HostPort& first, std::size_t hop) {
+  Resolved resolved = co_await resolve(services_.resolver, first.host);
+  if (resolved.ec) {
+    co_return hop_failure(hop, proto::Stage::resolve, resolved.ec, first.host);
+  }
+  if (hop == 0 && services_.target_check) {
+    const std::string refused = drop_refused(resolved.addresses, services_);
+    if (resolved.addresses.empty()) {
+      co_return hop_failure(0, proto::Stage::connect, ChainErrc::not_allowed, refused);
+    }
+  }
+  if (const auto own = own_listener_among(resolved.addresses, first.port)) {
+    co_return hop_failure(hop, proto::Stage::connect, ChainErrc::own_listener,
+                          proto::is_ipv4_literal(first.host) || proto::is_ipv6_literal(first.host)
+                              ? std::string()
+                              : own->address().to_string());
+  }
+  tcp::socket socket(co_await asio::this_coro::executor);
+  const std::error_code ec = co_await transport::connect_any(socket, resolved.addresses, first.port,
+                                                             services_.connect_timeout);
+  if (ec) {
+    co_return hop_failure(hop, proto::Stage::connect, ec,
+                          ec == asio::error::timed_out
+                              ? "no answer within " + seconds_text(services_.connect_timeout)
+                              : "");
+  }
+  stream_ = std::make_unique<transport::TcpStream>(std::move(socket));
+  co_return std::nullopt;
+}
+
+/// A TLS hop gets its session over the tunnel so far, before its proxy handshake.
+awaitable<Failure> Attempt::start_tls_for(std::size_t index) {
+  const Hop& hop = *hops_[index];
+  if (hop.spec.tls_options.insecure) {
+    observer_.on_insecure_tls(index + 1);
+  }
+  const auto started = Clock::now();
+  TlsOutcome outcome =
+      co_await start_tls(stream_, hop.spec, hop.tls.get(), services_.connect_timeout);
+  if (outcome.ec) {
+    co_return hop_failure(index + 1, proto::Stage::tls, outcome.ec, std::move(outcome.detail));
+  }
+  timing_.hops[index].tls = since_start();
+  observer_.on_tls(index + 1, outcome.session, started);
+  co_return std::nullopt;
+}
+
+bool Attempt::pipelines(const proto::HopSpec& hop) const {
+  if (services_.pipeline_memory != nullptr) {
+    return services_.pipeline_memory->pipelines(hop, services_.pipeline_mode);
+  }
+  return services_.pipeline_mode == PipelineMode::always;
+}
+
+Batch Attempt::plan_batch(std::size_t begin) const {
+  Batch batch;
+  batch.started = Clock::now();
+  batch.begin = begin;
+  batch.pipelined = pipelines(hops_[begin]->spec);
+  batch.end = begin + 1;
+  // A TLS hop needs its own round trips first, so it starts a new batch.
+  while (batch.pipelined && batch.end < hops_.size() && !hops_[batch.end]->spec.tls &&
+         pipelines(hops_[batch.end]->spec)) {
+    ++batch.end;
+  }
+  batch.optimistic = batch.pipelined && batch.end == hops_.size() && first_bytes_ != nullptr &&
+                     takes_optimistic_data(hops_.back()->spec);
+  return batch;
+}
+
+/// What each hop of the batch is asked for (resolved here for hops that take addresses only),
+/// its codec, and with pipelining the bytes of every request.
+awaitable<Failure> Attempt::prepare_batch(Batch& batch) {
+  for (std::size_t k = batch.begin; k < batch.end; ++k) {
+    const proto::HopSpec& hop = hops_[k]->spec;
+    proto::HostPort next = k + 1 < hops_.size() ? hops_[k + 1]->spec.server : target_;
+    if (!hop.remote_dns && !proto::is_ipv4_literal(next.host) &&
+        !proto::is_ipv6_literal(next.host)) {
+      Resolved r = co_await resolve_for_hop(services_.resolver, hop, next.host);
+      if (r.ec) {
+        co_return hop_failure(k + 1, proto::Stage::resolve, r.ec, next.host);
+      }
+      observer_.on_resolved_here(k + 1, next.host, r.addresses.front());
+      next.host = r.addresses.front().to_string();
+    }
+    if (hop_loops_back(hops_, k, next, first_peer_)) {
+      co_return hop_failure(k + 1, proto::Stage::request, ChainErrc::own_listener,
+                            next.to_string());
+    }
+    auto codec = make_handshake(hop, next, batch.pipelined);
+    if (batch.pipelined) {
+      proto::Step first_step = codec->start();
+      if (first_step.kind == proto::Step::Kind::fail) {
+        co_return hop_failure(k + 1, first_step.stage, first_step.ec, codec->detail());
+      }
+      batch.bytes.insert(batch.bytes.end(), first_step.bytes.begin(), first_step.bytes.end());
+    }
+    batch.codecs.push_back(std::move(codec));
+    batch.nexts.push_back(std::move(next));
+  }
+  co_return std::nullopt;
+}
+
+/// Everything the batch writes goes out from here: the pipelined requests with the user's
+/// first bytes behind the last one, and later user bytes between replies. A sequential hop's
+/// handshake writes its steps through run_handshake, called from read_reply.
+awaitable<Failure> Attempt::run_batch(Batch& batch) {
+  if (batch.pipelined) {
+    if (batch.optimistic) {
+      // The last request is on its way: bytes behind it reach the target as soon as the last
+      // hop has connected, a round trip earlier than after its reply.
+      first_bytes_->poll();
+      const auto early = first_bytes_->bytes();
+      batch.bytes.insert(batch.bytes.end(), early.begin(), early.end());
+      first_bytes_sent_ = early.size();
+    }
+    observer_.on_batch(batch.begin + 1, batch.end, batch.bytes.size(), first_bytes_sent_);
+    if (const std::error_code ec = co_await write(batch.bytes)) {
+      co_return hop_failure(batch.begin + 1, proto::Stage::auth, ec, "");
+    }
+  }
+  for (std::size_t k = batch.begin; k < batch.end; ++k) {
+    Failure failed;
+    if (batch.optimistic && k > batch.begin) {
+      failed = co_await send_more_user_bytes(k);
+    }
+    if (!failed) {
+      failed = co_await read_reply(batch, k);
+    }
+    if (failed) {
+      co_return failed;
+    }
+  }
+  for (std::size_t k = batch.begin; batch.pipelined && k < batch.end; ++k) {
+    observer_.on_pipelining_verdict(*hops_[k], PipelineVerdict::accepts);
+  }
+  co_return std::nullopt;
+}
+
+awaitable<std::error_code> Attempt::write(std::span<const std::uint8_t> bytes) {
+  auto written = co_await transport::with_deadline(*stream_->bottom(), services_.connect_timeout,
+                                                   stream_->write_all(bytes));
+  co_return written ? std::get<0>(*written) : make_error_code(ChainErrc::timed_out);
+}
+
+/// What the user wrote while the earlier replies came still beats the last reply: any moment
+/// before it saves part of a round trip, at the cost of one poll per hop. `k`: the hop whose
+/// reply is read next.
+awaitable<Failure> Attempt::send_more_user_bytes(std::size_t k) {
+  first_bytes_->poll();
+  const auto more = first_bytes_->bytes().subspan(first_bytes_sent_);
+  if (more.empty()) {
+    co_return std::nullopt;
+  }
+  if (const std::error_code ec = co_await write(more)) {
+    co_return hop_failure(k + 1, proto::Stage::auth, ec, "");
+  }
+  observer_.on_more_user_bytes(more.size());
+  first_bytes_sent_ += more.size();
+  co_return std::nullopt;
+}
+
+awaitable<Failure> Attempt::read_reply(Batch& batch, std::size_t k) {
+  proto::Handshake& codec = *batch.codecs[k - batch.begin];
+  proto::Stage stage = proto::Stage::auth;
+  std::size_t received = 0;
+  auto outcome = co_await transport::with_deadline(
+      *stream_->bottom(), services_.connect_timeout,
+      run_handshake(*stream_, codec, stage, batch.pipelined, &received));
+  const std::error_code failure = outcome ? *outcome : ChainErrc::timed_out;
+  if (failure) {
+    co_return co_await reply_failure(batch, k, codec, stage, failure, outcome.has_value(),
+                                     received);
+  }
+  timing_.hops[k].tunnel = since_start();
+  timing_.hops[k].pipelined = batch.pipelined;
+  observer_.on_tunnel(k + 1, batch.nexts[k - batch.begin], batch.started, batch.pipelined);
+  const auto leftover = codec.leftover();
+  if (!leftover.empty()) {
+    // Payload that came glued to the reply (an SSH banner, or with pipelining the next hop's
+    // replies): it belongs to whatever reads next.
+    stream_ = std::make_unique<transport::PrefixedStream>(
+        std::move(stream_), std::vector<std::uint8_t>(leftover.begin(), leftover.end()));
+  }
+  co_return std::nullopt;
+}
+
+/// Hop k+1's handshake failed at `stage`; `answered`: the reply did not time out.
+awaitable<ChainError> Attempt::reply_failure(const Batch& batch, std::size_t k,
+                                             const proto::Handshake& codec, proto::Stage stage,
+                                             std::error_code failure, bool answered,
+                                             std::size_t received) {
+  const bool automatic = batch.pipelined && services_.pipeline_mode == PipelineMode::automatic;
+  if (k > 0 && received == 0 && !hops_[k]->spec.tls && ended_early(failure)) {
+    // Hop k granted its tunnel, which then ended before hop k+1 said a word: what a hop that
+    // grants before it connects (OpenSSH -D) does when its connect fails. Hop k is to blame.
+    if (automatic && services_.pipeline_memory != nullptr) {
+      observer_.on_pipelining_verdict(*hops_[k], PipelineVerdict::refuses);
+      pipelining_failed_ = true;
+    }
+    co_return hop_failure(k, proto::Stage::relay, ChainErrc::ended_before_first_byte,
+                          "before hop " + std::to_string(k + 1) + " answered");
+  }
+  std::string detail =
+      answered ? codec.detail() : "no answer within " + seconds_text(services_.connect_timeout);
+  if (automatic &&
+      (failure == ChainErrc::timed_out || failure == ChainErrc::closed_during_handshake)) {
+    // It used to accept pipelining and now drops it: stop pipelining it.
+    observer_.on_pipelining_verdict(*hops_[k], PipelineVerdict::refuses);
+    pipelining_failed_ = true;
+  }
+  std::error_code reason = failure;
+  if (hops_[k]->spec.tls && answered) {
+    reason = co_await tls_reason(*stream_, reason, services_.connect_timeout);
+    if (transport::is_tls_error(reason)) {
+      stage = proto::Stage::tls;
+    }
+  }
+  if (reason.category() == proto::http_status_category()) {
+    // The status line, and what the body adds to it ("... unable to connect ...").
+    const std::string words = co_await refusal_words(*stream_, codec, detail, kRefusalWait);
+    detail += words.empty() ? "" : ": " + words;
+  }
+  co_return hop_failure(k + 1, stage, reason, std::move(detail));
+}
+
+/// Every ChainError of an attempt is made here. `hop`: 1-based, 0 for the target itself.
+ChainError Attempt::hop_failure(std::size_t hop, proto::Stage stage, std::error_code ec,
+                                std::string detail) const {
+  const std::size_t count = hops_.size();
+  if (hop == 0) {
+    return ChainError::of_target(target_.to_string(), count, stage, ec, std::move(detail));
+  }
+  ChainError e =
+      ChainError::of_hop(hop, count, hops_[hop - 1]->redacted, stage, ec, std::move(detail));
+  if (stage == proto::Stage::request) {
+    // Hop `hop` was asked for the next hop's address, or for the target's (which is the next
+    // hop itself for a UDP association's control connection).
+    const bool next_is_hop = hop < count || services_.label_hops > count;
+    const std::string next =
+        hop < count ? hops_[hop]->spec.server.to_string() : target_.to_string();
+    e.asked =
+        next_is_hop ? "hop " + std::to_string(hop + 1) + " (" + next + ")" : "the target " + next;
+  }
+  return e;
+}
+
+}  // namespace
+
+awaitable<AttemptOutcome> attempt_chain(const Hops& hops, const proto::HostPort& target,
+                                        Services& services, ChainObserver& observer,
+                                        transport::FirstBytes* first_bytes) {
+  Attempt attempt(hops, target, services, observer, first_bytes);
+  co_return co_await attempt.run();
+}
+
+}  // namespace hc::chain

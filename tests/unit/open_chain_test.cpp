@@ -1,0 +1,258 @@
+/// The chain engine without sockets: Services::connector hands it a scripted stream that plays
+/// three plain SOCKS5 hops (no auth) answering in turn, and fails one chosen write or read.
+/// Each case checks which hop and stage the ChainError names, pipelined and not. A hop that ends
+/// before the next hop said a word is the previous hop's failure (it granted a tunnel that then
+/// ended), which the cases show too.
+#include "chain/open_chain.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <boost/test/unit_test.hpp>
+
+#include "chain/probe_set.hpp"
+#include "dns/resolver.hpp"
+
+// GCC 12 false positive on Asio's awaitable frames (see lib/chain/chain_attempt.cpp).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+namespace {
+
+using hc::awaitable;
+using hc::chain::ChainErrc;
+using hc::proto::Stage;
+using Bytes = std::vector<std::uint8_t>;
+
+/// What the scripted peers say, and where the stream breaks.
+struct Script {
+  Bytes incoming;                            ///< every hop's replies, in order
+  std::size_t read_at = 0;                   ///< bytes of `incoming` read so far
+  std::optional<std::size_t> eof_at;         ///< reads end (EOF) once this many bytes were read
+  std::optional<std::size_t> failing_write;  ///< 1-based write that fails with `write_error`
+  std::error_code write_error = asio::error::network_down;
+  std::size_t writes = 0;
+  Bytes written;
+};
+
+class ScriptedStream final : public hc::transport::Stream {
+ public:
+  ScriptedStream(std::shared_ptr<Script> script, const asio::any_io_executor& ex)
+      : script_(std::move(script)), bottom_(ex) {}
+
+  awaitable<hc::transport::IoResult> read_some(std::span<std::uint8_t> buffer) override {
+    Script& s = *script_;
+    std::size_t end = s.incoming.size();
+    if (s.eof_at) {
+      end = std::min(end, *s.eof_at);
+    }
+    if (s.read_at >= end) {
+      co_return hc::transport::IoResult{asio::error::eof, 0};
+    }
+    const std::size_t n = std::min(buffer.size(), end - s.read_at);
+    std::copy_n(s.incoming.begin() + static_cast<long>(s.read_at), n, buffer.begin());
+    s.read_at += n;
+    co_return hc::transport::IoResult{std::error_code{}, n};
+  }
+  awaitable<hc::transport::IoResult> write_all(std::span<const std::uint8_t> data) override {
+    Script& s = *script_;
+    if (++s.writes == s.failing_write) {
+      co_return hc::transport::IoResult{s.write_error, 0};
+    }
+    s.written.insert(s.written.end(), data.begin(), data.end());
+    co_return hc::transport::IoResult{std::error_code{}, data.size()};
+  }
+  awaitable<std::error_code> shutdown_send() override { co_return std::error_code{}; }
+  void close() override {}
+  hc::tcp::socket* bottom() override { return &bottom_; }  // never opened: deadlines only
+
+ private:
+  std::shared_ptr<Script> script_;
+  hc::tcp::socket bottom_;
+};
+
+awaitable<hc::chain::FirstConnection> connect_scripted(std::shared_ptr<Script> script) {
+  hc::chain::FirstConnection c;
+  c.stream =
+      std::make_unique<ScriptedStream>(std::move(script), co_await asio::this_coro::executor);
+  c.peer = hc::tcp::endpoint(asio::ip::make_address("192.0.2.1"), 1080);
+  co_return c;
+}
+
+hc::chain::Hops three_hops() {
+  std::vector<hc::proto::HopSpec> specs;
+  for (const char* url :
+       {"socks5://192.0.2.1:1080", "socks5://192.0.2.2:1080", "socks5://192.0.2.3:1080"}) {
+    hc::proto::HopSpec hop;
+    BOOST_REQUIRE(!hc::proto::parse_proxy_url(url, hop));
+    specs.push_back(hop);
+  }
+  return *hc::chain::compile_hops(specs, "");
+}
+
+/// Each hop: method reply "no auth", then "granted" bound to 0.0.0.0:0 (2 + 10 bytes).
+Bytes replies(std::size_t hops) {
+  Bytes out;
+  for (std::size_t i = 0; i < hops; ++i) {
+    out.insert(out.end(), {5, 0, 5, 0, 0, 1, 0, 0, 0, 0, 0, 0});
+  }
+  return out;
+}
+
+hc::chain::ChainResult open(const std::shared_ptr<Script>& script, bool pipelined) {
+  asio::io_context io;
+  hc::dns::Resolver resolver(io.get_executor(), {});
+  hc::chain::Services services{resolver, std::chrono::milliseconds(2000)};
+  services.pipeline_mode =
+      pipelined ? hc::chain::PipelineMode::always : hc::chain::PipelineMode::never;
+  services.connector = [script](const hc::proto::HostPort&) { return connect_scripted(script); };
+  hc::chain::ChainResult result;
+  asio::co_spawn(io, hc::chain::open_chain(three_hops(), {"198.51.100.7", 22}, services),
+                 [&](std::exception_ptr e, hc::chain::ChainResult r) {
+                   BOOST_REQUIRE(!e);
+                   result = std::move(r);
+                 });
+  io.run_for(std::chrono::seconds(5));
+  return result;
+}
+
+struct Expected {
+  std::size_t hop;
+  Stage stage;
+  std::error_code ec;
+};
+
+void check(const hc::chain::ChainResult& result, const Expected& want, const std::string& what) {
+  BOOST_TEST_CONTEXT(what) {
+    BOOST_TEST_REQUIRE(result.error.has_value());
+    BOOST_TEST(result.error->hop == want.hop);
+    BOOST_TEST(result.error->hops == 3u);
+    BOOST_TEST(static_cast<int>(result.error->stage) == static_cast<int>(want.stage));
+    BOOST_TEST(result.error->ec == want.ec, result.error->message());
+    BOOST_TEST(!result.stream);
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(open_chain_engine)
+
+BOOST_AUTO_TEST_CASE(three_hops_open_pipelined_or_not) {
+  for (const bool pipelined : {false, true}) {
+    auto script = std::make_shared<Script>();
+    script->incoming = replies(3);
+    const auto result = open(script, pipelined);
+    BOOST_TEST_REQUIRE(!result.error.has_value(),
+                       (result.error ? result.error->message() : std::string()));
+    BOOST_TEST(result.stream != nullptr);
+    BOOST_TEST(result.path.size() == 3u);
+    BOOST_TEST(script->writes == (pipelined ? 1u : 6u));
+    BOOST_TEST(script->written.size() == 3u * 13u);  // greeting (3) and request (10) per hop
+    for (const auto& hop : result.timing.hops) {
+      BOOST_TEST(hop.tunnel.has_value());
+      BOOST_TEST(hop.pipelined == pipelined);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_write_names_its_hop_and_stage) {
+  const std::error_code down = asio::error::network_down;
+  // Sequential: greeting and request of hop 1, then of hop 2, then of hop 3.
+  const std::vector<Expected> sequential = {{1, Stage::auth, down}, {1, Stage::request, down},
+                                            {2, Stage::auth, down}, {2, Stage::request, down},
+                                            {3, Stage::auth, down}, {3, Stage::request, down}};
+  for (std::size_t n = 1; n <= sequential.size(); ++n) {
+    auto script = std::make_shared<Script>();
+    script->incoming = replies(3);
+    script->failing_write = n;
+    check(open(script, false), sequential[n - 1], "sequential write " + std::to_string(n));
+  }
+  // Pipelined: one write carries every handshake; hop 1 is the first to miss it.
+  auto script = std::make_shared<Script>();
+  script->incoming = replies(3);
+  script->failing_write = 1;
+  check(open(script, true), {1, Stage::auth, down}, "pipelined batch write");
+  // A hop's tunnel that breaks when the next hop's greeting goes out is that hop's failure.
+  script = std::make_shared<Script>();
+  script->incoming = replies(3);
+  script->failing_write = 3;
+  script->write_error = asio::error::broken_pipe;
+  check(open(script, false), {1, Stage::relay, ChainErrc::ended_before_first_byte},
+        "broken pipe at hop 2's greeting");
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_read_names_its_hop_and_stage) {
+  const std::error_code closed = ChainErrc::closed_during_handshake;
+  const std::error_code early = ChainErrc::ended_before_first_byte;
+  // EOF after this many reply bytes: before each hop's method reply, then before its reply.
+  const std::vector<std::pair<std::size_t, Expected>> cases = {
+      {0, {1, Stage::auth, closed}},     {2, {1, Stage::request, closed}},
+      {12, {1, Stage::relay, early}},    {14, {2, Stage::request, closed}},
+      {24, {2, Stage::relay, early}},    {26, {3, Stage::request, closed}},
+      {30, {3, Stage::request, closed}},  // mid-reply
+  };
+  for (const bool pipelined : {false, true}) {
+    for (const auto& [at, want] : cases) {
+      auto script = std::make_shared<Script>();
+      script->incoming = replies(3);
+      script->eof_at = at;
+      check(open(script, pipelined), want,
+            (pipelined ? "pipelined" : "sequential") + std::string(", EOF after ") +
+                std::to_string(at) + " bytes");
+    }
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+awaitable<void> sleep_for(std::chrono::milliseconds d, bool* done) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, d);
+  co_await timer.async_wait(hc::nothrow);
+  *done = true;
+}
+
+/// Spawns a probe that takes `takes`, waits for it up to `bound`; how long the wait took.
+std::chrono::milliseconds probe_wait(std::chrono::milliseconds takes,
+                                     std::chrono::milliseconds bound, bool* done) {
+  asio::io_context io;
+  hc::chain::ProbeSet probes(io.get_executor());
+  probes.spawn(sleep_for(takes, done));
+  const auto t0 = std::chrono::steady_clock::now();
+  std::chrono::milliseconds took{0};
+  asio::co_spawn(
+      io,
+      [&]() -> awaitable<void> {
+        co_await probes.wait(bound);
+        took = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now() - t0);
+        io.stop();  // a slow probe is abandoned, not awaited
+      },
+      asio::detached);
+  io.run_for(std::chrono::seconds(5));
+  return took;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(probe_set)
+
+BOOST_AUTO_TEST_CASE(a_prompt_probe_ends_the_wait_and_a_slow_one_is_bounded) {
+  bool prompt_done = false;
+  const auto prompt =
+      probe_wait(std::chrono::milliseconds(5), std::chrono::seconds(3), &prompt_done);
+  BOOST_TEST(prompt_done);
+  BOOST_TEST(prompt.count() < 2000);
+  bool slow_done = false;
+  const auto slow = probe_wait(std::chrono::seconds(60), std::chrono::milliseconds(20), &slow_done);
+  BOOST_TEST(!slow_done);
+  BOOST_TEST(slow.count() >= 15);
+  BOOST_TEST(slow.count() < 2000);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
