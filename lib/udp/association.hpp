@@ -154,8 +154,15 @@ class Association {
   const Endpoint& first_relay() const { return first_relay_; }
 
  private:
-  Association(asio::ip::udp::socket socket, std::size_t hop_count);
+  /// Only open() makes associations; the key lets it do so through make_unique.
+  struct Key {
+    explicit Key() = default;
+  };
 
+ public:
+  Association(Key, asio::ip::udp::socket socket, std::size_t hop_count);
+
+ private:
   asio::ip::udp::socket socket_;
   std::size_t hop_count_ = 0;
   bool last_hop_takes_names_ = false;
