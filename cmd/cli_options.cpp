@@ -37,7 +37,7 @@ Examples:
 'hopchain COMMAND --help' shows a command's options; 'man hopchain' has the rest.
 Exit status: 0 success, 1 chain or network failure, 2 usage error.)";
 
-// Validators that check without adding their name to the help's type column.
+/// A check that adds nothing to the help's type column, as the other validators here.
 CLI::Validator positive() {
   return CLI::Validator(CLI::PositiveNumber).description("");
 }
@@ -115,7 +115,6 @@ CLI::App* add_stdio_command(CLI::App& app, RawOptions& raw) {
   stdio->footer(
       "Example:\n  hopchain -x socks5h://bastion:1080 stdio example.org 22\n"
       "  ssh -o ProxyCommand='hopchain -c work stdio %h %p' user@host");
-
   return stdio;
 }
 
@@ -134,7 +133,6 @@ CLI::App* add_forward_command(CLI::App& app, RawOptions& raw) {
   forward->footer(
       "Example:\n  hopchain -x socks5://127.0.0.1:1080 forward 8080:intranet.example:80 "
       "[::1]:2222:git:22");
-
   return forward;
 }
 
@@ -174,7 +172,6 @@ CLI::App* add_socks_command(CLI::App& app, RawOptions& raw) {
   socks->footer(
       "Example:\n  hopchain -x socks5h://bastion:1080 socks 1080\n"
       "  curl --socks5-hostname 127.0.0.1:1080 https://example.org/");
-
   return socks;
 }
 
@@ -196,7 +193,6 @@ CLI::App* add_udp_command(CLI::App& app, RawOptions& raw) {
   udp->footer(
       "Example:\n  hopchain -x socks5://127.0.0.1:1080 udp 5353:dns.example:53\n"
       "  dig -p 5353 @127.0.0.1 example.org");
-
   return udp;
 }
 
@@ -207,7 +203,6 @@ CLI::App* add_check_command(CLI::App& app, RawOptions& raw) {
   check->add_option("PORT", raw.check_port, "Target port (with HOST)");
   check->add_flag("--json", raw.check_json, "Print the result as JSON");
   check->footer("Example:\n  hopchain -c work check example.org 443");
-
   return check;
 }
 
