@@ -154,7 +154,8 @@ class Association {
   const Endpoint& first_relay() const { return first_relay_; }
 
  private:
-  /// Only open() makes associations; the key lets it do so through make_unique.
+  /// Only open() makes associations: the constructor is public for make_unique, but takes a
+  /// key that only members can make.
   struct Key {
     explicit Key() = default;
   };
