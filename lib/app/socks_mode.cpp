@@ -246,6 +246,10 @@ HttpClientContext http_context(SocksServer& server, HandshakeSlot& slot,
       }};
 }
 
+awaitable<void> serve_request(transport::TcpStream& client, proto::SocksServerHandshake& codec,
+                              std::shared_ptr<SocksServer> server, chain::Services& services,
+                              const std::string& who);
+
 /// One client: handshake, chain, answer, relay. Failures end this client only.
 awaitable<void> serve_client(tcp::socket accepted, std::shared_ptr<SocksServer> server) {
   const Config& config = server->config;
@@ -285,7 +289,14 @@ awaitable<void> serve_client(tcp::socket accepted, std::shared_ptr<SocksServer> 
     co_return;
   }
   slot.release();
+  co_await serve_request(client, codec, server, services, who);
+}
 
+/// The request of a client whose handshake went through: a UDP relay, or a tunnel.
+awaitable<void> serve_request(transport::TcpStream& client, proto::SocksServerHandshake& codec,
+                              std::shared_ptr<SocksServer> server, chain::Services& services,
+                              const std::string& who) {
+  const Config& config = server->config;
   // 2. A fresh chain to what the client asked for; names go on unresolved where the hop allows.
   const proto::SocksRequest& request = codec.request();
   if (request.command == proto::SocksCommand::udp_associate) {

@@ -12,11 +12,6 @@
 #include "udp/socks_client.hpp"
 #include "udp/strategy.hpp"
 
-// GCC 12 false positive on Asio's awaitable frames (see chain/open_chain.cpp).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
 namespace hc::app {
 namespace {
 
@@ -88,6 +83,55 @@ Admission admit(const tcp::endpoint& server, const tcp::endpoint& client, std::u
   return {std::nullopt, owner.uid};
 }
 
+/// Answers the request with the refusal `rep`, then closes.
+awaitable<void> refuse(transport::Stream& client, const proto::SocksServerHandshake& codec,
+                       std::uint8_t rep) {
+  // Never a temporary inside a co_await expression: GCC 12 frees it wrongly (reply()'s default
+  // HostPort argument did, under ASan).
+  std::vector<std::uint8_t> refusal = codec.reply(rep);
+  co_await answer_and_close(client, std::move(refusal));
+}
+
+/// The socket the client sends its datagrams to, and its address (BND in the grant).
+struct ClientSocket {
+  asio::ip::udp::socket socket;
+  udp::Endpoint bound;
+  std::error_code ec;  ///< it could not be opened
+};
+
+/// On the address the client reached us at (`here`), so that the client can reach it too.
+ClientSocket open_client_socket(const asio::any_io_executor& ex, const asio::ip::address& here) {
+  ClientSocket s{asio::ip::udp::socket(ex), {}, {}};
+  s.socket.open(here.is_v4() ? asio::ip::udp::v4() : asio::ip::udp::v6(), s.ec);
+  if (!s.ec) {
+    s.socket.bind({here, 0}, s.ec);
+  }
+  if (!s.ec) {
+    s.bound = s.socket.local_endpoint(s.ec);
+  }
+  if (!s.ec) {
+    std::error_code ignored;
+    s.socket.set_option(asio::socket_base::receive_buffer_size(1 << 20), ignored);
+  }
+  return s;
+}
+
+/// The same target rules as CONNECT: an exposed server's datagrams do not reach this host.
+void apply_access_rules(udp::SocksClientRelay& relay, const Config& config) {
+  if (!config.socks_access.active()) {
+    return;
+  }
+  const AccessPolicy* policy = &config.socks_access;  // config outlives every association
+  relay.refuse_host = [policy](const proto::HostPort& target) -> std::optional<std::string> {
+    const auto decision = policy->decide_host(target.host);
+    return decision && !decision->allowed ? std::optional(decision->reason) : std::nullopt;
+  };
+  relay.refuse_address = [policy](const asio::ip::address& address) {
+    const auto decision = policy->decide(address);
+    return decision.allowed ? std::nullopt : std::optional(decision.reason);
+  };
+}
+
 }  // namespace
 
 UdpSenderRule udp_sender_rule(const asio::ip::address& client, const asio::ip::address& server,
@@ -112,8 +156,7 @@ awaitable<void> serve_udp_associate(transport::Stream& client,
   // 1. Whether this client may have a relay, and who must send to it.
   const Admission admission = admit(local, peer, request.target.port, config, what);
   if (admission.refusal) {
-    std::vector<std::uint8_t> refusal = codec.reply(*admission.refusal);
-    co_await answer_and_close(client, std::move(refusal));
+    co_await refuse(client, codec, *admission.refusal);
     co_return;
   }
 
@@ -122,34 +165,22 @@ awaitable<void> serve_udp_associate(transport::Stream& client,
   if (opened.error) {
     const std::uint8_t rep = refusal_for(*opened.error);
     log::error(what + ": " + opened.error->message() + "; answered REP " + hex_byte(rep));
-    // Never a temporary inside a co_await expression: GCC 12 frees it wrongly (reply()'s default
-    // HostPort argument did, under ASan).
-    std::vector<std::uint8_t> refusal = codec.reply(rep);
-    co_await answer_and_close(client, std::move(refusal));
+    co_await refuse(client, codec, rep);
     co_return;
   }
 
-  // 3. A UDP socket on the address the client reached us at, so it can reach this one too.
+  // 3. A UDP socket for the client's datagrams.
   const auto here = udp::normalized({local.address(), 0}).address();
-  asio::ip::udp::socket socket(co_await asio::this_coro::executor);
-  socket.open(here.is_v4() ? asio::ip::udp::v4() : asio::ip::udp::v6(), ec);
-  if (!ec) {
-    socket.bind({here, 0}, ec);
-  }
-  udp::Endpoint bound;
-  if (!ec) {
-    bound = socket.local_endpoint(ec);
-  }
-  if (ec) {
-    log::error(what + ": cannot open a UDP socket on " + here.to_string() + ": " + ec.message());
-    std::vector<std::uint8_t> refusal = codec.reply(proto::kRepGeneralFailure);
-    co_await answer_and_close(client, std::move(refusal));
+  const auto ex = co_await asio::this_coro::executor;
+  ClientSocket socket = open_client_socket(ex, here);
+  if (socket.ec) {
+    log::error(what + ": cannot open a UDP socket on " + here.to_string() + ": " +
+               socket.ec.message());
+    co_await refuse(client, codec, proto::kRepGeneralFailure);
     co_return;
   }
-  std::error_code ignored;
-  socket.set_option(asio::socket_base::receive_buffer_size(1 << 20), ignored);
 
-  udp::SocksClientRelay relay(std::move(socket), services);
+  udp::SocksClientRelay relay(std::move(socket.socket), services);
   relay.client_ip = udp::normalized({peer.address(), 0}).address();
   // RFC 1928 §7: DST.PORT is the port the client will send from, 0 if it does not know yet.
   relay.client_port = request.target.port;
@@ -157,19 +188,8 @@ awaitable<void> serve_udp_associate(transport::Stream& client,
   relay.association = std::move(opened.association);
   relay.client_uid = admission.uid;
   relay.who = who + ": UDP";
-  if (config.socks_access.active()) {
-    // The same target rules as CONNECT: an exposed server's datagrams do not reach this host.
-    const AccessPolicy* policy = &config.socks_access;  // config outlives every association
-    relay.refuse_host = [policy](const proto::HostPort& target) -> std::optional<std::string> {
-      const auto decision = policy->decide_host(target.host);
-      return decision && !decision->allowed ? std::optional(decision->reason) : std::nullopt;
-    };
-    relay.refuse_address = [policy](const asio::ip::address& address) {
-      const auto decision = policy->decide(address);
-      return decision.allowed ? std::nullopt : std::optional(decision.reason);
-    };
-  }
-  const proto::HostPort bnd{bound.address().to_string(), bound.port()};
+  apply_access_rules(relay, config);
+  const proto::HostPort bnd{socket.bound.address().to_string(), socket.bound.port()};
 
   // 4. The grant, then datagrams until the client closes its TCP connection.
   const std::vector<std::uint8_t> grant = codec.reply(proto::kRepSucceeded, bnd);

@@ -44,7 +44,6 @@ class ServerStats {
   /// `stats`: --stats was given; each connection's summary is then printed whatever -v/-q say.
   explicit ServerStats(bool stats = false) : stats_(stats) {}
 
-  bool stats() const { return stats_; }
   /// Per-connection lines go out: --stats, or -v.
   bool reporting() const;
   /// Prints a per-connection line: always with --stats, else at -v.

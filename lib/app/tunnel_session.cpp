@@ -28,6 +28,26 @@ chain::ChainError early_end_error(const chain::Hop& last, std::size_t length,
       !reason || reason == asio::error::eof ? "EOF" : reason.message());
 }
 
+/// The first bytes the last request did not carry go first (all of them after a sequential
+/// handshake; `glued` went with it). A failed write shows up again as the relay's first read.
+/// The relay's options, with the user's bytes counted as sent.
+awaitable<relay::RelayOptions> send_first_bytes(transport::Stream& remote,
+                                                const transport::FirstBytes& first_bytes,
+                                                std::size_t glued, relay::LiveBytes* live) {
+  const std::size_t first_count = first_bytes.bytes().size();
+  glued = std::min(glued, first_count);
+  if (glued < first_count) {
+    co_await remote.write_all(first_bytes.bytes().subspan(glued));
+  }
+  relay::RelayOptions relay_options = relay::relay_options_from_environment();
+  relay_options.local_ended = first_bytes.local_ended();
+  relay_options.live = live;
+  if (live != nullptr) {
+    *live = {first_count, 0};
+  }
+  co_return relay_options;
+}
+
 }  // namespace
 
 awaitable<TunnelOutcome> run_tunnel(transport::Stream& local, const chain::Hops& hops,
@@ -59,19 +79,9 @@ awaitable<TunnelOutcome> run_tunnel(transport::Stream& local, const chain::Hops&
       }
     }
 
-    // The first bytes the last request did not carry go first (all of them after a sequential
-    // handshake). A failed write shows up again as the relay's first read.
     const std::size_t first_count = first_bytes.bytes().size();
-    const std::size_t glued = std::min(out.chain.first_bytes_sent, first_count);
-    if (glued < first_count) {
-      co_await remote.write_all(first_bytes.bytes().subspan(glued));
-    }
-    relay::RelayOptions relay_options = relay::relay_options_from_environment();
-    relay_options.local_ended = first_bytes.local_ended();
-    relay_options.live = options.live;
-    if (options.live != nullptr) {
-      *options.live = {first_count, 0};
-    }
+    relay::RelayOptions relay_options =
+        co_await send_first_bytes(remote, first_bytes, out.chain.first_bytes_sent, options.live);
     // Through hops, a tunnel that ends before its first byte may be a hop's failure (OpenSSH -D
     // grants first and connects afterwards) or the target's answer: the two look the same. Only
     // a hop the user marked grants-early=1 has the user's bytes sent again on another chain;

@@ -42,10 +42,9 @@ bool loops_back(const std::vector<asio::ip::udp::socket>& sockets, const proto::
   });
 }
 
-}  // namespace
-
-awaitable<int> run_udp(const Config& config, chain::Services& services, ServerStats& totals) {
-  const auto ex = co_await asio::this_coro::executor;
+/// Binds every port of config.udp_forwards, in order. Empty when one cannot be bound (logged).
+std::vector<asio::ip::udp::socket> bind_ports(const asio::any_io_executor& ex,
+                                              const Config& config) {
   std::vector<asio::ip::udp::socket> sockets;
   // By index: for a range-for here, GCC 12's UBSan reports "reference binding to null pointer"
   // on the loop's iterator (the vector is fine; the report stops every sanitizer build's udp run).
@@ -55,35 +54,47 @@ awaitable<int> run_udp(const Config& config, chain::Services& services, ServerSt
     auto socket = udp::open_udp_listener(ex, spec.listen, ec);
     if (ec) {
       log::error("udp: cannot bind " + listen_text(spec.listen) + ": " + ec.message());
-      co_return 1;
+      return {};
     }
     sockets.push_back(std::move(socket));
   }
+  return sockets;
+}
+
+/// Whether some target is one of `sockets` (logged): a proxy loop.
+bool any_loops_back(const std::vector<asio::ip::udp::socket>& sockets, const Config& config) {
   for (std::size_t i = 0; i < config.udp_forwards.size(); ++i) {
     const ForwardSpec& spec = config.udp_forwards[i];
     if (loops_back(sockets, spec.target)) {
       log::error("udp: target " + spec.target.to_string() +
                  ": is this process's own listening address (a proxy loop)");
-      co_return 2;
+      return true;
     }
   }
+  return false;
+}
 
-  // One association up front: a hop without UDP must fail now, by name, not on the first
-  // datagram of some later client (or, under a non-strict strategy, be left out now).
-  if (!config.hops.empty()) {
-    auto opened = co_await udp::open_association(services.planner->hops(), services);
-    if (opened.error) {
-      log::error("udp: " + opened.error->message());
-      co_return 1;
-    }
-    log::verbose("udp: the chain carries UDP (" + opened.association->describe() + ")");
-    opened.association->close();
+/// One association up front: a hop without UDP must fail now, by name, not on the first
+/// datagram of some later client (or, under a non-strict strategy, be left out now).
+awaitable<bool> chain_carries_udp(const Config& config, chain::Services& services) {
+  if (config.hops.empty()) {
+    co_return true;
   }
+  auto opened = co_await udp::open_association(services.planner->hops(), services);
+  if (opened.error) {
+    log::error("udp: " + opened.error->message());
+    co_return false;
+  }
+  log::verbose("udp: the chain carries UDP (" + opened.association->describe() + ")");
+  opened.association->close();
+  co_return true;
+}
 
+/// A local source's session counts as a connection; each association that fails, as a failure.
+udp::ForwardOptions forward_options(const Config& config, ServerStats& totals) {
   udp::ForwardOptions options;
   options.idle_timeout = config.udp_timeout;
   options.max_sources = config.udp_max_sources;
-  // A local source's session counts as a connection; each association that fails, as a failure.
   ServerStats* stats = &totals;
   options.hooks.opened = [stats] { stats->opened(); };
   options.hooks.failed = [stats](const chain::ChainError& error) { stats->chain_failed(error); };
@@ -96,14 +107,40 @@ awaitable<int> run_udp(const Config& config, chain::Services& services, ServerSt
                     ", datagrams: " + counters.text());
     }
   };
+  return options;
+}
+
+/// "directly", "through 2 hop(s)" or "through hops chosen by --strategy random".
+std::string route_text(const Config& config) {
+  if (config.hops.empty()) {
+    return " directly";
+  }
+  if (config.strategy.strategy == chain::Strategy::strict) {
+    return " through " + std::to_string(config.hops.size()) + " hop(s)";
+  }
+  return " through hops chosen by --strategy " +
+         std::string(chain::to_string(config.strategy.strategy));
+}
+
+}  // namespace
+
+awaitable<int> run_udp(const Config& config, chain::Services& services, ServerStats& totals) {
+  const auto ex = co_await asio::this_coro::executor;
+  std::vector<asio::ip::udp::socket> sockets = bind_ports(ex, config);
+  if (sockets.size() != config.udp_forwards.size()) {
+    co_return 1;
+  }
+  if (any_loops_back(sockets, config)) {
+    co_return 2;
+  }
+  if (!co_await chain_carries_udp(config, services)) {
+    co_return 1;
+  }
+  const udp::ForwardOptions options = forward_options(config, totals);
   for (std::size_t i = 0; i < sockets.size(); ++i) {
     const ForwardSpec& spec = config.udp_forwards[i];
     log::verbose("udp: relaying " + listen_text(spec.listen) + " to " + spec.target.to_string() +
-                 (config.hops.empty() ? std::string(" directly")
-                  : config.strategy.strategy == chain::Strategy::strict
-                      ? " through " + std::to_string(config.hops.size()) + " hop(s)"
-                      : " through hops chosen by --strategy " +
-                            std::string(chain::to_string(config.strategy.strategy))));
+                 route_text(config));
     asio::co_spawn(ex,
                    udp::serve_forward(std::move(sockets[i]), spec.target, services.planner->hops(),
                                       services, options, g_totals),

@@ -77,8 +77,6 @@ class Socks5Category final : public std::error_category {
         return "malformed username/password reply (RFC 1929 version byte is not 1)";
       case Socks5Error::auth_failed:
         return "username/password rejected (RFC 1929 status not 0)";
-      case Socks5Error::bad_reserved:
-        return "malformed SOCKS5 reply (reserved byte is not 0)";
       case Socks5Error::bad_address_type:
         return "malformed SOCKS5 reply (unknown address type)";
       case Socks5Error::empty_domain:

@@ -25,7 +25,6 @@ enum class Socks5Error {
   method_not_offered,    ///< the server chose a method we did not offer
   auth_bad_version,      ///< RFC 1929 reply VER is not 1
   auth_failed,           ///< RFC 1929 status not 0
-  bad_reserved,          ///< RSV not 0 in a reply
   bad_address_type,      ///< ATYP not 1, 3 or 4
   empty_domain,          ///< domain BND.ADDR of length 0
   name_too_long,         ///< target name over 255 bytes

@@ -55,7 +55,7 @@ class SocksServerCategory final : public std::error_category {
       case SocksServerError::bad_request_version:
         return "malformed SOCKS5 request (version byte is not 5)";
       case SocksServerError::command_not_supported:
-        return "command not supported (only CONNECT is served)";
+        return "command not supported (served: CONNECT, and SOCKS5 UDP ASSOCIATE where allowed)";
       case SocksServerError::address_type_not_supported:
         return "address type not supported (SOCKS5 ATYP is not 1, 3 or 4)";
       case SocksServerError::invalid_name:

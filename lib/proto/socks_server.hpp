@@ -1,14 +1,16 @@
-/// SOCKS4, SOCKS4a and SOCKS5 (RFC 1928 CONNECT, RFC 1929 username/password), server side:
-/// parses what a local client sends and produces the bytes to answer it.
+/// SOCKS4, SOCKS4a and SOCKS5 (RFC 1928 CONNECT, and UDP ASSOCIATE when the options allow it;
+/// RFC 1929 username/password), server side: parses what a local client sends and produces the
+/// bytes to answer it.
 ///
 /// It follows the Step contract of the client codecs (and is a Handshake, so run_handshake drives
 /// it). Every read is exact: the greeting, sub-negotiation and request by their length fields, and
 /// the NUL-terminated SOCKS4 USERID and SOCKS4a name one byte at a time. So bytes a client
 /// pipelines after its request are never consumed here; they stay in the socket for the relay.
 ///
-/// `done` means a CONNECT request is complete: read request(), open the tunnel, then send
-/// reply(). A refusal the client should hear about (no acceptable method, bad password, a command
-/// or address type we do not serve, an over-long field) is a `send` of that answer, then `fail`.
+/// `done` means a request is complete: read request() (a CONNECT, or an allowed UDP ASSOCIATE),
+/// open the tunnel or the relay, then send reply(). A refusal the client should hear about (no
+/// acceptable method, bad password, a command or address type we do not serve, an over-long
+/// field) is a `send` of that answer, then `fail`.
 /// Input that is not SOCKS at all fails without an answer.
 #pragma once
 
@@ -35,7 +37,7 @@ enum class SocksServerError {
   auth_failed,                 ///< unknown user or wrong password
   socks4_needs_auth,           ///< a SOCKS4 client while users are configured
   bad_request_version,         ///< SOCKS5 request VER is not 5
-  command_not_supported,       ///< BIND, UDP ASSOCIATE or an unknown command
+  command_not_supported,       ///< BIND, an unknown command, or a UDP ASSOCIATE not allowed
   address_type_not_supported,  ///< SOCKS5 ATYP not 1, 3 or 4
   invalid_name,                ///< empty name, or a control character or space in it
   userid_too_long,             ///< SOCKS4 USERID over 255 bytes

@@ -100,125 +100,171 @@ bool is_socket(int fd) {
   return ::fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
+/// One direction being spliced: its ends, its pipe (when it holds one) and what it has moved.
+struct Direction {
+  transport::RawIo& from;
+  transport::RawIo& to;
+  Pipe pipe;
+  std::uint64_t* progress;
+  int src = from.read_fd();
+  int dst = to.write_fd();
+  SpliceResult result = {};
+  bool moved_any = false;  ///< once bytes went through, EINVAL is an error, not `unsupported`
+
+  void fail(std::error_code ec) {
+    result.outcome = SpliceOutcome::error;
+    result.error = ec;
+  }
+  /// `n` bytes reached the destination.
+  void delivered(std::size_t n) {
+    result.bytes += static_cast<std::uint64_t>(n);
+    if (progress != nullptr) {
+      *progress += static_cast<std::uint64_t>(n);
+    }
+  }
+};
+
+/// Nothing to move, and the pipe is empty: an idle direction gives its pipe back, waits for the
+/// source, then takes a pipe again. False when the direction is finished (d.result says how).
+awaitable<bool> idle_until_readable(Direction& d) {
+  PipePool::give_back(d.pipe);
+  if (auto ec = co_await d.from.wait_readable()) {
+    d.fail(ec);
+    co_return false;
+  }
+  d.pipe = PipePool::take();
+  co_return d.pipe.ok();  // out of descriptors: the caller copies the rest
+}
+
+/// Splices what the source has into the (empty) pipe, waiting while it has nothing. The bytes
+/// now in the pipe, or 0 when the direction is finished (d.result says how).
+awaitable<std::size_t> fill_pipe(Direction& d) {
+  for (;;) {
+    // The pipe is always drained before we come back here, so EAGAIN from this splice means the
+    // source has nothing to read, never that the pipe is full.
+    const ssize_t in = ::splice(d.src, nullptr, d.pipe.write_end(), nullptr, kChunk,
+                                SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (in > 0) {
+      co_return static_cast<std::size_t>(in);
+    }
+    if (in == 0) {
+      PipePool::give_back(d.pipe);
+      d.result.outcome = SpliceOutcome::eof;
+      co_return 0;
+    }
+    if (errno == EINTR) {
+      continue;
+    }
+    if (errno == EAGAIN) {
+      if (!co_await idle_until_readable(d)) {
+        co_return 0;
+      }
+      continue;
+    }
+    if (errno != EINVAL || d.moved_any) {
+      d.fail(last_error());
+    }  // else this source cannot splice: unsupported
+    co_return 0;
+  }
+}
+
+/// Writes all of `data` to the destination with write(2), waiting while it is full. False on
+/// an error (in d.result).
+awaitable<bool> write_to_destination(Direction& d, const char* data, std::size_t size) {
+  std::size_t off = 0;
+  while (off < size) {
+    const ssize_t w = ::write(d.dst, data + off, size - off);
+    if (w > 0) {
+      off += static_cast<std::size_t>(w);
+    } else if (w < 0 && errno == EAGAIN) {
+      if (auto ec = co_await d.to.wait_writable()) {
+        d.fail(ec);
+        co_return false;
+      }
+    } else if (w < 0 && errno != EINTR) {
+      d.fail(last_error());
+      co_return false;
+    }
+  }
+  co_return true;
+}
+
+/// The destination cannot splice (a tty): hands the `in_pipe` bytes over by copying them out of
+/// the pipe. The caller copies from then on.
+awaitable<void> copy_out_of_pipe(Direction& d, std::size_t in_pipe) {
+  char buffer[4096];
+  while (in_pipe > 0) {
+    const ssize_t r = ::read(d.pipe.read_end(), buffer, sizeof buffer);
+    if (r <= 0) {
+      break;
+    }
+    if (!co_await write_to_destination(d, buffer, static_cast<std::size_t>(r))) {
+      co_return;
+    }
+    in_pipe -= static_cast<std::size_t>(r);
+    d.delivered(static_cast<std::size_t>(r));
+  }
+}
+
+/// Splices the `in_pipe` bytes in the pipe to the destination, waiting while it is full. False
+/// when the direction is finished (d.result says how).
+awaitable<bool> drain_pipe(Direction& d, std::size_t in_pipe) {
+  while (in_pipe > 0) {
+    const ssize_t out = ::splice(d.pipe.read_end(), nullptr, d.dst, nullptr, in_pipe,
+                                 SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (out > 0) {
+      in_pipe -= static_cast<std::size_t>(out);
+      d.delivered(static_cast<std::size_t>(out));
+      d.moved_any = true;
+      continue;
+    }
+    if (out < 0 && errno == EINTR) {
+      continue;
+    }
+    if (out < 0 && errno == EAGAIN) {
+      if (auto ec = co_await d.to.wait_writable()) {
+        d.fail(ec);
+        co_return false;
+      }
+      continue;
+    }
+    if (out < 0 && errno == EINVAL && !d.moved_any) {
+      co_await copy_out_of_pipe(d, in_pipe);
+      co_return false;  // unsupported from here on (unless the copy failed); the pipe is empty
+    }
+    d.fail(out == 0 ? std::make_error_code(std::errc::broken_pipe) : last_error());
+    co_return false;
+  }
+  co_return true;
+}
+
 }  // namespace
 
 awaitable<SpliceResult> splice_until_eof(transport::RawIo& from, transport::RawIo& to,
                                          std::uint64_t* progress) {
-  SpliceResult result;
   if (is_socket(from.read_fd())) {
     // An idle tunnel should not hold two descriptors per direction: the pipe is taken when the
     // first bytes are there to move.
     if (auto ec = co_await from.wait_readable()) {
+      SpliceResult result;
       result.outcome = SpliceOutcome::error;
       result.error = ec;
       co_return result;
     }
   }
-  Pipe pipe = PipePool::take();
-  if (!pipe.ok()) {
-    co_return result;  // out of descriptors: copying still works
+  Direction d{from, to, PipePool::take(), progress};
+  if (!d.pipe.ok()) {
+    co_return d.result;  // out of descriptors: copying still works
   }
-  const int src = from.read_fd();
-  const int dst = to.write_fd();
-  set_non_blocking(src);
-  set_non_blocking(dst);
-  bool moved_any = false;
+  set_non_blocking(d.src);
+  set_non_blocking(d.dst);
   for (;;) {
-    // The pipe is always drained below before we come back here, so EAGAIN from this splice
-    // means the source has nothing to read, never that the pipe is full.
-    const ssize_t in = ::splice(src, nullptr, pipe.write_end(), nullptr, kChunk,
-                                SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-    if (in == 0) {
-      PipePool::give_back(pipe);
-      result.outcome = SpliceOutcome::eof;
-      co_return result;
+    const std::size_t in_pipe = co_await fill_pipe(d);
+    if (in_pipe == 0) {
+      co_return d.result;
     }
-    if (in < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      if (errno == EAGAIN) {
-        // Nothing to move, and the pipe is empty: an idle direction gives its pipe back.
-        PipePool::give_back(pipe);
-        if (auto ec = co_await from.wait_readable()) {
-          result.outcome = SpliceOutcome::error;
-          result.error = ec;
-          co_return result;
-        }
-        pipe = PipePool::take();
-        if (!pipe.ok()) {
-          co_return result;  // out of descriptors: the caller copies the rest
-        }
-        continue;
-      }
-      if (errno == EINVAL && !moved_any) {
-        co_return result;  // this source cannot splice: unsupported
-      }
-      result.outcome = SpliceOutcome::error;
-      result.error = last_error();
-      co_return result;
-    }
-    std::size_t in_pipe = static_cast<std::size_t>(in);
-    while (in_pipe > 0) {
-      const ssize_t out = ::splice(pipe.read_end(), nullptr, dst, nullptr, in_pipe,
-                                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-      if (out > 0) {
-        in_pipe -= static_cast<std::size_t>(out);
-        result.bytes += static_cast<std::uint64_t>(out);
-        if (progress != nullptr) {
-          *progress += static_cast<std::uint64_t>(out);
-        }
-        moved_any = true;
-        continue;
-      }
-      if (out < 0 && errno == EINTR) {
-        continue;
-      }
-      if (out < 0 && errno == EAGAIN) {
-        if (auto ec = co_await to.wait_writable()) {
-          result.outcome = SpliceOutcome::error;
-          result.error = ec;
-          co_return result;
-        }
-        continue;
-      }
-      if (out < 0 && errno == EINVAL && !moved_any) {
-        // The destination cannot splice (a tty): hand the bytes over by copying them out of the
-        // pipe, then let the caller copy from now on.
-        char buffer[4096];
-        while (in_pipe > 0) {
-          const ssize_t r = ::read(pipe.read_end(), buffer, sizeof buffer);
-          if (r <= 0) {
-            break;
-          }
-          std::size_t off = 0;
-          while (off < static_cast<std::size_t>(r)) {
-            const ssize_t w = ::write(dst, buffer + off, static_cast<std::size_t>(r) - off);
-            if (w > 0) {
-              off += static_cast<std::size_t>(w);
-            } else if (w < 0 && errno == EAGAIN) {
-              if (auto ec = co_await to.wait_writable()) {
-                result.outcome = SpliceOutcome::error;
-                result.error = ec;
-                co_return result;
-              }
-            } else if (w < 0 && errno != EINTR) {
-              result.outcome = SpliceOutcome::error;
-              result.error = last_error();
-              co_return result;
-            }
-          }
-          in_pipe -= static_cast<std::size_t>(r);
-          result.bytes += static_cast<std::uint64_t>(r);
-          if (progress != nullptr) {
-            *progress += static_cast<std::uint64_t>(r);
-          }
-        }
-        co_return result;  // unsupported from here on; the pipe is empty
-      }
-      result.outcome = SpliceOutcome::error;
-      result.error = out == 0 ? std::make_error_code(std::errc::broken_pipe) : last_error();
-      co_return result;
+    if (!co_await drain_pipe(d, in_pipe)) {
+      co_return d.result;
     }
   }
 }

@@ -154,8 +154,16 @@ class Association {
   const Endpoint& first_relay() const { return first_relay_; }
 
  private:
-  Association(asio::ip::udp::socket socket, std::size_t hop_count);
+  /// Only open() makes associations: the constructor is public for make_unique, but takes a
+  /// key that only members can make.
+  struct Key {
+    explicit Key() = default;
+  };
 
+ public:
+  Association(Key, asio::ip::udp::socket socket, std::size_t hop_count);
+
+ private:
   asio::ip::udp::socket socket_;
   std::size_t hop_count_ = 0;
   bool last_hop_takes_names_ = false;

@@ -8,11 +8,6 @@
 #include "proto/socks5_udp.hpp"
 #include "udp/strategy.hpp"
 
-// GCC 12 false positive on Asio's awaitable frames (see chain/open_chain.cpp).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
 namespace hc::udp {
 namespace {
 

@@ -8,11 +8,6 @@
 #include "chain/strategy.hpp"
 #include "log/log.hpp"
 
-// GCC 12 false positive on Asio's awaitable frames (see chain/open_chain.cpp).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
 namespace hc::udp {
 namespace {
 
@@ -54,6 +49,51 @@ void leave_out_unfit(chain::Planner& planner, std::optional<chain::ChainError>& 
   }
 }
 
+/// The hops an association may still pick: those not left out of UDP.
+std::vector<bool> udp_hops(const chain::Planner& planner) {
+  std::vector<bool> mask(planner.hops().size());
+  for (std::size_t i = 0; i < mask.size(); ++i) {
+    mask[i] = !planner.without_udp(i);
+  }
+  return mask;
+}
+
+bool none_of(const std::vector<bool>& mask) {
+  return std::none_of(mask.begin(), mask.end(), [](bool u) { return u; });
+}
+
+/// The failure once no hop of the list carries UDP: the last refusal seen, if any.
+Association::Opened none_left(const chain::Planner& planner,
+                              const std::optional<chain::ChainError>& last_refusal) {
+  const auto& all = planner.hops();
+  chain::ChainError e;
+  if (last_refusal) {
+    e = *last_refusal;
+    e.detail +=
+        std::string(e.detail.empty() ? "" : "; ") + "no other hop of the list carries UDP either";
+  } else {
+    // Every hop was left out by earlier associations, which said why.
+    e.hop = 1;
+    e.hops = all.size();
+    e.where = all.front()->redacted;
+    e.stage = proto::Stage::request;
+    e.ec = UdpErrc::no_udp_hop;
+  }
+  return Association::Opened{nullptr, std::move(e), std::nullopt, false};
+}
+
+/// One attempt: an association through the hops `used` (indices into `all`), in that order.
+awaitable<Association::Opened> open_through(const chain::Hops& all,
+                                            const std::vector<std::size_t>& used,
+                                            chain::Services& services) {
+  chain::Hops chosen;
+  chosen.reserve(used.size());
+  for (const std::size_t i : used) {
+    chosen.push_back(all[i]);
+  }
+  co_return co_await Association::open(std::move(chosen), services);
+}
+
 }  // namespace
 
 awaitable<Association::Opened> open_association(const chain::Hops& hops,
@@ -65,49 +105,21 @@ awaitable<Association::Opened> open_association(const chain::Hops& hops,
   const auto& all = planner->hops();
   std::optional<chain::ChainError> last_refusal;
   leave_out_unfit(*planner, last_refusal);
-  auto usable = [&] {
-    std::vector<bool> mask(all.size());
-    for (std::size_t i = 0; i < all.size(); ++i) {
-      mask[i] = !planner->without_udp(i);
-    }
-    return mask;
-  };
-  auto none_left = [&]() -> Association::Opened {
-    chain::ChainError e;
-    if (last_refusal) {
-      e = *last_refusal;
-      e.detail +=
-          std::string(e.detail.empty() ? "" : "; ") + "no other hop of the list carries UDP either";
-    } else {
-      // Every hop was left out by earlier associations, which said why.
-      e.hop = 1;
-      e.hops = all.size();
-      e.where = all.front()->redacted;
-      e.stage = proto::Stage::request;
-      e.ec = UdpErrc::no_udp_hop;
-    }
-    return Association::Opened{nullptr, std::move(e), std::nullopt, false};
-  };
 
   std::vector<bool> tried(all.size(), false);
   Association::Opened last{nullptr, std::nullopt, std::nullopt, false};
   const std::size_t attempts = std::max<std::size_t>(planner->options().max_attempts, 1);
   for (std::size_t attempt = 0; attempt < attempts; ++attempt) {
-    const std::vector<bool> mask = usable();
-    if (std::none_of(mask.begin(), mask.end(), [](bool u) { return u; })) {
-      co_return none_left();
+    const std::vector<bool> mask = udp_hops(*planner);
+    if (none_of(mask)) {
+      co_return none_left(*planner, last_refusal);
     }
     const std::vector<std::size_t> used =
         planner->select(chain::Planner::Clock::now(), tried, mask);
     if (used.empty()) {
       break;
     }
-    chain::Hops chosen;
-    chosen.reserve(used.size());
-    for (const std::size_t i : used) {
-      chosen.push_back(all[i]);
-    }
-    last = co_await Association::open(std::move(chosen), services);
+    last = co_await open_through(all, used, services);
     if (!last.error) {
       planner->report_success(used);
       co_return std::move(last);
@@ -128,11 +140,8 @@ awaitable<Association::Opened> open_association(const chain::Hops& hops,
       }
     }
   }
-  if (last.lacks_udp) {
-    const std::vector<bool> mask = usable();
-    if (std::none_of(mask.begin(), mask.end(), [](bool u) { return u; })) {
-      co_return none_left();
-    }
+  if (last.lacks_udp && none_of(udp_hops(*planner))) {
+    co_return none_left(*planner, last_refusal);
   }
   co_return std::move(last);
 }

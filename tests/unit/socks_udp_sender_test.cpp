@@ -16,11 +16,6 @@
 #include "udp/association.hpp"
 #include "udp/socks_client.hpp"
 
-// GCC 12 false positive on Asio's awaitable frames (see lib/chain/open_chain.cpp).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
 using hc::awaitable;
 using hc::udp::SocketOwner;
 using hc::udp::SocksClientRelay;

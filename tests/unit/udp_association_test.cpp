@@ -18,11 +18,6 @@
 #include "support/codec_driver.hpp"
 #include "udp/association.hpp"
 
-// GCC 12 false positive on Asio's awaitable frames (see lib/chain/open_chain.cpp).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
 namespace socks5 = hc::proto::socks5;
 using hc::awaitable;
 using hc::nothrow;
