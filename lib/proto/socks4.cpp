@@ -30,7 +30,8 @@ Socks4Connect::Socks4Connect(HostPort target, std::string userid, bool allow_nam
     : target_(std::move(target)), userid_(std::move(userid)), allow_name_(allow_name) {}
 
 std::error_code Socks4Connect::encode(const HostPort& target, const std::string& userid,
-                                      bool allow_name, std::vector<std::uint8_t>& out) {
+                                      bool allow_name, std::vector<std::uint8_t>& out,
+                                      Socks4Command command) {
   std::uint8_t v4[4] = {};
   std::uint8_t v6[16];
   const bool is_address = parse_literal(AF_INET, target.host, v4);
@@ -58,8 +59,8 @@ std::error_code Socks4Connect::encode(const HostPort& target, const std::string&
   if (userid.size() > 255) {
     return Socks4Error::userid_too_long;
   }
-  out.push_back(0x04);  // VN
-  out.push_back(0x01);  // CD: CONNECT
+  out.push_back(0x04);                                // VN
+  out.push_back(static_cast<std::uint8_t>(command));  // CD
   out.push_back(static_cast<std::uint8_t>(target.port >> 8));
   out.push_back(static_cast<std::uint8_t>(target.port & 0xFF));
   out.insert(out.end(), v4, v4 + 4);

@@ -1,5 +1,6 @@
 /// SOCKS5 (RFC 1928) client handshake: method negotiation, optional RFC 1929 auth, and one
-/// command (CONNECT, or UDP ASSOCIATE for the UDP relay).
+/// command (CONNECT, or UDP ASSOCIATE for the UDP relay). With BIND it stops after the first
+/// reply; Socks5Bind (proto/socks_bind.hpp) reads the second.
 ///
 /// Reads are exact: method reply 2 bytes, auth reply 2 bytes, command reply 5 bytes (VER REP RSV
 /// ATYP and the first address byte, which is a domain's length) then the rest, so no payload
@@ -16,7 +17,7 @@
 
 namespace hc::proto {
 
-enum class Socks5Command : std::uint8_t { connect = 0x01, udp_associate = 0x03 };
+enum class Socks5Command : std::uint8_t { connect = 0x01, bind = 0x02, udp_associate = 0x03 };
 
 struct Socks5Options {
   Socks5Command command = Socks5Command::connect;

@@ -26,6 +26,8 @@ std::string_view to_string(Stage stage) {
       return "TLS";
     case Stage::relay:
       return "relay";
+    case Stage::accept:
+      return "accept";
   }
   return "unknown";
 }

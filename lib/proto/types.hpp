@@ -24,8 +24,9 @@ struct Credentials {
   friend bool operator==(const Credentials&, const Credentials&) = default;
 };
 
-/// Where in a hop's life a failure happened; printed in error messages.
-enum class Stage : std::uint8_t { resolve, connect, auth, request, tls, relay };
+/// Where in a hop's life a failure happened; printed in error messages. `accept`: a BIND hop's
+/// wait for, and report of, the incoming connection (its second reply).
+enum class Stage : std::uint8_t { resolve, connect, auth, request, tls, relay, accept };
 std::string_view to_string(Stage stage);
 
 /// True for a dotted-quad IPv4 literal.
