@@ -8,6 +8,7 @@
 #include "app/stats.hpp"
 #include "chain/open_chain.hpp"
 #include "transport/asio.hpp"
+#include "udp/udp_relay.hpp"
 
 namespace hc::app {
 
@@ -34,14 +35,17 @@ awaitable<int> run_socks(const Config& config, chain::Services& services, Server
 /// Carries the datagrams of every config.udp_forwards port to its target through the chain
 /// (nested SOCKS5 UDP ASSOCIATE). Returns only when it cannot start (exit status 1): a port that
 /// cannot be bound, or a chain that cannot carry UDP; otherwise runs until the io_context stops.
-awaitable<int> run_udp(const Config& config, chain::Services& services, ServerStats& totals);
+/// udp mode's datagram totals, owned by run(): they are printed after the event loop has stopped,
+/// when no coroutine can be asked for them any more.
+struct UdpTotals {
+  udp::Counters datagrams;
+  bool serving = false;  ///< run_udp got as far as serving: the totals are worth a line at exit
+};
+
+awaitable<int> run_udp(const Config& config, chain::Services& services, ServerStats& totals,
+                       UdpTotals& udp_totals);
 /// Walks the chain hop by hop (each hop on its own under a non-strict strategy), prints a table
 /// or JSON on stdout. Returns 0 when every check passed, else 1.
 awaitable<int> run_check(const Config& config, chain::Services& services);
-
-/// Prints udp mode's datagram totals, if it got as far as serving; run() calls it on the way out.
-void report_udp_totals();
-/// udp mode's datagram totals so far: "3 sent, 2 received, 1 dropped".
-std::string udp_datagram_summary();
 
 }  // namespace hc::app

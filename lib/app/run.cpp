@@ -25,27 +25,28 @@ bool is_server(Mode mode) {
 }
 
 /// "2 open, 15 total, ..." plus, in udp mode, the datagram counts.
-std::string summary(const Config& config, const ServerStats& totals) {
+std::string summary(const Config& config, const ServerStats& totals, const UdpTotals& udp) {
   std::string s = totals.summary();
   if (config.mode == Mode::udp) {
-    s += ", datagrams: " + udp_datagram_summary();
+    s += ", datagrams: " + udp.datagrams.text();
   }
   return s;
 }
 
 /// SIGUSR1: one summary line, and keep serving.
-void on_usr1(asio::signal_set& signals, const Config& config, const ServerStats& totals) {
-  signals.async_wait([&signals, &config, &totals](const std::error_code& ec, int) {
+void on_usr1(asio::signal_set& signals, const Config& config, const ServerStats& totals,
+             const UdpTotals& udp) {
+  signals.async_wait([&signals, &config, &totals, &udp](const std::error_code& ec, int) {
     if (ec) {
       return;
     }
-    log::print("stats: " + summary(config, totals));
-    on_usr1(signals, config, totals);
+    log::print("stats: " + summary(config, totals, udp));
+    on_usr1(signals, config, totals, udp);
   });
 }
 
 awaitable<int> run_mode(const Config& config, chain::Services& services, ForwardWorkers& workers,
-                        ServerStats& totals) {
+                        ServerStats& totals, UdpTotals& udp) {
   if (config.mode == Mode::forward) {
     const unsigned loops = forward_loop_count(config.forward_workers);
     ForwardRole role;
@@ -60,7 +61,7 @@ awaitable<int> run_mode(const Config& config, chain::Services& services, Forward
     co_return co_await run_socks(config, services, totals);
   }
   if (config.mode == Mode::udp) {
-    co_return co_await run_udp(config, services, totals);
+    co_return co_await run_udp(config, services, totals, udp);
   }
   if (config.mode == Mode::check) {
     co_return co_await run_check(config, services);
@@ -119,17 +120,17 @@ void on_stop_signal(asio::signal_set& signals, asio::io_context& io, const Confi
 
 /// Runs the mode on `io` until it ends or a signal stops it; returns the exit status.
 int serve(const Config& config, asio::io_context& io, chain::Services& services,
-          ForwardWorkers& workers, ServerStats& totals) {
+          ForwardWorkers& workers, ServerStats& totals, UdpTotals& udp) {
   const auto started = std::chrono::steady_clock::now();
   asio::signal_set usr1(io);
   if (is_server(config.mode)) {
     usr1.add(SIGUSR1);
-    on_usr1(usr1, config, totals);
+    on_usr1(usr1, config, totals, udp);
   }
   int exit_code = 1;
   asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
   on_stop_signal(signals, io, config, exit_code);
-  asio::co_spawn(io, run_mode(config, services, workers, totals),
+  asio::co_spawn(io, run_mode(config, services, workers, totals, udp),
                  [&](std::exception_ptr e, int code) {
                    if (e) {
                      try {
@@ -146,13 +147,13 @@ int serve(const Config& config, asio::io_context& io, chain::Services& services,
                  });
   io.run();
   workers.stop();
-  if (config.mode == Mode::udp) {
-    report_udp_totals();
+  if (udp.serving) {
+    log::info("udp: " + udp.datagrams.text());
   }
   if (config.stats && is_server(config.mode)) {
     const auto uptime = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - started);
-    log::print("totals: " + summary(config, totals) + ", up " + format_duration(uptime));
+    log::print("totals: " + summary(config, totals, udp) + ", up " + format_duration(uptime));
   }
   return exit_code;
 }
@@ -173,6 +174,7 @@ int run(const Config& config) {
 
   // Before the io_context: connections still open when it is destroyed count themselves out.
   ServerStats totals(config.stats);
+  UdpTotals udp_totals;
   // Before what saves through it: it outlives them and writes what they left pending at exit.
   chain::CacheWriter cache_writer;
   asio::io_context io(1);
@@ -200,7 +202,7 @@ int run(const Config& config) {
   planner.remember_dead_hops(chain::cache_path("health"), cache_writer);
   services.planner = &planner;
   ForwardWorkers workers(config, pipeline_memory, totals);
-  return serve(config, io, services, workers, totals);
+  return serve(config, io, services, workers, totals, udp_totals);
 }
 
 }  // namespace hc::app

@@ -19,11 +19,6 @@
 namespace hc::app {
 namespace {
 
-// The process's totals, for the line printed on exit (after the io_context has stopped, when no
-// coroutine can be asked for them any more).
-udp::Counters g_totals;
-bool g_serving = false;
-
 /// A target that is one of the ports bound here (by IP literal or localhost) would have every
 /// datagram come back as a new one to relay, forever: a proxy loop. The target's name goes to the
 /// last hop as written, so only what needs no lookup is compared.
@@ -124,7 +119,8 @@ std::string route_text(const Config& config) {
 
 }  // namespace
 
-awaitable<int> run_udp(const Config& config, chain::Services& services, ServerStats& totals) {
+awaitable<int> run_udp(const Config& config, chain::Services& services, ServerStats& totals,
+                       UdpTotals& udp_totals) {
   const auto ex = co_await asio::this_coro::executor;
   std::vector<asio::ip::udp::socket> sockets = bind_ports(ex, config);
   if (sockets.size() != config.udp_forwards.size()) {
@@ -143,24 +139,14 @@ awaitable<int> run_udp(const Config& config, chain::Services& services, ServerSt
                  route_text(config));
     asio::co_spawn(ex,
                    udp::serve_forward(std::move(sockets[i]), spec.target, services.planner->hops(),
-                                      services, options, g_totals),
+                                      services, options, udp_totals.datagrams),
                    log_task_end);
   }
-  g_serving = true;
+  udp_totals.serving = true;
   // The ports are served until the io_context stops (a signal).
   asio::steady_timer forever(ex, asio::steady_timer::time_point::max());
   co_await forever.async_wait(nothrow);
   co_return 0;
-}
-
-void report_udp_totals() {
-  if (g_serving) {
-    log::info("udp: " + g_totals.text());
-  }
-}
-
-std::string udp_datagram_summary() {
-  return g_totals.text();
 }
 
 }  // namespace hc::app
