@@ -383,8 +383,7 @@ awaitable<void> settle_pipelining(const Config& config, chain::Services& service
       path.push_back(hops[i]);
     }
     verdict = co_await chain::probe_pipelining(std::move(path), services);
-    log::verbose("hop " + std::to_string(i + 1) + "/" + std::to_string(hops.size()) + " " +
-                 hop.redacted() +
+    log::verbose(chain::hop_label(i + 1, hops.size(), hop.redacted()) +
                  ": pipelined handshake probe: " + std::string(chain::to_string(verdict)));
     if (verdict != chain::PipelineVerdict::unknown &&
         config.pipeline == chain::PipelineMode::automatic) {

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "app/config_file.hpp"
+#include "base/lines.hpp"
 
 namespace hc::app {
 namespace {
@@ -63,9 +64,7 @@ Result<std::vector<CredentialEntry>> parse_credentials(std::string_view text) {
   std::size_t line_no = 0;
   while (!text.empty()) {
     ++line_no;
-    const std::size_t nl = text.find('\n');
-    const std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    const std::string_view line = take_line(text);
     if (is_comment_line(line)) {
       continue;
     }
@@ -170,9 +169,7 @@ ChainFile parse_chain_text(std::string_view text, proto::ServiceLookup services)
   std::size_t line_no = 0;
   while (!text.empty()) {
     ++line_no;
-    const std::size_t nl = text.find('\n');
-    const std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    const std::string_view line = take_line(text);
     const auto words = split_words(proto::strip_chain_comment(line));
     const std::string where = std::to_string(line_no) + ": ";
     if (!words.empty() && (words[0] == "strategy" || words[0] == "chain-len")) {

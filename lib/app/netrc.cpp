@@ -8,6 +8,7 @@
 
 #include "app/config_file.hpp"
 #include "app/credentials.hpp"
+#include "base/lines.hpp"
 
 namespace hc::app {
 namespace {
@@ -128,9 +129,7 @@ Result<std::vector<NetrcEntry>> parse_netrc(std::string_view text) {
   std::string token;
   bool macro = false;  // inside a macdef body: skipped up to an empty line
   for (std::size_t line_no = 1; !text.empty(); ++line_no) {
-    const std::size_t nl = text.find('\n');
-    const std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    const std::string_view line = take_line(text);
     if (macro) {
       macro = !(line.empty() || line == "\r");
       continue;

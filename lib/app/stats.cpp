@@ -126,9 +126,7 @@ void ServerStats::abandoned() {
 }
 
 void ServerStats::chain_failed(const chain::ChainError& error) {
-  const std::string key = error.at_target() ? "target " + error.where
-                                            : "hop " + std::to_string(error.hop) + "/" +
-                                                  std::to_string(error.hops) + " " + error.where;
+  const std::string key = error.who();
   const std::lock_guard lock(mutex_);
   ++failed_;
   for (auto& [where, count] : failures_) {

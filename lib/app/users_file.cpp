@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "app/config_file.hpp"
+#include "base/lines.hpp"
 
 namespace hc::app {
 namespace {
@@ -33,9 +34,7 @@ Result<std::vector<proto::Credentials>> parse_users(std::string_view text) {
   std::vector<proto::Credentials> users;
   std::size_t number = 0;
   while (!text.empty()) {
-    const std::size_t eol = text.find('\n');
-    std::string_view line = text.substr(0, eol);
-    text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
+    std::string_view line = take_line(text);
     ++number;
     if (!line.empty() && line.back() == '\r') {
       line.remove_suffix(1);

@@ -59,11 +59,17 @@ ChainError ChainError::of_target(std::string target, std::size_t hops, proto::St
   return of_hop(0, hops, std::move(target), stage, ec, std::move(detail));
 }
 
+std::string hop_label(std::size_t number, std::size_t count, std::string_view redacted_url) {
+  return "hop " + std::to_string(number) + "/" + std::to_string(count) + " " +
+         std::string(redacted_url);
+}
+
+std::string ChainError::who() const {
+  return at_target() ? "target " + where : hop_label(hop, hops, where);
+}
+
 std::string ChainError::message() const {
-  const std::string who =
-      at_target() ? "target " + where
-                  : "hop " + std::to_string(hop) + "/" + std::to_string(hops) + " " + where;
-  return who + ": " + reason();
+  return who() + ": " + reason();
 }
 
 std::string ChainError::reason() const {

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 #include "proto/types.hpp"
@@ -27,6 +28,10 @@ enum class ChainErrc {
 };
 const std::error_category& chain_category();
 std::error_code make_error_code(ChainErrc e);
+
+/// How every log line and error names a hop: "hop 2/3 socks5h://proxy-b:1080" (1-based number,
+/// the chain's length, its redacted URL).
+std::string hop_label(std::size_t number, std::size_t count, std::string_view redacted_url);
 
 struct ChainError {
   /// A failure of hop `hop` (1-based) of a chain of `hops`, whose redacted URL is `where`.
@@ -50,6 +55,8 @@ struct ChainError {
   bool at_target() const { return hop == 0; }
   /// "hop 2/3 socks5h://proxy-b:1080: request: ..." without the "hopchain: " prefix.
   std::string message() const;
+  /// Whom it is about: "hop 2/3 socks5h://proxy-b:1080", or "target example.org:22".
+  std::string who() const;
   /// message() without the "hop 2/3 URL: " or "target HOST:PORT: " that starts it.
   std::string reason() const;
 };

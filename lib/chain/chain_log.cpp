@@ -16,8 +16,7 @@ ChainLog::ChainLog(const Services& services, const Hops& hops, const proto::Host
       shown_(std::max(hops.size(), services.label_hops)) {}
 
 std::string ChainLog::label(std::size_t hop) const {
-  return "hop " + std::to_string(hop) + "/" + std::to_string(shown_) + " " +
-         hops_[hop - 1]->redacted;
+  return hop_label(hop, shown_, hops_[hop - 1]->redacted);
 }
 
 void ChainLog::on_connected(const tcp::endpoint& peer, TimePoint started) {

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/lines.hpp"
+
 namespace hc::chain {
 namespace {
 
@@ -16,9 +18,7 @@ constexpr std::size_t kMaxEntries = 4096;
 DeadHops DeadHops::parse(std::string_view text, WallClock::time_point now) {
   DeadHops hops;
   while (!text.empty() && hops.until_.size() < kMaxEntries) {
-    const std::size_t eol = text.find('\n');
-    const std::string_view line = text.substr(0, eol);
-    text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
+    const std::string_view line = take_line(text);
     // "EXPIRY URL": the URL is the rest of the line (a user name may hold spaces).
     const std::size_t space = line.find(' ');
     std::int64_t seconds = 0;

@@ -4,6 +4,7 @@
 #include <map>
 #include <tuple>
 
+#include "chain/chain_error.hpp"
 #include "transport/tls_stream.hpp"
 
 namespace hc::chain {
@@ -39,8 +40,8 @@ hc::Result<Hops> compile_hops(const std::vector<proto::HopSpec>& specs,
       if (!shared) {
         auto context = transport::make_client_context(settings);
         if (!context) {
-          return hc::failure("hop " + std::to_string(i + 1) + "/" + std::to_string(specs.size()) +
-                             " " + hop->redacted + ": " + context.error());
+          return hc::failure(hop_label(i + 1, specs.size(), hop->redacted) + ": " +
+                             context.error());
         }
         shared = std::move(*context);
       }

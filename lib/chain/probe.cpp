@@ -20,8 +20,7 @@ using log::seconds_text;
 
 /// "hop 2/3 socks5://b:1080": the probed hop (the last of `hops`), numbered out of the chain.
 std::string probe_label(const Hops& hops, const Services& services) {
-  return "hop " + std::to_string(hops.size()) + "/" +
-         std::to_string(std::max(hops.size(), services.label_hops)) + " " + hops.back()->redacted;
+  return hop_label(hops.size(), std::max(hops.size(), services.label_hops), hops.back()->redacted);
 }
 
 /// The path to the probed hop: the hops before it, asked for its address.

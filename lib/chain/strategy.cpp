@@ -133,8 +133,8 @@ void Planner::remember_dead_hops(std::string path, CacheWriter& writer, Clock::t
         std::chrono::ceil<Clock::duration>(*until - wall_now), options_.fail_timeout);
     health_[i].fails = options_.max_fails;
     health_[i].dead_until = now + left;
-    log::verbose("hop " + std::to_string(i + 1) + "/" + std::to_string(hops_.size()) + " " +
-                 r.urls[i] + ": skipped, found dead by an earlier run (until " +
+    log::verbose(hop_label(i + 1, hops_.size(), r.urls[i]) +
+                 ": skipped, found dead by an earlier run (until " +
                  clock_time(wall_now + std::chrono::duration_cast<WallClock::duration>(left)) +
                  ")");
   }

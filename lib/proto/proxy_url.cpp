@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <array>
 
+#include "base/lines.hpp"
 #include "proto/errors.hpp"
 
 namespace hc::proto {
@@ -393,9 +394,7 @@ ChainFileResult parse_chain_file(std::string_view text, ServiceLookup services) 
   std::size_t line_no = 0;
   while (!text.empty()) {
     ++line_no;
-    const std::size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    std::string_view line = take_line(text);
 
     line = trim(strip_chain_comment(line));
     if (line.empty()) {

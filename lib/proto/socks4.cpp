@@ -1,7 +1,6 @@
 #include "proto/socks4.hpp"
 
 #include <algorithm>
-#include <arpa/inet.h>
 #include <cstddef>
 #include <string_view>
 #include <utility>
@@ -9,22 +8,6 @@
 #include "proto/errors.hpp"
 
 namespace hc::proto {
-namespace {
-
-// inet_pton stops at the first NUL, so "1.2.3.4\0evil" would pass as a literal; refuse it here so
-// such a host is treated as a name and rejected instead of silently truncated.
-bool parse_literal(int family, const std::string& host, void* out) {
-  if (host.find('\0') != std::string::npos) {
-    return false;
-  }
-  return inet_pton(family, host.c_str(), out) == 1;
-}
-
-bool has_forbidden_byte(std::string_view name) {
-  return name.find_first_of(std::string_view("\0\r\n ", 4)) != std::string_view::npos;
-}
-
-}  // namespace
 
 Socks4Connect::Socks4Connect(HostPort target, std::string userid, bool allow_name)
     : target_(std::move(target)), userid_(std::move(userid)), allow_name_(allow_name) {}
@@ -32,18 +15,17 @@ Socks4Connect::Socks4Connect(HostPort target, std::string userid, bool allow_nam
 std::error_code Socks4Connect::encode(const HostPort& target, const std::string& userid,
                                       bool allow_name, std::vector<std::uint8_t>& out,
                                       Socks4Command command) {
-  std::uint8_t v4[4] = {};
-  std::uint8_t v6[16];
-  const bool is_address = parse_literal(AF_INET, target.host, v4);
+  std::array<std::uint8_t, 4> v4{};
+  const bool is_address = parse_ipv4_literal(target.host, v4);
   if (!is_address) {
-    if (parse_literal(AF_INET6, target.host, v6)) {
+    if (is_ipv6_literal(target.host)) {
       return Socks4Error::ipv6_target;
     }
     if (!allow_name) {
       return Socks4Error::name_target;
     }
     // The name is NUL-terminated on the wire, so these bytes would end or corrupt it.
-    if (target.host.empty() || has_forbidden_byte(target.host)) {
+    if (target.host.empty() || has_forbidden_name_byte(target.host)) {
       return Socks4Error::invalid_name;
     }
     if (target.host.size() > 255) {
@@ -63,7 +45,7 @@ std::error_code Socks4Connect::encode(const HostPort& target, const std::string&
   out.push_back(static_cast<std::uint8_t>(command));  // CD
   out.push_back(static_cast<std::uint8_t>(target.port >> 8));
   out.push_back(static_cast<std::uint8_t>(target.port & 0xFF));
-  out.insert(out.end(), v4, v4 + 4);
+  out.insert(out.end(), v4.begin(), v4.end());
   out.insert(out.end(), userid.begin(), userid.end());
   out.push_back(0x00);
   if (!is_address) {

@@ -11,20 +11,6 @@
 namespace hc::proto::socks5 {
 namespace {
 
-// inet_pton stops at the first NUL, so "1.2.3.4\0evil" would pass as a literal; refuse it here so
-// such a host reaches the name checks and is rejected instead of silently truncated.
-template <std::size_t N>
-bool parse_literal(int family, const std::string& host, std::array<std::uint8_t, N>& out) {
-  if (host.find('\0') != std::string::npos) {
-    return false;
-  }
-  return inet_pton(family, host.c_str(), out.data()) == 1;
-}
-
-bool has_forbidden_byte(std::string_view name) {
-  return name.find_first_of(std::string_view("\0\r\n ", 4)) != std::string_view::npos;
-}
-
 void append_port(std::uint16_t port, std::vector<std::uint8_t>& out) {
   // RFC 1928 §4: DST.PORT in network octet order.
   out.push_back(static_cast<std::uint8_t>(port >> 8));
@@ -41,15 +27,15 @@ std::error_code encode_address(const HostPort& target, std::vector<std::uint8_t>
   std::array<std::uint8_t, 4> v4{};
   std::array<std::uint8_t, 16> v6{};
   // RFC 1928 §5: ATYP 1 = IPv4 (4 octets), 4 = IPv6 (16 octets), 3 = length-prefixed name.
-  if (parse_literal(AF_INET, target.host, v4)) {
+  if (parse_ipv4_literal(target.host, v4)) {
     out.push_back(kAtypIpv4);
     out.insert(out.end(), v4.begin(), v4.end());
-  } else if (parse_literal(AF_INET6, target.host, v6)) {
+  } else if (parse_ipv6_literal(target.host, v6)) {
     out.push_back(kAtypIpv6);
     out.insert(out.end(), v6.begin(), v6.end());
   } else {
     const std::string& name = target.host;
-    if (name.empty() || has_forbidden_byte(name)) {
+    if (name.empty() || has_forbidden_name_byte(name)) {
       return Socks5Error::invalid_name;
     }
     // The length is a single octet; a longer name cannot be sent, and resolving it locally

@@ -1,6 +1,5 @@
 #include "proto/socks5_udp.hpp"
 
-#include <arpa/inet.h>
 #include <array>
 #include <cstring>
 #include <string>
@@ -17,18 +16,15 @@ constexpr std::size_t kFragOffset = 2;
 
 /// An IP literal as 16 bytes, IPv4 in its IPv4-mapped IPv6 form, so both spellings compare equal.
 std::optional<std::array<std::uint8_t, 16>> ip_bytes(const std::string& host) {
-  if (host.find('\0') != std::string::npos) {
-    return std::nullopt;
-  }
   std::array<std::uint8_t, 16> out{};
   std::array<std::uint8_t, 4> v4{};
-  if (inet_pton(AF_INET, host.c_str(), v4.data()) == 1) {
+  if (parse_ipv4_literal(host, v4)) {
     out[10] = 0xFF;
     out[11] = 0xFF;
     std::memcpy(out.data() + 12, v4.data(), v4.size());
     return out;
   }
-  if (inet_pton(AF_INET6, host.c_str(), out.data()) == 1) {
+  if (parse_ipv6_literal(host, out)) {
     return out;
   }
   return std::nullopt;

@@ -2,7 +2,7 @@
 #include "proto/socks_server.hpp"
 
 #include <algorithm>
-#include <arpa/inet.h>
+#include <array>
 #include <string>
 #include <utility>
 
@@ -110,12 +110,11 @@ std::vector<std::uint8_t> SocksServerHandshake::encode_reply(SocksVersion versio
     // VN 0, CD, DSTPORT, DSTIP; clients ignore the address of a CONNECT reply.
     std::vector<std::uint8_t> out{
         0x00, rep == kRepSucceeded ? kSocks4Granted : kSocks4Rejected, 0, 0, 0, 0, 0, 0};
-    std::uint8_t v4[4];
-    if (rep == kRepSucceeded && bound.host.find('\0') == std::string::npos &&
-        inet_pton(AF_INET, bound.host.c_str(), v4) == 1) {
+    std::array<std::uint8_t, 4> v4{};
+    if (rep == kRepSucceeded && parse_ipv4_literal(bound.host, v4)) {
       out[2] = static_cast<std::uint8_t>(bound.port >> 8);
       out[3] = static_cast<std::uint8_t>(bound.port & 0xFF);
-      std::copy(v4, v4 + 4, out.begin() + 4);
+      std::copy(v4.begin(), v4.end(), out.begin() + 4);
     }
     return out;
   }

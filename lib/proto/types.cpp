@@ -32,23 +32,38 @@ std::string_view to_string(Stage stage) {
   return "unknown";
 }
 
-// inet_pton stops at a NUL; "1.2.3.4\0evil" must not pass for an address.
-bool is_ipv4_literal(std::string_view host) {
+namespace {
+
+bool parse_literal(int family, std::string_view host, void* out) {
   if (host.find('\0') != std::string_view::npos) {
     return false;
   }
-  unsigned char buf[4];
   const std::string s(host);
-  return inet_pton(AF_INET, s.c_str(), buf) == 1;
+  return inet_pton(family, s.c_str(), out) == 1;
+}
+
+}  // namespace
+
+bool parse_ipv4_literal(std::string_view host, std::array<std::uint8_t, 4>& out) {
+  return parse_literal(AF_INET, host, out.data());
+}
+
+bool parse_ipv6_literal(std::string_view host, std::array<std::uint8_t, 16>& out) {
+  return parse_literal(AF_INET6, host, out.data());
+}
+
+bool has_forbidden_name_byte(std::string_view name) {
+  return name.find_first_of(std::string_view("\0\r\n ", 4)) != std::string_view::npos;
+}
+
+bool is_ipv4_literal(std::string_view host) {
+  std::array<std::uint8_t, 4> ignored{};
+  return parse_ipv4_literal(host, ignored);
 }
 
 bool is_ipv6_literal(std::string_view host) {
-  if (host.find('\0') != std::string_view::npos) {
-    return false;
-  }
-  unsigned char buf[16];
-  const std::string s(host);
-  return inet_pton(AF_INET6, s.c_str(), buf) == 1;
+  std::array<std::uint8_t, 16> ignored{};
+  return parse_ipv6_literal(host, ignored);
 }
 
 }  // namespace hc::proto

@@ -2,6 +2,7 @@
 /// the stage of a hop a failure belongs to.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -28,6 +29,14 @@ struct Credentials {
 /// wait for, and report of, the incoming connection (its second reply).
 enum class Stage : std::uint8_t { resolve, connect, auth, request, tls, relay, accept };
 std::string_view to_string(Stage stage);
+
+/// The octets of an IPv4 or IPv6 literal (no brackets, no zone), or false for anything else. A
+/// host with a NUL byte is never a literal: inet_pton would stop there and accept "1.2.3.4\0evil",
+/// silently truncated; as a name it reaches the codecs' name checks and is refused.
+bool parse_ipv4_literal(std::string_view host, std::array<std::uint8_t, 4>& out);
+bool parse_ipv6_literal(std::string_view host, std::array<std::uint8_t, 16>& out);
+/// A name that cannot go on the wire: NUL ends it (SOCKS4a) or it would corrupt a request.
+bool has_forbidden_name_byte(std::string_view name);
 
 /// True for a dotted-quad IPv4 literal.
 bool is_ipv4_literal(std::string_view host);

@@ -281,8 +281,7 @@ awaitable<Association::Opened> Association::open(chain::Hops hops, chain::Servic
 
   std::unique_ptr<Association> a;
   for (std::size_t k = 1; k <= n; ++k) {
-    const proto::HopSpec& hop = hops[k - 1]->spec;
-    const auto label = "hop " + std::to_string(k) + "/" + std::to_string(n) + " " + hop.redacted();
+    const auto label = chain::hop_label(k, n, hops[k - 1]->redacted);
     const auto started = Clock::now();
 
     // 1. A control connection to hop k through hops 1..k-1.
