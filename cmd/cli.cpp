@@ -66,12 +66,13 @@ bool read_chain_file(const std::string& path, app::ChainFile& file, bool quiet, 
     err << "hopchain: cannot read chain file " << path << ": " << text.error << "\n";
     return false;
   }
-  file = app::parse_chain_text(text.text, app::tcp_service_port);
+  auto parsed = app::parse_chain_text(text.text, app::tcp_service_port);
   app::wipe(text.text);
-  if (!file.error.empty()) {
-    err << "hopchain: " << path << ":" << file.error << "\n";
+  if (!parsed) {
+    err << "hopchain: " << path << ":" << parsed.error() << "\n";
     return false;
   }
+  file = std::move(*parsed);
   const bool has_password =
       std::any_of(file.hops.begin(), file.hops.end(), [](const auto& h) { return h.password; });
   if (has_password && !quiet && app::readable_by_others(path)) {

@@ -162,7 +162,7 @@ std::string missing_password(const std::vector<proto::HopSpec>& hops,
          (netrc_path.empty() ? std::string("~/.netrc") : netrc_path) + ", or set HOPCHAIN_PASSWORD";
 }
 
-ChainFile parse_chain_text(std::string_view text, proto::ServiceLookup services) {
+Result<ChainFile> parse_chain_text(std::string_view text, proto::ServiceLookup services) {
   ChainFile result;
   // Directive lines become blank lines, so parse_chain_file still reports true line numbers.
   std::string urls;
@@ -174,20 +174,17 @@ ChainFile parse_chain_text(std::string_view text, proto::ServiceLookup services)
     const std::string where = std::to_string(line_no) + ": ";
     if (!words.empty() && (words[0] == "strategy" || words[0] == "chain-len")) {
       if (words.size() != 2) {
-        result.error = where + std::string(words[0]) + " takes one value";
-        return result;
+        return failure(where + std::string(words[0]) + " takes one value");
       }
       if (words[0] == "strategy") {
         result.strategy = chain::parse_strategy(words[1]);
         if (!result.strategy) {
-          result.error = where + "unknown strategy (strict, dynamic, random, round-robin)";
-          return result;
+          return failure(where + "unknown strategy (strict, dynamic, random, round-robin)");
         }
       } else {
         std::size_t len = 0;
         if (!parse_number(words[1], len) || len == 0) {
-          result.error = where + "chain-len must be a positive number";
-          return result;
+          return failure(where + "chain-len must be a positive number");
         }
         result.chain_len = len;
       }
@@ -199,8 +196,7 @@ ChainFile parse_chain_text(std::string_view text, proto::ServiceLookup services)
   }
   auto parsed = proto::parse_chain_file(urls, services);
   if (parsed.ec) {
-    result.error = std::to_string(parsed.error_line) + ": bad proxy URL: " + parsed.ec.message();
-    return result;
+    return failure(std::to_string(parsed.error_line) + ": bad proxy URL: " + parsed.ec.message());
   }
   result.hops = std::move(parsed.hops);
   return result;

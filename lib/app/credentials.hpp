@@ -59,10 +59,10 @@ struct ChainFile {
   std::vector<proto::HopSpec> hops;
   std::optional<chain::Strategy> strategy;
   std::optional<std::size_t> chain_len;
-  std::string error;  ///< "LINE: reason", empty on success
 };
-/// Ports may be service names for `services` (see proto::parse_proxy_url).
-ChainFile parse_chain_text(std::string_view text, proto::ServiceLookup services = nullptr);
+/// Ports may be service names for `services` (see proto::parse_proxy_url). The error reads
+/// "LINE: reason".
+Result<ChainFile> parse_chain_text(std::string_view text, proto::ServiceLookup services = nullptr);
 
 /// True when group or others may read `path` (ssh's test for a private key). False when it
 /// cannot be checked.

@@ -75,18 +75,17 @@ BOOST_AUTO_TEST_CASE(file_then_environment_then_error) {
 }
 
 BOOST_AUTO_TEST_CASE(chain_file_directives) {
-  auto f = hc::app::parse_chain_text(
+  const auto f = hc::app::parse_chain_text(
       "strategy random\nchain-len 2 # two\nsocks5h://a:1080\n\nhttp://b:3128\n");
-  BOOST_TEST(f.error.empty());
-  BOOST_TEST(f.hops.size() == 2u);
-  BOOST_TEST((*f.strategy == hc::chain::Strategy::random));
-  BOOST_TEST(*f.chain_len == 2u);
-  f = hc::app::parse_chain_text("socks5h://a\nstrategy sideways\n");
-  BOOST_TEST(f.error.rfind("2:", 0) == 0);
-  f = hc::app::parse_chain_text("strategy dynamic\nnot a url\n");
-  BOOST_TEST(f.error.rfind("2: bad proxy URL", 0) == 0);
-  f = hc::app::parse_chain_text("chain-len 0\n");
-  BOOST_TEST(!f.error.empty());
+  BOOST_REQUIRE(f.has_value());
+  BOOST_TEST(f->hops.size() == 2u);
+  BOOST_TEST((*f->strategy == hc::chain::Strategy::random));
+  BOOST_TEST(*f->chain_len == 2u);
+  const auto sideways = hc::app::parse_chain_text("socks5h://a\nstrategy sideways\n");
+  BOOST_TEST(sideways.error().rfind("2:", 0) == 0);
+  const auto not_url = hc::app::parse_chain_text("strategy dynamic\nnot a url\n");
+  BOOST_TEST(not_url.error().rfind("2: bad proxy URL", 0) == 0);
+  BOOST_TEST(!hc::app::parse_chain_text("chain-len 0\n").has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
