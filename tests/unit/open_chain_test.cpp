@@ -9,17 +9,15 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
+#include <variant>
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
 
 #include "chain/probe_set.hpp"
+#include "chain/strategy.hpp"
 #include "dns/resolver.hpp"
-
-// GCC 12 false positive on Asio's awaitable frames (see lib/chain/chain_attempt.cpp).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
 
 namespace {
 
@@ -253,6 +251,95 @@ BOOST_AUTO_TEST_CASE(a_prompt_probe_ends_the_wait_and_a_slow_one_is_bounded) {
   BOOST_TEST(!slow_done);
   BOOST_TEST(slow.count() >= 15);
   BOOST_TEST(slow.count() < 2000);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+/// open_chain_with_strategy over the three hops; each connection the engine makes is one of
+/// `connections` in turn (an error code: that connect fails; else the script plays the hops).
+struct StrategyRun {
+  hc::chain::ChainResult result;
+  std::size_t connects = 0;
+  std::vector<std::string> first_targets;  ///< whom each connect was for
+  std::vector<bool> alive;                 ///< each hop's health afterwards
+};
+
+StrategyRun run_strategy(hc::chain::Strategy strategy,
+                         std::vector<std::variant<std::error_code, Bytes>> connections) {
+  asio::io_context io;
+  hc::dns::Resolver resolver(io.get_executor(), {});
+  hc::chain::Services services{resolver, std::chrono::milliseconds(2000)};
+  services.pipeline_mode = hc::chain::PipelineMode::never;
+  hc::chain::StrategyOptions options;
+  options.strategy = strategy;
+  hc::chain::Planner planner(three_hops(), options);
+  services.planner = &planner;
+  StrategyRun run;
+  services.connector =
+      [&](const hc::proto::HostPort& first) -> awaitable<hc::chain::FirstConnection> {
+    run.first_targets.push_back(first.to_string());
+    BOOST_REQUIRE(run.connects < connections.size());
+    const auto& next = connections[run.connects++];
+    if (const auto* refused = std::get_if<std::error_code>(&next)) {
+      hc::chain::FirstConnection failed;
+      failed.ec = *refused;
+      return [](hc::chain::FirstConnection c) -> awaitable<hc::chain::FirstConnection> {
+        co_return c;
+      }(std::move(failed));
+    }
+    auto script = std::make_shared<Script>();
+    script->incoming = std::get<Bytes>(next);
+    return connect_scripted(script);
+  };
+  const hc::chain::Hops& hops = planner.hops();
+  asio::co_spawn(io, hc::chain::open_chain_with_strategy(hops, {"198.51.100.7", 22}, services),
+                 [&](std::exception_ptr e, hc::chain::ChainResult r) {
+                   BOOST_REQUIRE(!e);
+                   run.result = std::move(r);
+                 });
+  io.run_for(std::chrono::seconds(5));
+  for (std::size_t i = 0; i < hops.size(); ++i) {
+    run.alive.push_back(planner.alive(i, hc::chain::Planner::Clock::now()));
+  }
+  return run;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(strategy_retries)
+
+BOOST_AUTO_TEST_CASE(dynamic_retries_without_the_hop_that_failed) {
+  const std::error_code refused = asio::error::connection_refused;
+  auto run = run_strategy(hc::chain::Strategy::dynamic, {refused, replies(2)});
+  BOOST_TEST_REQUIRE(!run.result.error.has_value(),
+                     (run.result.error ? run.result.error->message() : std::string()));
+  BOOST_TEST(run.connects == 2u);
+  BOOST_TEST(run.first_targets[0] == "192.0.2.1:1080");
+  BOOST_TEST(run.first_targets[1] == "192.0.2.2:1080");  // hop 1 left out of the retry
+  BOOST_TEST(run.result.path.size() == 2u);
+  BOOST_TEST(!run.alive[0]);
+  BOOST_TEST(run.alive[1]);
+  BOOST_TEST(run.alive[2]);
+}
+
+BOOST_AUTO_TEST_CASE(strict_fails_at_once_and_names_the_hop) {
+  const std::error_code refused = asio::error::connection_refused;
+  auto run = run_strategy(hc::chain::Strategy::strict, {refused});
+  BOOST_TEST_REQUIRE(run.result.error.has_value());
+  BOOST_TEST(run.connects == 1u);
+  BOOST_TEST(run.result.error->hop == 1u);
+  BOOST_TEST(static_cast<int>(run.result.error->stage) == static_cast<int>(Stage::connect));
+  BOOST_TEST(run.result.error->ec == refused);
+}
+
+BOOST_AUTO_TEST_CASE(dynamic_stops_after_its_attempts) {
+  const std::error_code refused = asio::error::connection_refused;
+  auto run = run_strategy(hc::chain::Strategy::dynamic, {refused, refused, refused});
+  BOOST_TEST_REQUIRE(run.result.error.has_value());
+  BOOST_TEST(run.connects == 3u);  // StrategyOptions::max_attempts
+  BOOST_TEST(run.first_targets[2] == "192.0.2.3:1080");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
