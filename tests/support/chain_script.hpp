@@ -13,6 +13,8 @@
 
 #include "chain/hop.hpp"
 #include "chain/services.hpp"
+#include "chain/strategy.hpp"
+#include "dns/resolver.hpp"
 #include "proto/proxy_url.hpp"
 #include "transport/stream.hpp"
 
@@ -94,5 +96,25 @@ inline Bytes replies(std::size_t hops) {
   }
   return out;
 }
+
+/// An event loop, a resolver and a strategy over three_hops(), with sequential handshakes: what
+/// the tests of the strategy's retries run on (they set services.connector).
+struct ScriptedStrategy {
+  explicit ScriptedStrategy(chain::Strategy strategy)
+      : resolver(io.get_executor(), {}), planner(three_hops(), options_for(strategy)) {
+    services.pipeline_mode = chain::PipelineMode::never;
+    services.planner = &planner;
+  }
+  static chain::StrategyOptions options_for(chain::Strategy strategy) {
+    chain::StrategyOptions options;
+    options.strategy = strategy;
+    return options;
+  }
+
+  asio::io_context io;
+  dns::Resolver resolver;
+  chain::Services services{resolver, std::chrono::milliseconds(2000)};
+  chain::Planner planner;
+};
 
 }  // namespace hc::test

@@ -198,14 +198,10 @@ struct StrategyRun {
 
 StrategyRun run_strategy(hc::chain::Strategy strategy,
                          std::vector<std::variant<std::error_code, Bytes>> connections) {
-  asio::io_context io;
-  hc::dns::Resolver resolver(io.get_executor(), {});
-  hc::chain::Services services{resolver, std::chrono::milliseconds(2000)};
-  services.pipeline_mode = hc::chain::PipelineMode::never;
-  hc::chain::StrategyOptions options;
-  options.strategy = strategy;
-  hc::chain::Planner planner(three_hops(), options);
-  services.planner = &planner;
+  hc::test::ScriptedStrategy chains(strategy);
+  asio::io_context& io = chains.io;
+  hc::chain::Services& services = chains.services;
+  hc::chain::Planner& planner = chains.planner;
   StrategyRun run;
   services.connector =
       [&](const hc::proto::HostPort& first) -> awaitable<hc::chain::FirstConnection> {

@@ -74,14 +74,10 @@ struct TunnelRun {
 /// run_tunnel under `strategy` over the three scripted hops; connection i plays `far_sides[i]`.
 TunnelRun tunnel(hc::chain::Strategy strategy, const std::vector<Bytes>& far_sides,
                  const std::string& user_sends) {
-  asio::io_context io;
-  hc::dns::Resolver resolver(io.get_executor(), {});
-  hc::chain::Services services{resolver, std::chrono::milliseconds(2000)};
-  services.pipeline_mode = hc::chain::PipelineMode::never;
-  hc::chain::StrategyOptions options;
-  options.strategy = strategy;
-  hc::chain::Planner planner(hc::test::three_hops(), options);
-  services.planner = &planner;
+  hc::test::ScriptedStrategy chains(strategy);
+  asio::io_context& io = chains.io;
+  hc::chain::Services& services = chains.services;
+  hc::chain::Planner& planner = chains.planner;
   TunnelRun run;
   services.connector = [&](const hc::proto::HostPort&) {
     BOOST_REQUIRE(run.chains.size() < far_sides.size());
