@@ -56,6 +56,23 @@ remote_echo "1 hop socks4" -x "socks4://127.0.0.1:$D1"
 remote_echo "2 hops, danted last" -x "socks5://127.0.0.1:$D1" -x "socks5://127.0.0.1:$D2"
 remote_echo "2 hops, microsocks first" -x "socks5://127.0.0.1:$M" -x "socks5://127.0.0.1:$D2"
 
+# Without --once: after each peer a new BIND at a new address; SIGTERM ends the service with 0.
+err=$LAB/persistent.err
+timeout -k 5 60 "$HOPCHAIN" -x "socks5://127.0.0.1:$D1" remote "127.0.0.1:$E" </dev/null 2>"$err" &
+pid=$!
+for n in 1 2; do
+  wait_until 30 bash -c "(( \$(grep -c 'remote: listening at ' '$err') >= $n ))" ||
+    fail "persistent: listening line $n never came"
+  addr=$(grep 'remote: listening at ' "$err" | sed -n "${n}s/.*listening at \([^ ]*\) (.*/\1/p")
+  echo_client "${addr##*:}" || fail "persistent: echo $n through $addr failed"
+done
+wait_until 30 bash -c "(( \$(grep -c 'remote: listening at ' '$err') >= 3 ))" ||
+  fail "persistent: no third BIND"
+kill -TERM "$pid"
+rc=0; wait "$pid" || rc=$?
+((rc == 0)) || { cat "$err" >&2; fail "persistent: exit $rc after SIGTERM"; }
+note "ok: without --once: two peers through two BINDs, a third waiting, exit 0 on SIGTERM"
+
 # Nobody connects: a named accept error, well within a bound.
 expect_fail_with "accept: timed out" "$HOPCHAIN" -x "socks5://127.0.0.1:$M" \
   -x "socks5://127.0.0.1:$D2" remote --once --accept-timeout 1 "127.0.0.1:$E"
