@@ -6,6 +6,7 @@
 #include "chain/hop_steps.hpp"
 #include "chain/open_chain.hpp"
 #include "log/durations.hpp"
+#include "proto/errors.hpp"
 #include "proto/socks_bind.hpp"
 #include "transport/deadline.hpp"
 
@@ -23,6 +24,18 @@ std::unique_ptr<proto::Handshake> make_bind_codec(const proto::HopSpec& hop) {
     return std::make_unique<proto::Socks4Bind>(kAnyPeer, hop.user.value_or(""), hop.remote_dns);
   }
   return std::make_unique<proto::Socks5Bind>(kAnyPeer, hop.credentials());
+}
+
+/// What to add to a failed BIND request, so that a hop that does not do BIND says so.
+std::string refusal_detail(std::error_code ec, proto::Stage stage) {
+  if (stage != proto::Stage::request) {
+    return {};
+  }
+  // 0x07: command not supported; a server that knows only CONNECT may just hang up instead.
+  if (ec == proto::socks5_reply(0x07) || ec == ChainErrc::closed_during_handshake) {
+    return "BIND refused: this hop does not seem to accept incoming connections";
+  }
+  return "BIND request";
 }
 
 /// bound() or peer() of whichever BIND codec `codec` is.
@@ -94,7 +107,7 @@ awaitable<Result<LastHopBind, ChainError>> LastHopBind::open(const Hops& hops, S
                    "no answer to BIND within " + seconds_text(services.connect_timeout)));
   }
   if (*outcome) {
-    co_return failure(bind.error(stage, *outcome, stage == proto::Stage::request ? "BIND" : ""));
+    co_return failure(bind.error(stage, *outcome, refusal_detail(*outcome, stage)));
   }
   bind.listening_ = bind_address(*bind.codec_, false);
   if (proto::is_unspecified_address(bind.listening_.host)) {

@@ -80,7 +80,7 @@ assert_rc 1
 assert_stderr_has "hop 2/2 socks5://127.0.0.1:$D2: accept: timed out"
 assert_stderr_has "remote: listening at 127.0.0.1:"
 awk -v s="$LAB_LAST_SECS" 'BEGIN { exit !(s < 20) }' || fail "accept timeout took ${LAB_LAST_SECS}s"
-note "ok: --accept-timeout 1: accept error after ${LAB_LAST_SECS}s"
+note "ok: --accept-timeout 1 after ${LAB_LAST_SECS}s: $(tail -n 1 "$LAB_LAST_ERR")"
 
 # An HTTP last hop cannot BIND: refused before connecting (the port has no listener at all).
 H=$(free_port)
@@ -89,6 +89,13 @@ expect_fail_with "hop 2/2 http://127.0.0.1:$H: BIND needs a SOCKS4 or SOCKS5 hop
 assert_rc 2
 assert_stderr_lacks "connect"
 note "ok: HTTP last hop refused before connecting"
+
+# microsocks does CONNECT only: its refusal is named with the reply code's meaning.
+expect_fail_with "command not supported (SOCKS5 reply 0x07): BIND refused" "$HOPCHAIN" \
+  -x "socks5://127.0.0.1:$D1" -x "socks5://127.0.0.1:$M" remote --once "127.0.0.1:$E"
+assert_rc 1
+assert_stderr_has "hop 2/2 socks5://127.0.0.1:$M: request:"
+note "ok: a last hop without BIND: $(tail -n 1 "$LAB_LAST_ERR")"
 
 # A target that is not HOST:PORT is a usage error.
 expect_fail_with "remote: bad target 'nowhere'" "$HOPCHAIN" -x "socks5://127.0.0.1:$D1" \
