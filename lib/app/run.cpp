@@ -114,9 +114,10 @@ void on_stop_signal(asio::signal_set& signals, asio::io_context& io, const Confi
     if (ec) {
       return;
     }
-    // A forward, socks or udp server is a service being stopped; an interrupted pipe is a
-    // failed transfer.
-    exit_code = is_server(config.mode) ? 0 : 128 + signo;
+    // A forward, socks, udp or remote server is a service being stopped; an interrupted pipe,
+    // or a `remote --once` whose one connection did not finish, is a failed transfer.
+    const bool service = is_server(config.mode) && !config.remote_once;
+    exit_code = service ? 0 : 128 + signo;
     io.stop();
   });
 }

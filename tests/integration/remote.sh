@@ -82,6 +82,17 @@ rc=0; wait "$pid" || rc=$?
 ((rc == 0)) || { cat "$err" >&2; fail "persistent: exit $rc after SIGTERM"; }
 note "ok: without --once: two peers through two BINDs, a third waiting, exit 0 on SIGTERM"
 
+# `--once` interrupted before its connection: a failed transfer, 128 + SIGTERM.
+err=$LAB/once-term.err
+timeout -k 5 60 "$HOPCHAIN" -x "socks5://127.0.0.1:$D1" remote --once "127.0.0.1:$E" \
+  </dev/null 2>"$err" &
+pid=$!
+wait_log "$err" 'remote: listening at ' 30
+kill -TERM "$pid"
+rc=0; wait "$pid" || rc=$?
+((rc == 143)) || { cat "$err" >&2; fail "--once: exit $rc after SIGTERM, expected 143"; }
+note "ok: --once interrupted while waiting: exit 143"
+
 # Nobody connects: a named accept error, well within a bound.
 expect_fail_with "accept: timed out" "$HOPCHAIN" -x "socks5://127.0.0.1:$M" \
   -x "socks5://127.0.0.1:$D2" remote --once --accept-timeout 1 "127.0.0.1:$E"
