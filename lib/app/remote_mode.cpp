@@ -2,6 +2,7 @@
 /// connection it accepts is joined to a fresh local TCP connection to the target. After each
 /// accepted connection a new BIND keeps the service reachable, at a new address (a BIND listens
 /// for one connection only).
+#include <chrono>
 #include <string>
 #include <utility>
 
@@ -14,6 +15,8 @@
 
 namespace hc::app {
 namespace {
+
+constexpr std::chrono::seconds kRebindPause{1};
 
 /// The failure that ended a relay: the direction that failed first carries the real reason; the
 /// other one then only sees the abort that followed.
@@ -75,8 +78,13 @@ awaitable<int> run_remote(const Config& config, chain::Services& services, Serve
         log::error(peer.error().message());
         co_return 1;
       }
-      // Nobody came: a fresh BIND, as the hop may have given up on this one too.
+      // Nobody came, or the hop gave up on this BIND: a fresh one. A hop that fails every
+      // BIND at once is asked again only after a pause, not in a tight loop.
       log::info(peer.error().message() + "; asking for a new one");
+      if (peer.error().ec != chain::ChainErrc::timed_out) {
+        asio::steady_timer pause(ex, kRebindPause);
+        co_await pause.async_wait(nothrow);
+      }
       continue;
     }
     log::verbose("remote: connection from " + peer->to_string() + " to " +
