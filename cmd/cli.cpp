@@ -241,6 +241,24 @@ bool configure_stdio(const RawOptions& raw, app::Config& config, std::ostream& e
   return true;
 }
 
+/// `remote HOST:PORT`: the target is one argument, the port after the last colon.
+bool configure_remote(const RawOptions& raw, app::Config& config, std::ostream& err) {
+  config.mode = app::Mode::remote;
+  config.remote_once = raw.remote_once;
+  config.accept_timeout = to_milliseconds(raw.accept_timeout);
+  const std::string& text = raw.remote_target;
+  const auto colon = text.rfind(':');
+  auto target = colon == std::string::npos
+                    ? Result<proto::HostPort>(failure("expected HOST:PORT"))
+                    : app::parse_host_port(text.substr(0, colon), text.substr(colon + 1));
+  if (!target) {
+    err << "hopchain: remote: bad target '" << text << "': " << target.error() << "\n";
+    return false;
+  }
+  config.remote_target = std::move(*target);
+  return true;
+}
+
 /// Beyond loopback a server without --users is an open proxy: refused unless --open says so.
 bool check_socks_exposure(const RawOptions& raw, const app::Config& config, std::ostream& err) {
   const std::string where = app::listen_text(config.socks_listen);
@@ -351,6 +369,9 @@ bool configure_mode(const RawOptions& raw, const Subcommands& commands, app::Con
   }
   if (commands.udp->parsed()) {
     return configure_udp(raw, config, err);
+  }
+  if (commands.remote->parsed()) {
+    return configure_remote(raw, config, err);
   }
   return configure_forward(raw, config, err);
 }

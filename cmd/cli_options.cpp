@@ -196,6 +196,28 @@ CLI::App* add_udp_command(CLI::App& app, RawOptions& raw) {
   return udp;
 }
 
+CLI::App* add_remote_command(CLI::App& app, RawOptions& raw) {
+  auto* remote = app.add_subcommand(
+      "remote",
+      "Let the last hop listen (SOCKS BIND) and join each connection it accepts to HOST:PORT "
+      "here, like ssh -R; prints each listening address");
+  remote->add_option("TARGET", raw.remote_target, "Local service to join peers to")
+      ->type_name("HOST:PORT")
+      ->required();
+  remote->add_flag("--once", raw.remote_once,
+                   "Serve one connection, then exit (0 if its relay ended cleanly)");
+  remote
+      ->add_option("--accept-timeout", raw.accept_timeout,
+                   "Seconds one BIND waits for a peer (600; up to 86400); then a new BIND, or "
+                   "with --once an error")
+      ->type_name("SECONDS")
+      ->check(seconds_in({.zero_allowed = false, .max = 86400}));
+  remote->footer(
+      "Example:\n  hopchain -x socks5://user@gateway:1080 remote --once 127.0.0.1:22\n"
+      "  hopchain: remote: listening at 203.0.113.5:40123 (hop 1/1 socks5://user@gateway:1080)");
+  return remote;
+}
+
 CLI::App* add_check_command(CLI::App& app, RawOptions& raw) {
   auto* check = app.add_subcommand(
       "check", "Test the chain hop by hop and print per-hop timing; exit 1 if anything failed");
@@ -223,6 +245,7 @@ Subcommands declare_command_line(CLI::App& app, RawOptions& raw) {
   commands.socks = add_socks_command(app, raw);
   commands.udp = add_udp_command(app, raw);
   commands.check = add_check_command(app, raw);
+  commands.remote = add_remote_command(app, raw);
   return commands;
 }
 

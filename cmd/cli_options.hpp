@@ -47,6 +47,9 @@ struct RawOptions {
   std::vector<std::string> udp_specs;
   double udp_timeout = 60.0;
   std::size_t udp_max_sources = 256;
+  std::string remote_target;
+  bool remote_once = false;
+  double accept_timeout = 600.0;
 };
 
 /// The subcommands, owned by the App they were added to; after parsing, the one given is
@@ -57,6 +60,7 @@ struct Subcommands {
   CLI::App* socks = nullptr;
   CLI::App* udp = nullptr;
   CLI::App* check = nullptr;
+  CLI::App* remote = nullptr;
 };
 
 /// Declares hopchain's options and subcommands on `app` (the top-level App), each bound to its

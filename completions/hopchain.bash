@@ -24,7 +24,7 @@ _hopchain()
         cword=$COMP_CWORD
     fi
 
-    local commands="stdio forward socks udp check"
+    local commands="stdio forward socks udp check remote"
     local global_opts="-h --help --version -x --via -f --chain-file -c --chain --direct --strategy --chain-len
         --max-fails --fail-timeout --connect-timeout --dns-server --cafile --pipeline
         -v --verbose -q --quiet --stats"
@@ -35,7 +35,7 @@ _hopchain()
     local cmd="" i
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
-            stdio | forward | socks | udp | check)
+            stdio | forward | socks | udp | check | remote)
                 cmd=${words[i]}
                 break
                 ;;
@@ -66,7 +66,7 @@ _hopchain()
             COMPREPLY=($(compgen -W "auto always never" -- "$cur"))
             return
             ;;
-        --chain-len | --max-fails | --fail-timeout | --connect-timeout | --dns-server | --udp-timeout | --udp-max-sources | --workers | --allow | --deny)
+        --chain-len | --max-fails | --fail-timeout | --connect-timeout | --dns-server | --udp-timeout | --udp-max-sources | --workers | --allow | --deny | --accept-timeout)
             return
             ;;
     esac
@@ -96,6 +96,7 @@ _hopchain()
             forward) COMPREPLY=($(compgen -W "-h --help --workers" -- "$cur")) ;;
             udp) COMPREPLY=($(compgen -W "-h --help --udp-timeout --udp-max-sources" -- "$cur")) ;;
             check) COMPREPLY=($(compgen -W "-h --help --json" -- "$cur")) ;;
+            remote) COMPREPLY=($(compgen -W "-h --help --once --accept-timeout" -- "$cur")) ;;
             *) COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
         esac
         return

@@ -22,7 +22,7 @@ struct ForwardSpec {
   proto::HostPort target;
 };
 
-enum class Mode : std::uint8_t { stdio, forward, socks, udp, check };
+enum class Mode : std::uint8_t { stdio, forward, socks, udp, check, remote };
 
 struct Config {
   std::vector<proto::HopSpec> hops;  ///< path order: first = nearest
@@ -41,6 +41,10 @@ struct Config {
   std::size_t udp_max_sources = 256;              ///< udp mode: sources served at once per port
   std::optional<proto::HostPort> check_target;    ///< check mode: HOST PORT, if given
   bool check_json = false;                        ///< check mode: --json
+  proto::HostPort remote_target;                  ///< remote mode: where peers are joined to
+  bool remote_once = false;                       ///< remote mode: --once
+  /// remote mode, --accept-timeout: how long one BIND waits for its peer.
+  std::chrono::milliseconds accept_timeout{600'000};
   chain::StrategyOptions strategy;  ///< --strategy, --chain-len, --max-fails, --fail-timeout
   std::chrono::milliseconds connect_timeout{10'000};
   chain::PipelineMode pipeline = chain::PipelineMode::automatic;  ///< --pipeline

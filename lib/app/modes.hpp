@@ -44,6 +44,12 @@ struct UdpTotals {
 
 awaitable<int> run_udp(const Config& config, chain::Services& services, ServerStats& totals,
                        UdpTotals& udp_totals);
+/// Asks the chain's last hop to listen (SOCKS BIND), prints where, and joins each connection it
+/// accepts to a fresh local connection to config.remote_target, binding again after each. With
+/// config.remote_once: one connection, then the exit status of its relay (0 clean, 1 failed).
+/// A last hop that cannot BIND (HTTP) is refused before connecting, with exit status 2.
+awaitable<int> run_remote(const Config& config, chain::Services& services, ServerStats& totals);
+
 /// Walks the chain hop by hop (each hop on its own under a non-strict strategy), prints a table
 /// or JSON on stdout. Returns 0 when every check passed, else 1.
 awaitable<int> run_check(const Config& config, chain::Services& services);

@@ -21,7 +21,7 @@ namespace hc::app {
 namespace {
 
 bool is_server(Mode mode) {
-  return mode == Mode::forward || mode == Mode::socks || mode == Mode::udp;
+  return mode == Mode::forward || mode == Mode::socks || mode == Mode::udp || mode == Mode::remote;
 }
 
 /// "2 open, 15 total, ..." plus, in udp mode, the datagram counts.
@@ -62,6 +62,9 @@ awaitable<int> run_mode(const Config& config, chain::Services& services, Forward
   }
   if (config.mode == Mode::udp) {
     co_return co_await run_udp(config, services, totals, udp);
+  }
+  if (config.mode == Mode::remote) {
+    co_return co_await run_remote(config, services, totals);
   }
   if (config.mode == Mode::check) {
     co_return co_await run_check(config, services);
@@ -111,9 +114,10 @@ void on_stop_signal(asio::signal_set& signals, asio::io_context& io, const Confi
     if (ec) {
       return;
     }
-    // A forward, socks or udp server is a service being stopped; an interrupted pipe is a
-    // failed transfer.
-    exit_code = is_server(config.mode) ? 0 : 128 + signo;
+    // A forward, socks, udp or remote server is a service being stopped; an interrupted pipe,
+    // or a `remote --once` whose one connection did not finish, is a failed transfer.
+    const bool service = is_server(config.mode) && !config.remote_once;
+    exit_code = service ? 0 : 128 + signo;
     io.stop();
   });
 }

@@ -271,6 +271,40 @@ BOOST_AUTO_TEST_CASE(udp_specs_and_timeout) {
   BOOST_TEST(p.outcome.config->hops.empty());
 }
 
+BOOST_AUTO_TEST_CASE(remote_command) {
+  auto p = parse({"-x", "socks5://gw:1080", "remote", "127.0.0.1:22"});
+  BOOST_REQUIRE(p.outcome.config);
+  const auto& c = *p.outcome.config;
+  BOOST_TEST((c.mode == hc::app::Mode::remote));
+  BOOST_TEST(c.remote_target.to_string() == "127.0.0.1:22");
+  BOOST_TEST(!c.remote_once);
+  BOOST_TEST(c.accept_timeout.count() == 600000);  // default 600 s
+
+  p = parse({"-x", "socks4://gw:1080", "remote", "--once", "--accept-timeout", "1.5", "[::1]:ssh"});
+  BOOST_REQUIRE(p.outcome.config);
+  BOOST_TEST(p.outcome.config->remote_once);
+  BOOST_TEST(p.outcome.config->accept_timeout.count() == 1500);
+  BOOST_TEST(p.outcome.config->remote_target.host == "::1");
+  BOOST_TEST(p.outcome.config->remote_target.port == 22);
+}
+
+BOOST_AUTO_TEST_CASE(bad_remote_arguments) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"-x", "socks5://gw:1080", "remote"},
+           {"-x", "socks5://gw:1080", "remote", "localhost"},
+           {"-x", "socks5://gw:1080", "remote", "localhost:0"},
+           {"-x", "socks5://gw:1080", "remote", ":22"},
+           {"-x", "socks5://gw:1080", "remote", "--accept-timeout", "0", "h:22"},
+           {"-x", "socks5://gw:1080", "remote", "--accept-timeout", "86401", "h:22"}}) {
+    auto p = parse(args);
+    BOOST_TEST(!p.outcome.config);
+    BOOST_TEST(p.outcome.exit_code == 2);
+    BOOST_TEST(!p.err.empty());
+  }
+  auto p = parse({"-x", "socks5://gw:1080", "remote", "h:99999"});
+  BOOST_TEST(p.err.find("hopchain: remote: bad target 'h:99999'") == 0u, p.err);
+}
+
 BOOST_AUTO_TEST_CASE(bad_udp_arguments) {
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"--direct", "udp"},
