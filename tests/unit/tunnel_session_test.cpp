@@ -87,7 +87,9 @@ TunnelRun tunnel(hc::chain::Strategy strategy, const std::vector<Bytes>& far_sid
     return hc::test::connect_scripted(script);
   };
   LocalSide local(io.get_executor(), user_sends, std::chrono::milliseconds(200));
-  asio::co_spawn(io, hc::app::run_tunnel(local, planner.hops(), {"198.51.100.7", 22}, services),
+  // A named target: run_tunnel takes it by reference and uses it across attempts.
+  const hc::proto::HostPort target{"198.51.100.7", 22};
+  asio::co_spawn(io, hc::app::run_tunnel(local, planner.hops(), target, services),
                  [&](std::exception_ptr e, hc::app::TunnelOutcome o) {
                    BOOST_REQUIRE(!e);
                    run.outcome = std::move(o);
