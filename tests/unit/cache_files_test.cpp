@@ -12,32 +12,18 @@
 
 #include "chain/dead_hops.hpp"
 #include "chain/pipeline_memory.hpp"
+#include "support/temp_files.hpp"
 
 namespace {
+
+using hc::test::read_file;
+using hc::test::TempDir;
 
 using hc::chain::CacheWriter;
 using hc::chain::DeadHops;
 using namespace std::chrono_literals;
 
 const DeadHops::WallClock::time_point t0{std::chrono::seconds(1'700'000'000)};
-
-std::string read(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base && base[0] == '/' ? base : "/tmp") + "/hc-unit-XXXXXX";
-    BOOST_REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
-};
 
 }  // namespace
 
@@ -76,10 +62,10 @@ BOOST_AUTO_TEST_CASE(writer_coalesces_and_flushes) {
       writer.save(file, "v" + std::to_string(i) + "\n");
     }
     writer.flush();
-    BOOST_TEST(read(file) == "v99\n");
+    BOOST_TEST(read_file(file) == "v99\n");
     writer.save(file, "last\n");
   }  // written before the writer goes
-  BOOST_TEST(read(file) == "last\n");
+  BOOST_TEST(read_file(file) == "last\n");
   CacheWriter writer;
   writer.save("/proc/nonexistent/file", "x");  // a failure is only a lost cache
   writer.flush();
@@ -110,11 +96,11 @@ BOOST_AUTO_TEST_CASE(pipeline_memory_saves_through_the_writer) {
     hc::chain::PipelineMemory memory(file, &writer);
     memory.record(hop, hc::chain::PipelineVerdict::accepts);
   }
-  BOOST_TEST(read(file) == "accepts socks5://h:1080\n");
+  BOOST_TEST(read_file(file) == "accepts socks5://h:1080\n");
   hc::chain::PipelineMemory again(file);
   BOOST_TEST(to_string(again.verdict(hop)) == "accepts");
   again.record(hop, hc::chain::PipelineVerdict::refuses);  // no writer: this process only
-  BOOST_TEST(read(file) == "accepts socks5://h:1080\n");
+  BOOST_TEST(read_file(file) == "accepts socks5://h:1080\n");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -16,8 +16,12 @@
 #include "chain/cache_files.hpp"
 #include "chain/hop.hpp"
 #include "chain/strategy.hpp"
+#include "support/temp_files.hpp"
 
 namespace {
+
+using hc::test::read_file;
+using hc::test::TempDir;
 
 using hc::chain::CacheWriter;
 using hc::chain::Planner;
@@ -43,25 +47,6 @@ StrategyOptions opts(Strategy s, std::size_t len = 1) {
   o.chain_len = len;
   o.fail_timeout = 60s;
   return o;
-}
-
-/// A fresh directory under $TMPDIR (or /tmp), removed afterwards.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base && base[0] == '/' ? base : "/tmp") + "/hc-unit-XXXXXX";
-    BOOST_REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
-};
-
-std::string read(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 const std::vector<bool> none;
@@ -137,7 +122,7 @@ BOOST_AUTO_TEST_CASE(dead_hops_outlive_the_run) {
     first.report_failure(0, now);
     BOOST_TEST(!first.alive(0, now));
   }  // the writer saves before it goes
-  const std::string text = read(file);
+  const std::string text = read_file(file);
   BOOST_TEST(text.find("socks5://user@h0:1080\n") != std::string::npos);
   BOOST_TEST(text.find("secret") == std::string::npos);
   BOOST_TEST(text.find("h1") == std::string::npos);
@@ -160,12 +145,12 @@ BOOST_AUTO_TEST_CASE(dead_hops_outlive_the_run) {
   BOOST_TEST(strict.alive(0, now));
   strict.report_success({0, 1});
   writer.flush();
-  BOOST_TEST(read(file) == text);
+  BOOST_TEST(read_file(file) == text);
 
   // A hop that works again is taken out.
   second.report_success({0});
   writer.flush();
-  BOOST_TEST(read(file).empty());
+  BOOST_TEST(read_file(file).empty());
 }
 
 BOOST_AUTO_TEST_CASE(expired_lines_are_ignored) {
@@ -190,7 +175,7 @@ BOOST_AUTO_TEST_CASE(expired_lines_are_ignored) {
   BOOST_TEST(p.alive(1, now + 31s));
   p.report_failure(0, now);  // rewritten without the expired line, with h0's new one
   writer.flush();
-  const std::string text = read(file);
+  const std::string text = read_file(file);
   BOOST_TEST(text.find(at(wall - 1s)) == std::string::npos);
   BOOST_TEST(text.find("h0") != std::string::npos);
   BOOST_TEST(text.find("h1") != std::string::npos);
