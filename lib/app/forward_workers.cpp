@@ -6,6 +6,7 @@
 
 #include "app/listener.hpp"
 #include "app/modes.hpp"
+#include "base/stop_signals.hpp"
 #include "chain/probe_set.hpp"
 #include "chain/strategy.hpp"
 #include "dns/resolver.hpp"
@@ -35,7 +36,8 @@ void ForwardWorkers::start(unsigned count, chain::Planner& planner) {
     // (a stopped io_context returns from run() at once).
     loops_.push_back(std::make_unique<asio::io_context>(1));
     asio::io_context& io = *loops_.back();
-    threads_.emplace_back([this, &io, &planner] { run_loop(io, planner); });
+    threads_.push_back(
+        start_thread_without_stop_signals([this, &io, &planner] { run_loop(io, planner); }));
   }
 }
 

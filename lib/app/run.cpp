@@ -10,6 +10,7 @@
 #include "app/forward_workers.hpp"
 #include "app/modes.hpp"
 #include "app/stats.hpp"
+#include "base/stop_signals.hpp"
 #include "chain/cache_files.hpp"
 #include "chain/hop.hpp"
 #include "chain/probe_set.hpp"
@@ -150,6 +151,8 @@ int serve(const Config& config, asio::io_context& io, chain::Services& services,
                    io.stop();
                  });
   io.run();
+  // The exit status is chosen; a second stop signal (a group kill) must not change it.
+  hold_stop_signals();
   workers.stop();
   if (udp.serving) {
     log::info("udp: " + udp.datagrams.text());

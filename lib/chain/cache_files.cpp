@@ -6,6 +6,8 @@
 #include <unistd.h>
 #include <utility>
 
+#include "base/stop_signals.hpp"
+
 namespace hc::chain {
 namespace {
 
@@ -45,7 +47,7 @@ bool write_private_file(const std::string& path, std::string_view text) {
   return true;
 }
 
-CacheWriter::CacheWriter() : thread_([this] { run(); }) {}
+CacheWriter::CacheWriter() : thread_(start_thread_without_stop_signals([this] { run(); })) {}
 
 CacheWriter::~CacheWriter() {
   {
