@@ -1,0 +1,91 @@
+#include "app/captured_tcp.hpp"
+
+#include <memory>
+#include <utility>
+
+#include "app/tunnel_session.hpp"
+#include "capture/original_destination.hpp"
+#include "chain/strategy.hpp"
+#include "log/log.hpp"
+#include "transport/stream.hpp"
+
+namespace hc::app {
+namespace {
+
+std::string endpoint_text(const tcp::endpoint& endpoint) {
+  return proto::HostPort{endpoint.address().to_string(), endpoint.port()}.to_string();
+}
+
+/// A reset rather than a FIN: the program sees "connection refused/reset", not a clean end.
+void reset(tcp::socket& socket) {
+  std::error_code ignored;
+  socket.set_option(asio::socket_base::linger(true, 0), ignored);
+  socket.close(ignored);
+}
+
+/// Where the accepted connection was going, as the chain should be asked for it; nullopt (after
+/// logging why) when it must be refused.
+std::optional<proto::HostPort> captured_target(tcp::socket& accepted, const CaptureFront& front,
+                                               const std::string& who) {
+  auto destination = capture::original_destination(accepted.native_handle());
+  if (!destination) {
+    log::error(who + ": no original destination (" + destination.error().message() +
+               "): not a redirected connection; refused");
+    return std::nullopt;
+  }
+  std::error_code ec;
+  const tcp::endpoint accepted_at = accepted.local_endpoint(ec);
+  if (!ec && capture::is_own_listener(*destination, accepted_at)) {
+    log::error(who + ": the destination " + endpoint_text(*destination) +
+               " is this listener itself (a loop); refused");
+    return std::nullopt;
+  }
+  if (front.target) {
+    return front.target(*destination);
+  }
+  return proto::HostPort{destination->address().to_string(), destination->port()};
+}
+
+/// `front` is shared: a connection may outlive the accept loop that started it.
+awaitable<void> serve_one(tcp::socket accepted, std::shared_ptr<const CaptureFront> front,
+                          const chain::Services& shared, ServerStats& totals) {
+  chain::Services services = shared;
+  services.log_tag = log::next_connection_tag();
+  std::error_code ignored;
+  const tcp::endpoint peer = accepted.remote_endpoint(ignored);
+  std::string who = services.log_tag + front->label + ": tcp " + endpoint_text(peer);
+  const std::optional<proto::HostPort> target = captured_target(accepted, *front, who);
+  if (!target) {
+    reset(accepted);
+    co_return;
+  }
+  who += " -> " + target->to_string();
+  log::verbose(who);
+  ConnectionStats report(who, totals);
+  accepted.set_option(tcp::no_delay(true), ignored);
+  transport::TcpStream local(std::move(accepted));
+  const TunnelOutcome tunnel = co_await run_tunnel(
+      local, services.planner->hops(), *target, services,
+      {.optimistic_data = true,
+       .on_open = {},
+       .on_chain = [&report](const chain::ChainResult& attempt) { report.chain_done(attempt); },
+       .live = report.live()});
+  if (tunnel.chain.error) {
+    log::error(who + ": " + tunnel.chain.error->message());
+    co_return;
+  }
+  report.closed(tunnel.stats.up.bytes, tunnel.stats.down.bytes);
+}
+
+}  // namespace
+
+awaitable<void> serve_captured_tcp(tcp::acceptor acceptor, CaptureFront front,
+                                   chain::Services& services, ServerStats& totals) {
+  auto shared_front = std::make_shared<const CaptureFront>(std::move(front));
+  co_await accept_connections(std::move(acceptor), shared_front->label,
+                              [shared_front, &services, &totals](tcp::socket socket) {
+                                return serve_one(std::move(socket), shared_front, services, totals);
+                              });
+}
+
+}  // namespace hc::app
