@@ -3,11 +3,9 @@
 #include <memory>
 #include <utility>
 
-#include "app/tunnel_session.hpp"
+#include "app/accepted_tunnel.hpp"
 #include "capture/original_destination.hpp"
-#include "chain/strategy.hpp"
 #include "log/log.hpp"
-#include "transport/stream.hpp"
 
 namespace hc::app {
 namespace {
@@ -61,20 +59,7 @@ awaitable<void> serve_one(tcp::socket accepted, std::shared_ptr<const CaptureFro
   }
   who += " -> " + target->to_string();
   log::verbose(who);
-  ConnectionStats report(who, totals);
-  accepted.set_option(tcp::no_delay(true), ignored);
-  transport::TcpStream local(std::move(accepted));
-  const TunnelOutcome tunnel = co_await run_tunnel(
-      local, services.planner->hops(), *target, services,
-      {.optimistic_data = true,
-       .on_open = {},
-       .on_chain = [&report](const chain::ChainResult& attempt) { report.chain_done(attempt); },
-       .live = report.live()});
-  if (tunnel.chain.error) {
-    log::error(who + ": " + tunnel.chain.error->message());
-    co_return;
-  }
-  report.closed(tunnel.stats.up.bytes, tunnel.stats.down.bytes);
+  co_await tunnel_accepted(std::move(accepted), who, *target, std::move(services), totals);
 }
 
 }  // namespace

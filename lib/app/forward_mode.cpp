@@ -1,6 +1,7 @@
 #include <memory>
 #include <string>
 
+#include "app/accepted_tunnel.hpp"
 #include "app/listener.hpp"
 #include "app/modes.hpp"
 #include "app/stats.hpp"
@@ -21,20 +22,7 @@ awaitable<void> serve_connection(tcp::socket accepted, const ForwardSpec& spec,
   const auto peer = accepted.remote_endpoint(ignored);
   const std::string who = services.log_tag + "forward " + std::to_string(spec.listen.port) +
                           " from " + peer.address().to_string() + ":" + std::to_string(peer.port());
-  ConnectionStats report(who, totals);
-  accepted.set_option(tcp::no_delay(true), ignored);
-  transport::TcpStream local(std::move(accepted));
-  const TunnelOutcome tunnel = co_await run_tunnel(
-      local, services.planner->hops(), spec.target, services,
-      {.optimistic_data = true,
-       .on_open = {},
-       .on_chain = [&report](const chain::ChainResult& attempt) { report.chain_done(attempt); },
-       .live = report.live()});
-  if (tunnel.chain.error) {
-    log::error(who + ": " + tunnel.chain.error->message());
-    co_return;
-  }
-  report.closed(tunnel.stats.up.bytes, tunnel.stats.down.bytes);
+  co_await tunnel_accepted(std::move(accepted), who, spec.target, std::move(services), totals);
 }
 
 awaitable<void> accept_loop(tcp::acceptor acceptor, const ForwardSpec& spec,
