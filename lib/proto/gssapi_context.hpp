@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <system_error>
 #include <vector>
 
@@ -40,6 +41,9 @@ class GssContext {
   virtual Result<Unwrapped, std::error_code> unwrap(std::span<const std::uint8_t> token) = 0;
   /// gss_wrap_size_limit: the most plaintext whose wrapped token fits in `max_token` bytes.
   virtual std::size_t max_plaintext(std::size_t max_token, bool confidential) = 0;
+  /// The authenticated peer's principal once the context is established (for log lines;
+  /// never a token), or empty.
+  virtual std::string peer_name() const { return {}; }
 };
 
 }  // namespace hc::proto
