@@ -3,15 +3,20 @@
 # both replies come back to it, and the peer's connection is relayed. The client is FTP-shaped
 # (tests/support/ftp_bind.py): a control connection through the chain, a BIND, the address sent
 # to the "server", which connects back; 1 MiB each way, byte-checked, for SOCKS5 and SOCKS4
-# clients through 2 hops. A last hop that cannot BIND gets the client REP 0x07 and a log line
+# clients through 2 hops, and through 3 (socks4, socks5 in TLS, then danted). A last hop that cannot BIND gets the client REP 0x07 and a log line
 # naming the hop: microsocks (answers 0x07), ssh -D (hangs up), an HTTP hop (refused at once).
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../support/lab.sh
 source "${HC_SUPPORT:?HC_SUPPORT must point to tests/support}/lab.sh"
 # shellcheck source=SCRIPTDIR/../support/lab_socks.sh
 source "$HC_SUPPORT/lab_socks.sh"
+# shellcheck source=SCRIPTDIR/../support/lab_tls.sh
+source "$HC_SUPPORT/lab_tls.sh"
 lab_init
 require_hopchain
+lab_require stunnel4 openssl
+tls_init_pki
+tls_issue proxy "DNS:localhost,IP:127.0.0.1"
 
 D1=$(free_port); start_danted d1 "$D1"
 D2=$(free_port); start_danted d2 "$D2"
@@ -41,6 +46,12 @@ ftp_exchange() {
 
 ftp_exchange "SOCKS5 client, 2 hops" "$P"
 ftp_exchange "SOCKS4 client, 2 hops" "$P" --socks4
+D3=$(free_port); start_danted d3 "$D3"
+T=$(free_port); start_stunnel tls-d2 "$T" "$D2" proxy
+P3=$(free_port)
+start_hopchain_socks hc-3hops 127.0.0.1 "$P3" -x "socks4://127.0.0.1:$D1" \
+  -x "socks5+tls://127.0.0.1:$T?cafile=$TLS_CA" -x "socks5://127.0.0.1:$D3" socks "$P3"
+ftp_exchange "SOCKS5 client, 3 hops (socks4, socks5+tls, danted)" "$P3"
 wait_log "$LAB/hc-danted.log" 'SOCKS5 BIND 127\.0\.0\.1:0: hop 2/2 socks5://127\.0\.0\.1:[0-9]+ listens at' 10
 wait_log "$LAB/hc-danted.log" 'SOCKS4 BIND 127\.0\.0\.1:0: 127\.0\.0\.1:[0-9]+ connected to' 10
 
