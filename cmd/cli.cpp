@@ -241,18 +241,57 @@ bool configure_stdio(const RawOptions& raw, app::Config& config, std::ostream& e
   return true;
 }
 
-/// `remote HOST:PORT`: the target is one argument, the port after the last colon.
+/// HOST:PORT as one argument (the port after the last colon; [v6] brackets allowed), or with
+/// `port_optional` just HOST, meaning port 0.
+Result<proto::HostPort> parse_joined_host_port(const std::string& text, bool port_optional) {
+  const auto colon = text.rfind(':');
+  const bool bare_v6 = colon != std::string::npos && text.front() != '[' &&
+                       text.find(':') != colon;  // "::1": all of it is the host
+  if (colon == std::string::npos || (port_optional && bare_v6) ||
+      (port_optional && text.back() == ']')) {
+    if (!port_optional) {
+      return failure("expected HOST:PORT");
+    }
+    // The host checked as usual (ports are 1..65535 there); then port 0, "any port".
+    auto host = app::parse_host_port(text, "1");
+    if (host) {
+      host->port = 0;
+    }
+    return host;
+  }
+  return app::parse_host_port(text.substr(0, colon), text.substr(colon + 1));
+}
+
+/// `remote HOST:PORT`, or `remote --stdio`.
 bool configure_remote(const RawOptions& raw, app::Config& config, std::ostream& err) {
   config.mode = app::Mode::remote;
-  config.remote_once = raw.remote_once;
+  config.remote_once = raw.remote_once || raw.remote_stdio;
+  config.remote_stdio = raw.remote_stdio;
+  config.remote_json = raw.remote_json;
   config.accept_timeout = to_milliseconds(raw.accept_timeout);
-  const std::string& text = raw.remote_target;
-  const auto colon = text.rfind(':');
-  auto target = colon == std::string::npos
-                    ? Result<proto::HostPort>(failure("expected HOST:PORT"))
-                    : app::parse_host_port(text.substr(0, colon), text.substr(colon + 1));
+  if (raw.remote_stdio && raw.remote_json) {
+    err << "hopchain: remote: --stdio and --json both want stdout; give one of them\n";
+    return false;
+  }
+  if (raw.remote_stdio != raw.remote_target.empty()) {
+    err << "hopchain: remote: give either HOST:PORT or --stdio\n";
+    return false;
+  }
+  if (!raw.remote_expect.empty()) {
+    auto expect = parse_joined_host_port(raw.remote_expect, true);
+    if (!expect) {
+      err << "hopchain: remote: bad --expect '" << raw.remote_expect << "': " << expect.error()
+          << "\n";
+      return false;
+    }
+    config.remote_expect = std::move(*expect);
+  }
+  if (raw.remote_stdio) {
+    return true;
+  }
+  auto target = parse_joined_host_port(raw.remote_target, false);
   if (!target) {
-    err << "hopchain: remote: bad target '" << text << "': " << target.error() << "\n";
+    err << "hopchain: remote: bad target '" << raw.remote_target << "': " << target.error() << "\n";
     return false;
   }
   config.remote_target = std::move(*target);
@@ -312,6 +351,7 @@ bool configure_socks(const RawOptions& raw, const CLI::App& socks, app::Config& 
 bool configure_check(const RawOptions& raw, app::Config& config, std::ostream& err) {
   config.mode = app::Mode::check;
   config.check_json = raw.check_json;
+  config.check_bind = raw.check_bind;
   if (raw.check_host.empty() != raw.check_port.empty()) {
     err << "hopchain: check: give both HOST and PORT, or neither\n";
     return false;

@@ -201,11 +201,21 @@ CLI::App* add_remote_command(CLI::App& app, RawOptions& raw) {
       "remote",
       "Let the last hop listen (SOCKS BIND) and join each connection it accepts to HOST:PORT "
       "here, like ssh -R; prints each listening address");
-  remote->add_option("TARGET", raw.remote_target, "Local service to join peers to")
-      ->type_name("HOST:PORT")
-      ->required();
+  remote
+      ->add_option("TARGET", raw.remote_target, "Local service to join peers to (not with --stdio)")
+      ->type_name("HOST:PORT");
   remote->add_flag("--once", raw.remote_once,
                    "Serve one connection, then exit (0 if its relay ended cleanly)");
+  remote->add_flag("--stdio", raw.remote_stdio,
+                   "Join the first connection to stdin/stdout instead of TARGET, then exit with "
+                   "its status (netcat-style)");
+  remote
+      ->add_option("--expect", raw.remote_expect,
+                   "The peer the hop should accept (BIND's DST.ADDR/DST.PORT), where the server "
+                   "checks it; default 0.0.0.0:0, anyone")
+      ->type_name("HOST[:PORT]");
+  remote->add_flag("--json", raw.remote_json,
+                   "Also print one JSON line per listening address on stdout");
   remote
       ->add_option("--accept-timeout", raw.accept_timeout,
                    "Seconds one BIND waits for a peer (600; up to 86400); then a new BIND, or "
@@ -224,6 +234,8 @@ CLI::App* add_check_command(CLI::App& app, RawOptions& raw) {
   check->add_option("HOST", raw.check_host, "Finish with a connect to HOST PORT through the chain");
   check->add_option("PORT", raw.check_port, "Target port (with HOST)");
   check->add_flag("--json", raw.check_json, "Print the result as JSON");
+  check->add_flag("--bind", raw.check_bind,
+                  "Also ask each SOCKS hop, as the last hop of the hops up to it, for a BIND");
   check->footer("Example:\n  hopchain -c work check example.org 443");
   return check;
 }

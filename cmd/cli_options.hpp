@@ -49,7 +49,11 @@ struct RawOptions {
   std::size_t udp_max_sources = 256;
   std::string remote_target;
   bool remote_once = false;
+  std::string remote_expect;
+  bool remote_json = false;
+  bool remote_stdio = false;
   double accept_timeout = 600.0;
+  bool check_bind = false;
 };
 
 /// The subcommands, owned by the App they were added to; after parsing, the one given is

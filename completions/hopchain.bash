@@ -69,6 +69,10 @@ _hopchain()
         --chain-len | --max-fails | --fail-timeout | --connect-timeout | --dns-server | --udp-timeout | --udp-max-sources | --workers | --allow | --deny | --accept-timeout)
             return
             ;;
+        --expect)
+            COMPREPLY=($(compgen -A hostname -- "$cur"))
+            return
+            ;;
     esac
     case $cur in
         --pipeline=*)
@@ -95,8 +99,8 @@ _hopchain()
             socks) COMPREPLY=($(compgen -W "-h --help --users --open --udp-any-port --allow-local --allow --deny" -- "$cur")) ;;
             forward) COMPREPLY=($(compgen -W "-h --help --workers" -- "$cur")) ;;
             udp) COMPREPLY=($(compgen -W "-h --help --udp-timeout --udp-max-sources" -- "$cur")) ;;
-            check) COMPREPLY=($(compgen -W "-h --help --json" -- "$cur")) ;;
-            remote) COMPREPLY=($(compgen -W "-h --help --once --accept-timeout" -- "$cur")) ;;
+            check) COMPREPLY=($(compgen -W "-h --help --json --bind" -- "$cur")) ;;
+            remote) COMPREPLY=($(compgen -W "-h --help --once --stdio --expect --json --accept-timeout" -- "$cur")) ;;
             *) COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
         esac
         return

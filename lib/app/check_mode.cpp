@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "app/check_bind.hpp"
+#include "app/json_text.hpp"
 #include "app/modes.hpp"
 #include "chain/pipeline_memory.hpp"
 #include "chain/probe.hpp"
@@ -37,6 +39,7 @@ struct Row {
   std::string pipelining = "n/a";
   std::string pipelining_source;  ///< "cache" or "probe"; empty when nothing is known
   std::string via;  ///< target row under a non-strict strategy: the hops the strategy picked
+  std::optional<BindVerdict> bind;  ///< --bind: whether the hop accepts BIND
 };
 
 struct Timed {
@@ -81,23 +84,6 @@ std::string ms_text(const std::optional<double>& ms) {
   return buf;
 }
 
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 std::string json_ms(const std::optional<double>& ms) {
   if (!ms) {
     return "null";
@@ -107,7 +93,17 @@ std::string json_ms(const std::optional<double>& ms) {
   return buf;
 }
 
-void print_table(const std::vector<Row>& rows, std::ostream& out) {
+/// "yes (listening at 192.0.2.1:40000)", or "-" for the target and without --bind.
+std::string bind_text(const Row& r) {
+  if (!r.bind) {
+    return "-";
+  }
+  return r.bind->detail.empty() || r.bind->word == "not reached"
+             ? r.bind->word
+             : r.bind->word + " (" + r.bind->detail + ")";
+}
+
+void print_table(const std::vector<Row>& rows, bool with_bind, std::ostream& out) {
   std::size_t url_width = 3;
   std::size_t proto_width = 5;
   for (const auto& r : rows) {
@@ -116,7 +112,7 @@ void print_table(const std::vector<Row>& rows, std::ostream& out) {
   }
   auto line = [&](const std::string& a, const std::string& b, const std::string& c,
                   const std::string& d, const std::string& e, const std::string& f,
-                  const std::string& g, const std::string& h) {
+                  const std::string& g, const std::string& h, const std::string& bind) {
     char buf[64];
     std::string s = a;
     s.resize(7, ' ');
@@ -127,9 +123,13 @@ void print_table(const std::vector<Row>& rows, std::ostream& out) {
     std::snprintf(buf, sizeof buf, "%10s %10s %10s  ", d.c_str(), e.c_str(), f.c_str());
     std::string pipelining = g;
     pipelining.resize(12, ' ');
-    out << s << u << p << buf << pipelining << h << "\n";
+    out << s << u << p << buf << pipelining << h;
+    if (with_bind) {
+      out << (h.size() < 24 ? std::string(24 - h.size(), ' ') : std::string("  ")) << bind;
+    }
+    out << "\n";
   };
-  line("HOP", "URL", "PROTO", "CONNECT", "HANDSHAKE", "TOTAL", "PIPELINE", "RESULT");
+  line("HOP", "URL", "PROTO", "CONNECT", "HANDSHAKE", "TOTAL", "PIPELINE", "RESULT", "BIND");
   for (const auto& r : rows) {
     if (r.result == "not tested") {
       continue;  // no HOST PORT: the table has no target row
@@ -139,7 +139,7 @@ void print_table(const std::vector<Row>& rows, std::ostream& out) {
       result += " (" + r.via + ")";
     }
     line(r.label, r.url, r.protocol, ms_text(r.connect_ms), ms_text(r.handshake_ms),
-         ms_text(r.total_ms), r.label == "target" ? "-" : r.pipelining, result);
+         ms_text(r.total_ms), r.label == "target" ? "-" : r.pipelining, result, bind_text(r));
   }
 }
 
@@ -160,7 +160,9 @@ void print_json(const Config& config, const std::vector<Row>& rows, bool ok, std
         << ",\"connect_ms\":" << json_ms(r.connect_ms)
         << ",\"handshake_ms\":" << json_ms(r.handshake_ms)
         << ",\"pipelining\":" << json_string(r.pipelining) << ",\"pipelining_source\":"
-        << (r.pipelining_source.empty() ? "null" : json_string(r.pipelining_source));
+        << (r.pipelining_source.empty() ? "null" : json_string(r.pipelining_source))
+        << ",\"bind\":" << (r.bind ? json_string(r.bind->word) : "null") << ",\"bind_detail\":"
+        << (r.bind && !r.bind->detail.empty() ? json_string(r.bind->detail) : "null");
     }
     o << ",\"total_ms\":" << json_ms(r.total_ms) << ",\"result\":" << json_string(r.result)
       << ",\"error\":" << (r.error.empty() ? "null" : json_string(r.error)) << "}";
@@ -376,13 +378,7 @@ awaitable<void> settle_pipelining(const Config& config, chain::Services& service
       row.pipelining = "unknown";  // the walk did not reach it: nothing to probe through
       continue;
     }
-    chain::Hops path;
-    if (strict) {
-      path = chain::first_hops(hops, i + 1);
-    } else {
-      path.push_back(hops[i]);
-    }
-    verdict = co_await chain::probe_pipelining(std::move(path), services);
+    verdict = co_await chain::probe_pipelining(probe_path(hops, i, strict), services);
     log::verbose(chain::hop_label(i + 1, hops.size(), hop.redacted()) +
                  ": pipelined handshake probe: " + std::string(chain::to_string(verdict)));
     if (verdict != chain::PipelineVerdict::unknown &&
@@ -392,6 +388,21 @@ awaitable<void> settle_pipelining(const Config& config, chain::Services& service
     probed_here.push_back(hop.redacted());
     row.pipelining = verdict_word(verdict);
     row.pipelining_source = "probe";
+  }
+}
+
+/// --bind: each hop the walk reached is asked for a BIND (check_bind.hpp). Informative only: a
+/// hop without BIND does not fail the check.
+awaitable<void> settle_bind(const Config& config, chain::Services& services,
+                            std::vector<Row>& rows) {
+  const std::size_t hops = services.planner->hops().size();
+  std::vector<bool> reached(hops, false);
+  for (std::size_t i = 0; i < hops && i < rows.size(); ++i) {
+    reached[i] = rows[i].result == "ok" || rows[i].result == "reachable";
+  }
+  std::vector<BindVerdict> verdicts = co_await probe_binds(config, services, reached);
+  for (std::size_t i = 0; i < verdicts.size() && i < rows.size(); ++i) {
+    rows[i].bind = std::move(verdicts[i]);
   }
 }
 
@@ -422,6 +433,9 @@ awaitable<int> run_check(const Config& config, chain::Services& services) {
     rows.push_back(target_row(config));  // a hop failed before the target's turn
   }
   co_await settle_pipelining(config, services, *memory, claimed, rows);
+  if (config.check_bind) {
+    co_await settle_bind(config, services, rows);
+  }
   for (const bool c : claimed) {
     if (c) {
       memory->probe_finished();
@@ -436,7 +450,7 @@ awaitable<int> run_check(const Config& config, chain::Services& services) {
   if (config.check_json) {
     print_json(config, rows, ok, std::cout);
   } else {
-    print_table(rows, std::cout);
+    print_table(rows, config.check_bind, std::cout);
   }
   std::cout.flush();
   co_return ok ? 0 : 1;

@@ -41,8 +41,13 @@ struct Config {
   std::size_t udp_max_sources = 256;              ///< udp mode: sources served at once per port
   std::optional<proto::HostPort> check_target;    ///< check mode: HOST PORT, if given
   bool check_json = false;                        ///< check mode: --json
+  bool check_bind = false;                        ///< check mode: --bind
   proto::HostPort remote_target;                  ///< remote mode: where peers are joined to
-  bool remote_once = false;                       ///< remote mode: --once
+  bool remote_once = false;                       ///< remote mode: --once (and --stdio)
+  bool remote_stdio = false;                      ///< remote mode: --stdio, no remote_target
+  bool remote_json = false;                       ///< remote mode: --json
+  /// remote mode, --expect: the BIND request's DST (port 0 when not given); none = anyone.
+  std::optional<proto::HostPort> remote_expect;
   /// remote mode, --accept-timeout: how long one BIND waits for its peer.
   std::chrono::milliseconds accept_timeout{600'000};
   chain::StrategyOptions strategy;  ///< --strategy, --chain-len, --max-fails, --fail-timeout

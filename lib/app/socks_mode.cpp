@@ -19,6 +19,7 @@
 #include "app/linger_close.hpp"
 #include "app/listener.hpp"
 #include "app/modes.hpp"
+#include "app/socks_bind.hpp"
 #include "app/socks_reply.hpp"
 #include "app/socks_udp.hpp"
 #include "app/stats.hpp"
@@ -36,12 +37,6 @@ namespace hc::app {
 namespace {
 
 using log::seconds_text;
-
-std::string hex_byte(std::uint8_t v) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "0x%02X", static_cast<unsigned>(v));
-  return buf;
-}
 
 /// Client-chosen text (a user name) made safe for a log line, and kept short.
 std::string printable(std::string_view text) {
@@ -65,8 +60,9 @@ std::string printable(std::string_view text) {
 /// "SOCKS5 CONNECT example.org:80 as 'alice'". Names were checked by the codec (no control
 /// bytes or spaces); a SOCKS4 USERID was not.
 std::string describe(const proto::SocksRequest& request) {
+  const char* command = request.command == proto::SocksCommand::bind ? " BIND " : " CONNECT ";
   std::string s =
-      std::string(proto::to_string(request.version)) + " CONNECT " + request.target.to_string();
+      std::string(proto::to_string(request.version)) + command + request.target.to_string();
   if (!request.user.empty()) {
     s += " as '" + printable(request.user) + "'";
   }
@@ -158,23 +154,12 @@ bool admit_client(SocksServer& server, tcp::socket& accepted, const asio::ip::ad
   return true;
 }
 
-/// Refuses a request: the answer `rep` (CD 0x5B for SOCKS4), the log line, then the close.
-awaitable<void> refuse_request(transport::Stream& client, const proto::SocksServerHandshake& codec,
-                               const std::string& line, std::uint8_t rep) {
-  log::error(line + "; answered " +
-             (codec.request().version == proto::SocksVersion::socks5 ? "REP " + hex_byte(rep)
-                                                                     : std::string("CD 0x5B")));
-  // Named, not a temporary in the co_await: g++ 12 destroys reply()'s default argument twice there.
-  const std::vector<std::uint8_t> answer = codec.reply(rep);
-  co_await client.write_all(answer);
-  co_await close_after_answer(client);
-}
-
 /// The codec's options for a client from `peer`. A failed login counts against the peer's source
 /// at once, before the refusal is written: the client cannot be back before its cooldown starts.
 proto::SocksServerOptions server_options(SocksServer& server, const asio::ip::address& peer) {
   proto::SocksServerOptions options;
   options.allow_udp_associate = true;  // carried through the chain: app/socks_udp
+  options.allow_bind = true;           // at the chain's last hop: app/socks_bind
   if (!server.config.socks_users.empty()) {
     // Not a coroutine: a plain callback, and the connection's task holds `server`.
     options.check_password = [&server, peer](std::string_view user, std::string_view password) {
@@ -305,6 +290,10 @@ awaitable<void> serve_request(transport::TcpStream& client, proto::SocksServerHa
   }
   const std::string what = who + ": " + describe(request);
   log::verbose(what);
+  if (request.command == proto::SocksCommand::bind) {
+    co_await serve_socks_bind(client, codec, what, config, services, server->totals);
+    co_return;
+  }
   // Addresses and localhost are judged now; other names once resolved (no hop, by
   // Services::target_check) or not at all (the last hop resolves them).
   if (const auto decision = config.socks_access.decide_host(request.target.host);

@@ -1,11 +1,25 @@
 /// Chain failures to SOCKS5 reply codes.
 #include "app/socks_reply.hpp"
 
+#include <cstdio>
+#include <vector>
+
+#include "app/linger_close.hpp"
+#include "log/log.hpp"
 #include "proto/errors.hpp"
 #include "proto/socks_server.hpp"
 #include "transport/asio.hpp"
 
 namespace hc::app {
+namespace {
+
+std::string hex_byte(std::uint8_t v) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "0x%02X", static_cast<unsigned>(v));
+  return buf;
+}
+
+}  // namespace
 
 std::uint8_t socks5_reply_for(const chain::ChainError& error) {
   const std::error_code& ec = error.ec;
@@ -35,6 +49,17 @@ std::uint8_t socks5_reply_for(const chain::ChainError& error) {
     return proto::kRepTtlExpired;
   }
   return proto::kRepGeneralFailure;
+}
+
+awaitable<void> refuse_request(transport::Stream& client, const proto::SocksServerHandshake& codec,
+                               const std::string& line, std::uint8_t rep) {
+  log::error(line + "; answered " +
+             (codec.request().version == proto::SocksVersion::socks5 ? "REP " + hex_byte(rep)
+                                                                     : std::string("CD 0x5B")));
+  // Named, not a temporary in the co_await: g++ 12 destroys reply()'s default argument twice there.
+  const std::vector<std::uint8_t> answer = codec.reply(rep);
+  co_await client.write_all(answer);
+  co_await close_after_answer(client);
 }
 
 }  // namespace hc::app

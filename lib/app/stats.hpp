@@ -86,6 +86,9 @@ class ConnectionStats {
 
   /// Call with open_chain's result: logs the setup lines, or counts the failure.
   void chain_done(const chain::ChainResult& result);
+  /// The relay starts on a connection that no open_chain gave (a peer a BIND accepted): its
+  /// close line counts from now.
+  void relaying() { relay_started_ = Clock::now(); }
   /// The relay ended: logs the close line and adds the bytes to the totals.
   void closed(std::uint64_t sent, std::uint64_t received);
   /// Counts the relay keeps up to date, so that a connection cut short while relaying (the

@@ -15,15 +15,19 @@ namespace {
 
 using log::seconds_text;
 
-// The peer is not known in advance: 0.0.0.0:0 lets any host connect (RFC 1928 leaves the
-// filtering to the server; SOCKS4 servers take 0.0.0.0 as "anyone").
-const proto::HostPort kAnyPeer{"0.0.0.0", 0};
-
-std::unique_ptr<proto::Handshake> make_bind_codec(const proto::HopSpec& hop) {
+std::unique_ptr<proto::Handshake> make_bind_codec(const proto::HopSpec& hop,
+                                                  proto::HostPort expected_peer) {
   if (hop.protocol == proto::Protocol::socks4) {
-    return std::make_unique<proto::Socks4Bind>(kAnyPeer, hop.user.value_or(""), hop.remote_dns);
+    return std::make_unique<proto::Socks4Bind>(std::move(expected_peer), hop.user.value_or(""),
+                                               hop.remote_dns);
   }
-  return std::make_unique<proto::Socks5Bind>(kAnyPeer, hop.credentials());
+  return std::make_unique<proto::Socks5Bind>(std::move(expected_peer), hop.credentials());
+}
+
+// 0x07: command not supported; a server that knows only CONNECT may just hang up instead.
+bool unsupported(std::error_code ec, proto::Stage stage) {
+  return stage == proto::Stage::request &&
+         (ec == proto::socks5_reply(0x07) || ec == ChainErrc::closed_during_handshake);
 }
 
 /// What to add to a failed BIND request, so that a hop that does not do BIND says so.
@@ -31,8 +35,7 @@ std::string refusal_detail(std::error_code ec, proto::Stage stage) {
   if (stage != proto::Stage::request) {
     return {};
   }
-  // 0x07: command not supported; a server that knows only CONNECT may just hang up instead.
-  if (ec == proto::socks5_reply(0x07) || ec == ChainErrc::closed_during_handshake) {
+  if (unsupported(ec, stage)) {
     return "BIND refused: this hop does not seem to accept incoming connections";
   }
   return "BIND request";
@@ -51,13 +54,17 @@ proto::HostPort bind_address(const proto::Handshake& codec, bool peer) {
 
 std::optional<std::string> bind_refusal(const Hops& hops) {
   if (hops.empty()) {
-    return "remote: BIND needs a SOCKS4 or SOCKS5 hop (give one with -x)";
+    return "no hop: BIND needs a SOCKS4 or SOCKS5 hop (give one with -x)";
   }
   if (hops.back()->spec.protocol == proto::Protocol::http) {
     return hop_label(hops.size(), hops.size(), hops.back()->redacted) +
            ": BIND needs a SOCKS4 or SOCKS5 hop";
   }
   return std::nullopt;
+}
+
+bool bind_unsupported(const ChainError& error) {
+  return error.hop != 0 && error.hop == error.hops && unsupported(error.ec, error.stage);
 }
 
 LastHopBind::LastHopBind(HopPtr hop, std::size_t count, std::unique_ptr<transport::Stream> stream,
@@ -72,7 +79,8 @@ ChainError LastHopBind::error(proto::Stage stage, std::error_code ec, std::strin
   return ChainError::of_hop(count_, count_, hop_->redacted, stage, ec, std::move(detail));
 }
 
-awaitable<Result<LastHopBind, ChainError>> LastHopBind::open(const Hops& hops, Services& services) {
+awaitable<Result<LastHopBind, ChainError>> LastHopBind::open(const Hops& hops, Services& services,
+                                                             proto::HostPort expected_peer) {
   const std::size_t n = hops.size();
   const HopPtr hop = hops.back();
   // Logs number the hops out of the whole chain, not out of the path to the last hop.
@@ -89,7 +97,8 @@ awaitable<Result<LastHopBind, ChainError>> LastHopBind::open(const Hops& hops, S
     e.hops = n;
     co_return failure(std::move(e));
   }
-  LastHopBind bind(hop, n, std::move(path.stream), make_bind_codec(hop->spec));
+  LastHopBind bind(hop, n, std::move(path.stream),
+                   make_bind_codec(hop->spec, std::move(expected_peer)));
   if (hop->spec.tls) {
     TlsOutcome tls =
         co_await start_tls(bind.stream_, hop->spec, hop->tls.get(), services.connect_timeout);

@@ -3,7 +3,7 @@
 /// it has one), then hop N is asked to BIND (SOCKS5 CMD 0x02, SOCKS4 CD 2). Its two replies are
 /// two calls here, so the caller can announce where the hop listens before waiting for a peer:
 ///
-///   auto bind = co_await LastHopBind::open(hops, services);   // first reply: listening()
+///   auto bind = co_await LastHopBind::open(hops, services, peer);  // first reply: listening()
 ///   auto peer = co_await bind->accept(timeout);               // second reply: the peer
 ///   relay(local, bind->stream());
 #pragma once
@@ -27,17 +27,29 @@ namespace hc::chain {
 /// "hop 2/2 http://p:3128: BIND needs a SOCKS4 or SOCKS5 hop".
 std::optional<std::string> bind_refusal(const Hops& hops);
 
+/// True when a failed open() means the last hop does not do BIND at all: it answered REP 0x07
+/// (microsocks) or hung up on the request (ssh -D), rather than refusing this one request.
+bool bind_unsupported(const ChainError& error);
+
+/// The expected peer when none is known: 0.0.0.0:0 lets any host connect (RFC 1928 leaves the
+/// filtering to the server; SOCKS4 servers take 0.0.0.0 as "anyone").
+inline const proto::HostPort kAnyPeer{"0.0.0.0", 0};
+
 class LastHopBind {
  public:
   /// Builds the chain to the last hop and reads the first BIND reply, under
-  /// services.connect_timeout. `hops` must pass bind_refusal().
-  static awaitable<Result<LastHopBind, ChainError>> open(const Hops& hops, Services& services);
+  /// services.connect_timeout. `hops` must pass bind_refusal(). `expected_peer` goes into the
+  /// request's DST.ADDR/DST.PORT: the host the hop should accept (where the server checks it).
+  static awaitable<Result<LastHopBind, ChainError>> open(const Hops& hops, Services& services,
+                                                         proto::HostPort expected_peer = kAnyPeer);
 
   /// Where the hop listens. When the hop answered 0.0.0.0 or ::, the hop's own address as the
   /// chain names it (its URL's host), since that is what "the server's address" means there.
   const proto::HostPort& listening() const { return listening_; }
   /// The last hop's label, "hop 2/2 socks5://b:1080".
   std::string who() const;
+  /// The last hop's redacted URL, "socks5://b:1080".
+  const std::string& hop_url() const { return hop_->redacted; }
 
   /// Waits up to `timeout` for the second reply; returns the connecting host as the hop reports
   /// it. A timeout or a refusal fails at Stage::accept.

@@ -16,6 +16,7 @@ namespace {
 constexpr std::uint8_t kSocks4 = 0x04;
 constexpr std::uint8_t kSocks5 = 0x05;
 constexpr std::uint8_t kCmdConnect = 0x01;
+constexpr std::uint8_t kCmdBind = 0x02;
 constexpr std::uint8_t kCmdUdpAssociate = 0x03;
 // RFC 1928 §3 methods.
 constexpr std::uint8_t kMethodNone = 0x00;
@@ -55,7 +56,8 @@ class SocksServerCategory final : public std::error_category {
       case SocksServerError::bad_request_version:
         return "malformed SOCKS5 request (version byte is not 5)";
       case SocksServerError::command_not_supported:
-        return "command not supported (served: CONNECT, and SOCKS5 UDP ASSOCIATE where allowed)";
+        return "command not supported (served: CONNECT, and BIND and SOCKS5 UDP ASSOCIATE where "
+               "allowed)";
       case SocksServerError::address_type_not_supported:
         return "address type not supported (SOCKS5 ATYP is not 1, 3 or 4)";
       case SocksServerError::invalid_name:
@@ -127,6 +129,17 @@ std::vector<std::uint8_t> SocksServerHandshake::encode_reply(SocksVersion versio
   if (socks5::encode_address(bound, out)) {
     out.resize(3);
     out.insert(out.end(), {socks5::kAtypIpv4, 0, 0, 0, 0, 0, 0});
+  }
+  return out;
+}
+
+std::vector<std::uint8_t> SocksServerHandshake::bind_reply(std::uint8_t rep,
+                                                           const HostPort& bound) const {
+  std::vector<std::uint8_t> out{kSocks5, rep, 0x00};
+  if (request_.version != SocksVersion::socks5 || rep != kRepSucceeded ||
+      is_ipv4_literal(bound.host) || is_ipv6_literal(bound.host) ||
+      socks5::encode_address(bound, out)) {
+    return reply(rep, bound);
   }
   return out;
 }
@@ -311,10 +324,12 @@ Step SocksServerHandshake::on_request_head() {
     return fail(SocksServerError::bad_request_version, Stage::request);
   }
   const bool udp = head.code == kCmdUdpAssociate && options_.allow_udp_associate;
-  if (head.code != kCmdConnect && !udp) {
+  const bool bind = head.code == kCmdBind && options_.allow_bind;
+  if (head.code != kCmdConnect && !udp && !bind) {
     return refuse_socks5(kRepCommandNotSupported, SocksServerError::command_not_supported);
   }
-  request_.command = udp ? SocksCommand::udp_associate : SocksCommand::connect;
+  request_.command =
+      udp ? SocksCommand::udp_associate : (bind ? SocksCommand::bind : SocksCommand::connect);
   if (head.address_ec == Socks5Error::bad_address_type) {
     return refuse_socks5(kRepAddressTypeNotSupported, SocksServerError::address_type_not_supported);
   }
@@ -345,9 +360,11 @@ Step SocksServerHandshake::on_socks4_head() {
   if (options_.check_password) {
     return refuse_socks4(SocksServerError::socks4_needs_auth);
   }
-  if (buf_[1] != kCmdConnect) {
+  const bool bind = buf_[1] == kCmdBind && options_.allow_bind;
+  if (buf_[1] != kCmdConnect && !bind) {
     return refuse_socks4(SocksServerError::command_not_supported);
   }
+  request_.command = bind ? SocksCommand::bind : SocksCommand::connect;
   request_.target.port = static_cast<std::uint16_t>((buf_[2] << 8) | buf_[3]);
   std::copy(buf_.begin() + 4, buf_.begin() + 8, socks4_ip_);
   field_.clear();

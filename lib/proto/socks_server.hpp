@@ -1,17 +1,17 @@
-/// SOCKS4, SOCKS4a and SOCKS5 (RFC 1928 CONNECT, and UDP ASSOCIATE when the options allow it;
-/// RFC 1929 username/password), server side: parses what a local client sends and produces the
-/// bytes to answer it.
+/// SOCKS4, SOCKS4a and SOCKS5 (RFC 1928 CONNECT, and BIND and UDP ASSOCIATE when the options
+/// allow them; RFC 1929 username/password), server side: parses what a local client sends and
+/// produces the bytes to answer it.
 ///
 /// It follows the Step contract of the client codecs (and is a Handshake, so run_handshake drives
 /// it). Every read is exact: the greeting, sub-negotiation and request by their length fields, and
 /// the NUL-terminated SOCKS4 USERID and SOCKS4a name one byte at a time. So bytes a client
 /// pipelines after its request are never consumed here; they stay in the socket for the relay.
 ///
-/// `done` means a request is complete: read request() (a CONNECT, or an allowed UDP ASSOCIATE),
-/// open the tunnel or the relay, then send reply(). A refusal the client should hear about (no
-/// acceptable method, bad password, a command or address type we do not serve, an over-long
-/// field) is a `send` of that answer, then `fail`.
-/// Input that is not SOCKS at all fails without an answer.
+/// `done` means a request is complete: read request() (a CONNECT, or an allowed BIND or UDP
+/// ASSOCIATE), open the tunnel or the relay, then send reply() (a BIND: bind_reply() twice). A
+/// refusal the client should hear about (no acceptable method, bad password, a command or address
+/// type we do not serve, an over-long field) is a `send` of that answer, then `fail`. Input that is
+/// not SOCKS at all fails without an answer.
 #pragma once
 
 #include <cstdint>
@@ -49,14 +49,16 @@ std::error_code make_error_code(SocksServerError e);
 enum class SocksVersion : std::uint8_t { socks4, socks4a, socks5 };
 std::string_view to_string(SocksVersion version);
 
-/// What a client asked for.
-/// What a request asks for: a tunnel, or (SOCKS5 only, when allowed) a UDP relay.
-enum class SocksCommand : std::uint8_t { connect, udp_associate };
+/// What a request asks for: a tunnel, a port that accepts one connection (BIND, when allowed), or
+/// (SOCKS5 only, when allowed) a UDP relay.
+enum class SocksCommand : std::uint8_t { connect, bind, udp_associate };
 
 struct SocksRequest {
   SocksVersion version = SocksVersion::socks5;
   SocksCommand command = SocksCommand::connect;
-  /// CONNECT: an IP literal or a name, as the client sent it. UDP ASSOCIATE: the address the
+  /// CONNECT: an IP literal or a name, as the client sent it. BIND: the host expected to connect
+  /// (DST.ADDR/DST.PORT, SOCKS4 DSTIP/DSTPORT; often the server of the client's control
+  /// connection, or 0.0.0.0:0 for anyone). UDP ASSOCIATE: the address the
   /// client says it will send datagrams from (often 0.0.0.0:0, "not known yet").
   HostPort target;
   std::string user;  ///< the RFC 1929 user or SOCKS4 USERID, for logs; never a password
@@ -69,6 +71,9 @@ struct SocksServerOptions {
   /// When set, SOCKS5 UDP ASSOCIATE (RFC 1928 §7) completes like CONNECT, with request().command
   /// saying which; otherwise it is refused with REP 0x07.
   bool allow_udp_associate = false;
+  /// When set, SOCKS5 BIND (CMD 0x02) and SOCKS4 BIND (CD 2) complete like CONNECT; otherwise
+  /// they are refused (REP 0x07, CD 0x5B).
+  bool allow_bind = false;
 };
 
 // RFC 1928 §6 REP values the server sends.
@@ -100,6 +105,10 @@ class SocksServerHandshake final : public Handshake {
   }
   static std::vector<std::uint8_t> encode_reply(SocksVersion version, std::uint8_t rep,
                                                 const HostPort& bound);
+  /// A BIND reply: as reply(), except that a SOCKS5 BND.ADDR may also be a name (RFC 1928 §5
+  /// allows one), since where a hop listens may be known by its name only. SOCKS4 cannot carry
+  /// a name: it gets 0.0.0.0, "the SOCKS server's address".
+  std::vector<std::uint8_t> bind_reply(std::uint8_t rep, const HostPort& bound) const;
 
  private:
   enum class State : std::uint8_t {

@@ -1,7 +1,7 @@
 /// SOCKS4/4a/5 server handshake (SocksServerHandshake) over arbitrary client bytes: the greeting,
 /// RFC 1929 sub-negotiation, the SOCKS5 request and the SOCKS4 head with its NUL-terminated
-/// fields, with or without users configured, with or without UDP ASSOCIATE allowed, and with the
-/// client's bytes delivered as asked or in small pieces.
+/// fields, with or without users configured, with or without UDP ASSOCIATE and BIND allowed,
+/// and with the client's bytes delivered as asked or in small pieces.
 /// Input: one configuration byte, then the client's bytes.
 ///
 /// Checked: a finished request is one the options allow, with a target that can go into a log,
@@ -47,6 +47,7 @@ Run run(std::uint8_t config, std::span<const std::uint8_t> client) {
     };
   }
   options.allow_udp_associate = config & 2;
+  options.allow_bind = config & 32;
   const std::size_t chunk = (config >> 2) & 7;  // 0: as asked; else at most 1..7 bytes a time
   SocksServerHandshake codec(options);
   r.result = hc::fuzz::drive(codec, client, chunk);
@@ -58,6 +59,8 @@ Run run(std::uint8_t config, std::span<const std::uint8_t> client) {
     HC_FUZZ_CHECK(codec.reply(hc::proto::kRepSucceeded, {"192.0.2.1", 1080}).size() == reply_size);
     HC_FUZZ_CHECK(codec.reply(hc::proto::kRepSucceeded, {"not-an-ip", 1080}).size() == reply_size);
     HC_FUZZ_CHECK(codec.reply(hc::proto::kRepGeneralFailure).size() == reply_size);
+    HC_FUZZ_CHECK(codec.bind_reply(hc::proto::kRepSucceeded, {"192.0.2.1", 1}).size() ==
+                  reply_size);
     HC_FUZZ_CHECK(codec.reply(hc::proto::kRepSucceeded, {"2001:db8::1", 1080}).size() ==
                   (r.request.version == SocksVersion::socks5 ? 22 : 8));
   }
@@ -87,7 +90,7 @@ void check_request(std::uint8_t config, std::uint8_t first, const Run& r) {
     HC_FUZZ_CHECK(first == 4);
     HC_FUZZ_CHECK(req.version != SocksVersion::socks5);
     HC_FUZZ_CHECK(r.result.consumed <= kMaxSocks4);
-    HC_FUZZ_CHECK(req.command == hc::proto::SocksCommand::connect);
+    HC_FUZZ_CHECK(req.command != hc::proto::SocksCommand::udp_associate);
   }
   if (req.version == SocksVersion::socks4a) {
     HC_FUZZ_CHECK(printable_name(req.target.host));
@@ -97,7 +100,10 @@ void check_request(std::uint8_t config, std::uint8_t first, const Run& r) {
     HC_FUZZ_CHECK(req.version == SocksVersion::socks5 && r.password_accepted);
   }
   if (!(config & 2)) {
-    HC_FUZZ_CHECK(req.command == hc::proto::SocksCommand::connect);
+    HC_FUZZ_CHECK(req.command != hc::proto::SocksCommand::udp_associate);
+  }
+  if (!(config & 32)) {
+    HC_FUZZ_CHECK(req.command != hc::proto::SocksCommand::bind);
   }
 }
 

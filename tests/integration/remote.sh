@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # remote mode: the chain's last hop listens (SOCKS BIND) and a connection to it reaches a local
-# echo server. Through 1 and 2 hops (danted last, over SOCKS5, SOCKS4 and SOCKS5 in TLS): the
-# announced address is parsed from stderr, 1 MiB goes through it byte-checked, and `--once`
-# exits 0 after the relay; without --once each peer gets its own BIND. Nobody connecting within
+# echo server. Through 1, 2 and 3 hops (danted last; SOCKS5, SOCKS4 and SOCKS5 in TLS, mixed
+# before it in the 3-hop chain): the announced address is parsed from stderr, 1 MiB goes each
+# way through it byte-checked, and `--once` exits 0 after the relay; without --once each peer gets its own BIND. Nobody connecting within
 # --accept-timeout is a named accept error; a last hop without BIND (microsocks) is named; an
 # HTTP last hop is refused before anything connects.
 set -euo pipefail
@@ -21,6 +21,7 @@ D1=$(free_port); start_danted d1 "$D1"
 D2=$(free_port); start_danted d2 "$D2"
 M=$(free_port); start_microsocks "$M"
 T=$(free_port); start_stunnel tls-d2 "$T" "$D2" proxy
+D3=$(free_port); start_danted d3 "$D3"
 
 # echo_client PORT: 1 MiB to 127.0.0.1:PORT, the same bytes back, and only then a close: no
 # half-close, which microsocks (a first hop here) would turn into a full close.
@@ -64,6 +65,8 @@ remote_echo "2 hops, danted last" -x "socks5://127.0.0.1:$D1" -x "socks5://127.0
 remote_echo "2 hops, microsocks first" -x "socks5://127.0.0.1:$M" -x "socks5://127.0.0.1:$D2"
 remote_echo "2 hops, socks5+tls last" -x "socks5://127.0.0.1:$D1" \
   -x "socks5+tls://127.0.0.1:$T?cafile=$TLS_CA"
+remote_echo "3 hops: socks4, socks5+tls, danted last" -x "socks4://127.0.0.1:$D1" \
+  -x "socks5+tls://127.0.0.1:$T?cafile=$TLS_CA" -x "socks5://127.0.0.1:$D3"
 
 # Without --once: after each peer a new BIND at a new address; SIGTERM ends the service with 0.
 err=$LAB/persistent.err

@@ -35,6 +35,15 @@ Cases (read the client's request first, as a real server would, then):
                             request and log "early data N bytes"; then reply and echo them all
   socks5_early_K            the same, waiting up to K seconds
   socks5_drip               method reply, then a 262-byte reply at one byte per second
+  bind5_second_rep_XX       BIND: a first reply (listening at 127.0.0.1:40000), then a second
+                            reply REP XX
+  bind5_second_trunc_K      BIND: a first reply, then the first K bytes of a 10-byte second
+                            reply, then EOF
+  bind5_second_garbage      BIND: a first reply, then bytes that are no SOCKS5 reply (VER 0x48)
+  bind5_second_silent       BIND: a first reply, then nothing (no peer ever comes)
+  bind5_second_glued        BIND: a first reply, then the second (peer 127.0.0.1:40001) and GLUE
+                            in one write, then echo
+  bind4_second_cd_XX        SOCKS4 BIND: a first reply 0x5A, then a second reply CD XX
   socks4_ok                 reply 0x5A, then echo
   socks4_vn_XX              reply VN XX (CD 0x5A)
   socks4_cd_XX              reply CD XX
@@ -427,6 +436,17 @@ def play(p, case):
         p.send_slowly(s5_reply(atyp=3, addr=b"d" * 255)[:DRIP_LIMIT], 1.0)
         p.drain()
 
+    # BIND: the first reply is fine, the second is the case
+    elif case.startswith("bind5_"):
+        s5_to_request(p)
+        p.send(s5_reply(port=40000))
+        play_second_reply(p, case, name, hexarg, intarg)
+    elif name == "bind4_second_cd":
+        s4_request(p)
+        p.send(bytes([0, 0x5A, 0x9C, 0x40, 127, 0, 0, 1]))
+        p.send(s4_reply(cd=hexarg))
+        p.drain()
+
     # SOCKS4
     elif case in ("socks4_ok", "socks4_glued"):
         s4_request(p)
@@ -448,6 +468,25 @@ def play(p, case):
     elif case.startswith("http_"):
         host, port = http_request(p)
         play_http(p, case, host, port)
+    else:
+        raise ValueError(f"unknown case {case!r}")
+
+
+def play_second_reply(p, case, name, hexarg, intarg):
+    second = s5_reply(port=40001)
+    if name == "bind5_second_rep":
+        p.send(s5_reply(rep=hexarg))
+        p.drain()
+    elif name == "bind5_second_trunc":
+        p.send(second[:intarg])
+    elif case == "bind5_second_garbage":
+        p.send(b"HTTP/1.1 2")
+        p.drain()
+    elif case == "bind5_second_silent":
+        p.drain()
+    elif case == "bind5_second_glued":
+        p.send(second + GLUE)
+        p.echo()
     else:
         raise ValueError(f"unknown case {case!r}")
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
@@ -286,6 +287,31 @@ BOOST_AUTO_TEST_CASE(remote_command) {
   BOOST_TEST(p.outcome.config->accept_timeout.count() == 1500);
   BOOST_TEST(p.outcome.config->remote_target.host == "::1");
   BOOST_TEST(p.outcome.config->remote_target.port == 22);
+  BOOST_TEST(!p.outcome.config->remote_expect);
+}
+
+BOOST_AUTO_TEST_CASE(remote_expect_json_and_stdio) {
+  auto p = parse({"-x", "socks5://gw:1080", "remote", "--expect", "192.0.2.7", "--json", "h:22"});
+  BOOST_REQUIRE(p.outcome.config);
+  BOOST_REQUIRE(p.outcome.config->remote_expect);
+  BOOST_TEST(p.outcome.config->remote_expect->to_string() == "192.0.2.7:0");  // any port
+  BOOST_TEST(p.outcome.config->remote_json);
+  BOOST_TEST(!p.outcome.config->remote_stdio);
+  for (const auto& [expect, want] :
+       std::vector<std::pair<std::string, std::string>>{{"192.0.2.7:2121", "192.0.2.7:2121"},
+                                                        {"ftp.example:21", "ftp.example:21"},
+                                                        {"::1", "[::1]:0"},
+                                                        {"[::1]", "[::1]:0"},
+                                                        {"[2001:db8::1]:20", "[2001:db8::1]:20"}}) {
+    p = parse({"-x", "socks5://gw:1080", "remote", "--expect", expect, "h:22"});
+    BOOST_REQUIRE(p.outcome.config);
+    BOOST_TEST(p.outcome.config->remote_expect->to_string() == want, expect);
+  }
+  // --stdio: no HOST:PORT, and only one connection.
+  p = parse({"-x", "socks5://gw:1080", "remote", "--stdio"});
+  BOOST_REQUIRE(p.outcome.config);
+  BOOST_TEST(p.outcome.config->remote_stdio);
+  BOOST_TEST(p.outcome.config->remote_once);
 }
 
 BOOST_AUTO_TEST_CASE(bad_remote_arguments) {
@@ -295,7 +321,11 @@ BOOST_AUTO_TEST_CASE(bad_remote_arguments) {
            {"-x", "socks5://gw:1080", "remote", "localhost:0"},
            {"-x", "socks5://gw:1080", "remote", ":22"},
            {"-x", "socks5://gw:1080", "remote", "--accept-timeout", "0", "h:22"},
-           {"-x", "socks5://gw:1080", "remote", "--accept-timeout", "86401", "h:22"}}) {
+           {"-x", "socks5://gw:1080", "remote", "--accept-timeout", "86401", "h:22"},
+           {"-x", "socks5://gw:1080", "remote", "--stdio", "h:22"},
+           {"-x", "socks5://gw:1080", "remote", "--stdio", "--json"},
+           {"-x", "socks5://gw:1080", "remote", "--expect", "a b", "h:22"},
+           {"-x", "socks5://gw:1080", "remote", "--expect", "h:99999", "h:22"}}) {
     auto p = parse(args);
     BOOST_TEST(!p.outcome.config);
     BOOST_TEST(p.outcome.exit_code == 2);
@@ -303,6 +333,10 @@ BOOST_AUTO_TEST_CASE(bad_remote_arguments) {
   }
   auto p = parse({"-x", "socks5://gw:1080", "remote", "h:99999"});
   BOOST_TEST(p.err.find("hopchain: remote: bad target 'h:99999'") == 0u, p.err);
+  p = parse({"-x", "socks5://gw:1080", "remote", "--stdio", "--json"});
+  BOOST_TEST(p.err.find("--stdio and --json both want stdout") != std::string::npos, p.err);
+  p = parse({"-x", "socks5://gw:1080", "remote", "--expect", "h:99999", "h:22"});
+  BOOST_TEST(p.err.find("hopchain: remote: bad --expect 'h:99999'") == 0u, p.err);
 }
 
 BOOST_AUTO_TEST_CASE(bad_udp_arguments) {
@@ -521,6 +555,8 @@ BOOST_AUTO_TEST_CASE(check_subcommand) {
   BOOST_REQUIRE(p.outcome.config);
   BOOST_TEST((p.outcome.config->mode == hc::app::Mode::check));
   BOOST_TEST(p.outcome.config->check_json);
+  BOOST_TEST(!p.outcome.config->check_bind);
+  BOOST_TEST(parse({"-x", "socks5h://a", "check", "--bind"}).outcome.config->check_bind);
   BOOST_TEST(p.outcome.config->check_target->port == 443);
   auto bare = parse({"-x", "socks5h://a", "check"});
   BOOST_REQUIRE(bare.outcome.config);

@@ -358,7 +358,8 @@ BOOST_AUTO_TEST_CASE(rfc1929_checker_sees_exact_fields) {
 }
 
 BOOST_AUTO_TEST_CASE(socks5_commands_other_than_connect) {
-  // BIND and UDP ASSOCIATE are not served (yet), unknown commands never: REP 0x07.
+  // BIND and UDP ASSOCIATE are served only where the options allow them, unknown commands
+  // never: REP 0x07.
   for (std::uint8_t cmd : {0x00, 0x02, 0x03, 0x04, 0xff}) {
     BOOST_TEST_CONTEXT("CMD " << int(cmd)) {
       Bytes client = hex("05 01 00  05 01 00 01 7f 00 00 01 00 50");
@@ -445,8 +446,51 @@ BOOST_AUTO_TEST_CASE(socks4_field_bounds) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(bind_where_allowed) {
+  SocksServerOptions options;
+  options.allow_bind = true;
+  SocksServerHandshake codec(options);
+  // SOCKS5 CMD 0x02: the expected peer is DST; nothing after the request is read.
+  auto r = drive(codec, hex("05 01 00  05 02 00 01 c0 00 02 07 00 15  aa"));
+  BOOST_TEST((r.end == Step::Kind::done));
+  BOOST_TEST((codec.request().command == hc::proto::SocksCommand::bind));
+  BOOST_TEST(codec.request().target.to_string() == "192.0.2.7:21");
+  BOOST_TEST(r.consumed == 13u);
+  // SOCKS4 CD 2 and SOCKS4a: the same, in their own encoding.
+  r = drive(codec, hex("04 02 00 00 00 00 00 00 00"));
+  BOOST_TEST((codec.request().command == hc::proto::SocksCommand::bind));
+  BOOST_TEST(codec.request().target.to_string() == "0.0.0.0:0");
+  Bytes c4a = socks4a_request("u", "ftp.example", 21);
+  c4a[1] = 0x02;
+  r = drive(codec, c4a);
+  BOOST_TEST((codec.request().command == hc::proto::SocksCommand::bind));
+  BOOST_TEST((codec.request().version == SocksVersion::socks4a));
+  BOOST_TEST(codec.request().target.to_string() == "ftp.example:21");
+  // CONNECT stays CONNECT; unknown commands are still refused.
+  r = drive(codec, hex("05 01 00  05 01 00 01 7f 00 00 01 00 50"));
+  BOOST_TEST((codec.request().command == hc::proto::SocksCommand::connect));
+  r = drive(codec, hex("05 01 00  05 04 00 01 7f 00 00 01 00 50"));
+  BOOST_TEST((r.ec == SocksServerError::command_not_supported));
+}
+
+BOOST_AUTO_TEST_CASE(bind_replies) {
+  SocksServerOptions options;
+  options.allow_bind = true;
+  SocksServerHandshake codec(options);
+  BOOST_TEST(
+      (drive(codec, hex("05 01 00  05 02 00 01 00 00 00 00 00 00")).end == Step::Kind::done));
+  // Addresses as reply() gives them; a name (a hop known by its name only) as ATYP 3.
+  BOOST_TEST(codec.bind_reply(0, {"192.0.2.5", 40123}) == hex("05 00 00 01 c0 00 02 05 9c bb"));
+  BOOST_TEST(codec.bind_reply(0, {"gw", 1}) == hex("05 00 00 03 02 67 77 00 01"));
+  BOOST_TEST(codec.bind_reply(0x07, {"gw", 1}) == kCommandNotSupported);
+  // SOCKS4 has no room for a name: 0.0.0.0, "the server's address".
+  BOOST_TEST((drive(codec, hex("04 02 00 00 00 00 00 00 00")).end == Step::Kind::done));
+  BOOST_TEST(codec.bind_reply(0, {"192.0.2.5", 40123}) == hex("00 5a 9c bb c0 00 02 05"));
+  BOOST_TEST(codec.bind_reply(0, {"gw", 1}) == hex("00 5a 00 00 00 00 00 00"));
+}
+
 BOOST_AUTO_TEST_CASE(socks4_commands_and_auth) {
-  // BIND (2) and unknown commands: CD 0x5B.
+  // BIND (2) where not allowed, and unknown commands: CD 0x5B.
   for (std::uint8_t cd : {0x00, 0x02, 0x03, 0xff}) {
     BOOST_TEST_CONTEXT("CD " << int(cd)) {
       Bytes client = hex("04 01 00 50 7f 00 00 01 00");
