@@ -68,8 +68,10 @@ bind_refused() {
       rc=$?
     local want="bind reply 0x07"
     [[ -z $client ]] || want="bind reply 0x5b"
-    ((rc == 3)) && grep -q "^$want\$" "$out" ||
-      { cat "$out" >&2; fail "$desc ${client:-socks5}: expected '$want', exit $rc"; }
+    if ((rc != 3)) || ! grep -q "^$want\$" "$out"; then
+      cat "$out" >&2
+      fail "$desc ${client:-socks5}: expected '$want', exit $rc"
+    fi
   done
   wait_log "$LAB/$name.log" "$ere" 10
   note "ok: $desc: REP 0x07 / CD 0x5B; $(grep -E "$ere" "$LAB/$name.log" | head -n 1)"
