@@ -125,6 +125,7 @@ awaitable<Result<LastHopBind, ChainError>> LastHopBind::open(const Hops& hops, S
   }
   bind.listening_ = bind_address(*bind.codec_, false);
   if (proto::is_unspecified_address(bind.listening_.host)) {
+    bind.answered_unspecified_ = bind.listening_.host;
     bind.listening_.host = hop->spec.server.host;
   }
   co_return std::move(bind);
