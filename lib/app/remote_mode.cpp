@@ -89,6 +89,10 @@ proto::HostPort expected_peer(const Config& config, std::uint16_t previous_port)
 void announce(const Config& config, const chain::LastHopBind& bind, std::uint16_t previous_port) {
   const proto::HostPort& at = bind.listening();
   log::print("remote: listening at " + at.to_string() + " (" + bind.who() + ")");
+  if (!bind.answered_unspecified().empty()) {
+    log::info("remote: the hop answered " + bind.answered_unspecified() +
+              ", its own address: shown as its host from the URL");
+  }
   if (previous_port != 0 && previous_port != at.port) {
     log::info("remote: the hop did not keep port " + std::to_string(previous_port) +
               "; the service moved to " + at.to_string());

@@ -54,7 +54,10 @@ awaitable<bool> send_reply(transport::Stream& client, const proto::SocksServerHa
 awaitable<bool> announce(transport::Stream& client, const proto::SocksServerHandshake& codec,
                          const chain::LastHopBind& bind, const std::string& what) {
   const proto::HostPort& at = bind.listening();
-  log::verbose(what + ": " + bind.who() + " listens at " + at.to_string());
+  log::verbose(what + ": " + bind.who() + " listens at " + at.to_string() +
+               (bind.answered_unspecified().empty()
+                    ? std::string()
+                    : " (it answered " + bind.answered_unspecified() + ", its own address)"));
   if (codec.request().version != proto::SocksVersion::socks5 && !proto::is_ipv4_literal(at.host)) {
     log::info(what + ": the hop listens at " + at.to_string() +
               ", which a SOCKS4 reply cannot name: told 0.0.0.0 (the server's own address)");

@@ -38,6 +38,11 @@ std::string refusal_detail(std::error_code ec, proto::Stage stage) {
   if (unsupported(ec, stage)) {
     return "BIND refused: this hop does not seem to accept incoming connections";
   }
+  // A reply code: the hop does BIND, but not this one (a rule, a port it will not open).
+  if (ec.category() == proto::socks5_reply_category() ||
+      ec.category() == proto::socks4_reply_category()) {
+    return "the hop refused this BIND";
+  }
   return "BIND request";
 }
 
@@ -120,6 +125,7 @@ awaitable<Result<LastHopBind, ChainError>> LastHopBind::open(const Hops& hops, S
   }
   bind.listening_ = bind_address(*bind.codec_, false);
   if (proto::is_unspecified_address(bind.listening_.host)) {
+    bind.answered_unspecified_ = bind.listening_.host;
     bind.listening_.host = hop->spec.server.host;
   }
   co_return std::move(bind);

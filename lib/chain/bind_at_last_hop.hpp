@@ -46,6 +46,9 @@ class LastHopBind {
   /// Where the hop listens. When the hop answered 0.0.0.0 or ::, the hop's own address as the
   /// chain names it (its URL's host), since that is what "the server's address" means there.
   const proto::HostPort& listening() const { return listening_; }
+  /// "0.0.0.0" or "::" when the hop answered that and listening() has its URL's host instead;
+  /// empty when the hop named an address.
+  const std::string& answered_unspecified() const { return answered_unspecified_; }
   /// The last hop's label, "hop 2/2 socks5://b:1080".
   std::string who() const;
   /// The last hop's redacted URL, "socks5://b:1080".
@@ -68,6 +71,7 @@ class LastHopBind {
   std::unique_ptr<transport::Stream> stream_;
   std::unique_ptr<proto::Handshake> codec_;  // Socks5Bind or Socks4Bind
   proto::HostPort listening_;
+  std::string answered_unspecified_;
 };
 
 }  // namespace hc::chain

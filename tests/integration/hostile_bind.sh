@@ -6,7 +6,9 @@
 # HOSTILE_MAX_SECS; one that never comes ends at --accept-timeout with "accept: timed out". Bytes
 # glued to a good second reply are the peer's payload: with --stdio they reach stdout first.
 set -euo pipefail
+# shellcheck source=SCRIPTDIR/../support/lab.sh
 source "${HC_SUPPORT:?HC_SUPPORT must point to tests/support}/lab.sh"
+# shellcheck source=SCRIPTDIR/../support/lab_hostile.sh
 source "$HC_SUPPORT/lab_hostile.sh"
 lab_init
 require_hopchain

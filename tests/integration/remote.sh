@@ -2,8 +2,9 @@
 # remote mode: the chain's last hop listens (SOCKS BIND) and a connection to it reaches a local
 # echo server. Through 1, 2 and 3 hops (danted last; SOCKS5, SOCKS4 and SOCKS5 in TLS, mixed
 # before it in the 3-hop chain): the announced address is parsed from stderr, 1 MiB goes each
-# way through it byte-checked, and `--once` exits 0 after the relay; without --once each peer gets its own BIND. Nobody connecting within
-# --accept-timeout is a named accept error; a last hop without BIND (microsocks) is named; an
+# way through it byte-checked, and `--once` exits 0 after the relay; without --once each peer
+# gets its own BIND. Nobody connecting within --accept-timeout is a named accept error; a last
+# hop without BIND (microsocks) is named, and so is a danted whose rules refuse BIND (0x02); an
 # HTTP last hop is refused before anything connects.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../support/lab.sh
@@ -121,6 +122,20 @@ expect_fail_with "command not supported (SOCKS5 reply 0x07): BIND refused" "$HOP
 assert_rc 1
 assert_stderr_has "hop 2/2 socks5://127.0.0.1:$M: request:"
 note "ok: a last hop without BIND: $(tail -n 1 "$LAB_LAST_ERR")"
+
+# A danted whose rules do not allow BIND refuses it by rule (0x02): named, with the hop.
+NB=$(free_port)
+sed -e 's/command: bind connect udpassociate/command: connect udpassociate/' \
+  -e "s/port = $D1\$/port = $NB/" -e "s#$LAB/d1.log#$LAB/nobind.log#" "$LAB/d1.conf" >"$LAB/nobind.conf"
+grep -q "port = $NB" "$LAB/nobind.conf" || fail "nobind.conf: port not replaced"
+lab_bg nobind danted -f "$LAB/nobind.conf" -N 1 -p "$LAB/nobind.pid"
+wait_port "$NB" 127.0.0.1 15 || fail "danted without bind did not start"
+expect_fail_with "connection not allowed by ruleset (SOCKS5 reply 0x02)" "$HOPCHAIN" \
+  -x "socks5://127.0.0.1:$D1" -x "socks5://127.0.0.1:$NB" remote --once "127.0.0.1:$E"
+assert_rc 1
+assert_stderr_has "hop 2/2 socks5://127.0.0.1:$NB: request:"
+assert_stderr_has "the hop refused this BIND"
+note "ok: a danted that does not allow BIND: $(tail -n 1 "$LAB_LAST_ERR")"
 
 # A target that is not HOST:PORT is a usage error.
 expect_fail_with "remote: bad target 'nowhere'" "$HOPCHAIN" -x "socks5://127.0.0.1:$D1" \

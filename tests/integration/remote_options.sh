@@ -5,8 +5,8 @@
 # --expect HOST: danted accepts a peer from HOST only; one from another address ends the BIND
 #   with a second reply 0x02, named; one from HOST (any port) goes through.
 # Port: each new BIND asks for the previous port (DST.ADDR 0.0.0.0, DST.PORT the old port);
-#   danted binds it when it is free (after a BIND nobody used), and says nothing when it is not
-#   (right after an accept the accepted connection holds it): the port then moves, -v says so.
+#   danted binds it when it is free (after a BIND nobody used), and quietly takes another when
+#   it is not (right after an accept the accepted connection holds it); a line says so.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../support/lab.sh
 source "${HC_SUPPORT:?HC_SUPPORT must point to tests/support}/lab.sh"

@@ -5,6 +5,7 @@
 # to the "server", which connects back; 1 MiB each way, byte-checked, for SOCKS5 and SOCKS4
 # clients through 2 hops, and through 3 (socks4, socks5 in TLS, then danted). A last hop that cannot BIND gets the client REP 0x07 and a log line
 # naming the hop: microsocks (answers 0x07), ssh -D (hangs up), an HTTP hop (refused at once).
+# A client hanging up while its BIND waits ends the wait at once.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../support/lab.sh
 source "${HC_SUPPORT:?HC_SUPPORT must point to tests/support}/lab.sh"
@@ -55,6 +56,20 @@ ftp_exchange "SOCKS5 client, 3 hops (socks4, socks5+tls, danted)" "$P3"
 wait_log "$LAB/hc-danted.log" 'SOCKS5 BIND 127\.0\.0\.1:0: hop 2/2 socks5://127\.0\.0\.1:[0-9]+ listens at' 10
 wait_log "$LAB/hc-danted.log" 'SOCKS4 BIND 127\.0\.0\.1:0: 127\.0\.0\.1:[0-9]+ connected to' 10
 
+# A client that hangs up while its BIND waits for the peer ends the wait at once, not after the
+# accept timeout (600 s).
+python3 - "$P" <<'PY' || fail "hang-up client failed"
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+s.sendall(b"\x05\x01\x00")
+assert s.recv(2) == b"\x05\x00"
+s.sendall(b"\x05\x02\x00\x01\x7f\x00\x00\x01\x00\x00")
+assert s.recv(10)[1] == 0
+s.close()
+PY
+wait_log "$LAB/hc-danted.log" 'SOCKS5 BIND 127\.0\.0\.1:0: the client hung up while waiting for the peer' 10
+note "ok: a client hanging up ends its BIND's wait"
+
 # bind_refused NAME DESC LOG-ERE HOPCHAIN-ARGS...: the client hears 0x07 (SOCKS4: 0x5b), the log
 # names the hop.
 bind_refused() {
@@ -68,8 +83,10 @@ bind_refused() {
       rc=$?
     local want="bind reply 0x07"
     [[ -z $client ]] || want="bind reply 0x5b"
-    ((rc == 3)) && grep -q "^$want\$" "$out" ||
-      { cat "$out" >&2; fail "$desc ${client:-socks5}: expected '$want', exit $rc"; }
+    if ((rc != 3)) || ! grep -q "^$want\$" "$out"; then
+      cat "$out" >&2
+      fail "$desc ${client:-socks5}: expected '$want', exit $rc"
+    fi
   done
   wait_log "$LAB/$name.log" "$ere" 10
   note "ok: $desc: REP 0x07 / CD 0x5B; $(grep -E "$ere" "$LAB/$name.log" | head -n 1)"

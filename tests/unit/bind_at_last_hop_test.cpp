@@ -29,6 +29,7 @@ struct BindRun {
   std::optional<hc::chain::ChainError> error;  ///< from open() or accept()
   bool opened = false;
   hc::proto::HostPort listening;
+  std::string unspecified;  ///< answered_unspecified()
   hc::proto::HostPort peer;
   std::string payload;  ///< what the stream gave after the second reply, up to EOF
 };
@@ -43,6 +44,7 @@ hc::awaitable<void> bind_through(hc::chain::Services& services, hc::proto::HostP
   }
   run.opened = true;
   run.listening = bind->listening();
+  run.unspecified = bind->answered_unspecified();
   auto peer = co_await bind->accept(std::chrono::seconds(2));
   if (!peer) {
     run.error = peer.error();
@@ -132,6 +134,7 @@ BOOST_AUTO_TEST_CASE(both_replies_through_three_hops) {
   BOOST_TEST_REQUIRE(!run.error.has_value(), (run.error ? run.error->message() : std::string()));
   // 0.0.0.0 means "the hop's own address": its host as the chain names it.
   BOOST_TEST(run.listening.to_string() == "192.0.2.3:40000");
+  BOOST_TEST(run.unspecified == "0.0.0.0");
   BOOST_TEST(run.peer.to_string() == "198.51.100.9:12345");
   BOOST_TEST(run.payload == "hello");  // glued to the second reply: the peer's first bytes
   // The last thing written is hop 3's BIND request, naming the expected peer.
