@@ -1,6 +1,6 @@
 // The exec mode's stub resolver on a real event loop, over loopback UDP and TCP: fake addresses
-// answered locally, other types (and everything under `chain`) asked of an upstream resolver
-// over DNS-over-TCP through a hop-less chain (a scripted resolver in this process), answers too
+// answered locally, other types (and everything under `chain`) asked of an upstream resolver as
+// DNS over TCP through a chain (hop-less, or one SOCKS5 hop; both in this process), answers too
 // big for UDP cut with TC, and every failure answered with SERVFAIL in bounded time.
 #include "app/dns_stub.hpp"
 
@@ -12,8 +12,11 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "chain/hop.hpp"
+#include "chain/strategy.hpp"
 #include "dns/resolver.hpp"
 #include "proto/dns_message.hpp"
+#include "proto/proxy_url.hpp"
 #include "support/codec_driver.hpp"
 
 namespace {
@@ -100,6 +103,68 @@ struct Upstream {
       ++accepted;
       asio::co_spawn(acceptor.get_executor(), serve_one(std::move(socket)), asio::detached);
     }
+  }
+};
+
+/// A SOCKS5 hop (no auth, IPv4 targets) that notes where it was asked to connect, then relays.
+struct SocksHop {
+  tcp::acceptor acceptor;
+  std::vector<std::string> targets;
+
+  explicit SocksHop(asio::io_context& io) : acceptor(io, tcp::endpoint(kLoopback, 0)) {}
+
+  static awaitable<void> copy(tcp::socket& from, tcp::socket& to) {
+    std::uint8_t buffer[4096];
+    for (;;) {
+      auto [ec, n] = co_await from.async_read_some(asio::buffer(buffer), nothrow);
+      if (ec) {
+        break;
+      }
+      if (auto [wec, m] = co_await asio::async_write(to, asio::buffer(buffer, n), nothrow); wec) {
+        break;
+      }
+    }
+    std::error_code ignored;
+    to.shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  awaitable<void> serve_one(tcp::socket client) {
+    using namespace asio::experimental::awaitable_operators;
+    std::uint8_t greeting[3];
+    std::uint8_t request[10];  // VER CMD RSV ATYP(1) ADDR(4) PORT(2)
+    co_await asio::async_read(client, asio::buffer(greeting), nothrow);
+    co_await asio::async_write(client, asio::buffer(hex("05 00")), nothrow);
+    if (auto [ec, n] = co_await asio::async_read(client, asio::buffer(request), nothrow); ec) {
+      co_return;
+    }
+    const tcp::endpoint target(
+        asio::ip::address_v4({request[4], request[5], request[6], request[7]}),
+        static_cast<std::uint16_t>(request[8] << 8 | request[9]));
+    targets.push_back(target.address().to_string() + ":" + std::to_string(target.port()));
+    tcp::socket next(client.get_executor());
+    if (auto [ec] = co_await next.async_connect(target, nothrow); ec) {
+      co_return;
+    }
+    co_await asio::async_write(client, asio::buffer(hex("05 00 00 01 00 00 00 00 00 00")), nothrow);
+    co_await (copy(client, next) && copy(next, client));
+  }
+
+  awaitable<void> serve() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor.async_accept(nothrow);
+      if (ec) {
+        co_return;
+      }
+      asio::co_spawn(acceptor.get_executor(), serve_one(std::move(socket)), asio::detached);
+    }
+  }
+
+  hc::chain::Hops hops() const {
+    hc::proto::HopSpec spec;
+    const std::string url =
+        "socks5://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());
+    BOOST_REQUIRE(!hc::proto::parse_proxy_url(url, spec));
+    return *hc::chain::compile_hops({spec}, "");
   }
 };
 
@@ -223,6 +288,22 @@ BOOST_AUTO_TEST_CASE(other_types_go_to_the_upstream_resolver_and_back) {
   const auto over_tcp = lab.run(lab.ask_tcp({query(8, "00 10")}));
   BOOST_TEST_REQUIRE(over_tcp.size() == 1u);
   BOOST_TEST(rcode(over_tcp[0]) == 3);  // the upstream's NXDOMAIN, relayed
+}
+
+BOOST_AUTO_TEST_CASE(upstream_queries_go_through_the_hops_of_the_chain) {
+  Lab lab;
+  SocksHop hop(lab.io);
+  hc::chain::Planner planner(hop.hops(), {});
+  lab.services.planner = &planner;
+  asio::co_spawn(lab.io, hop.serve(), asio::detached);
+  const Bytes mx = query(30, "00 0f");
+  const auto replies = lab.run(lab.ask_tcp({mx, query(31, "00 01")}));
+  BOOST_TEST_REQUIRE(replies.size() == 2u);
+  BOOST_TEST(replies[0] == lab.upstream.reply_to(mx));
+  BOOST_TEST(address_of(replies[1], 4) == hex("c6 12 00 01"));  // fake: no chain at all
+  BOOST_TEST_REQUIRE(hop.targets.size() == 1u);
+  BOOST_TEST(hop.targets[0] == lab.upstream.where().to_string());
+  BOOST_TEST(lab.upstream.queries.size() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(under_chain_every_query_goes_upstream) {
