@@ -50,6 +50,8 @@ struct RawOptions {
   std::string remote_target;
   bool remote_once = false;
   double accept_timeout = 600.0;
+  std::string redirect_listen;
+  bool redirect_udp = false;
 };
 
 /// The subcommands, owned by the App they were added to; after parsing, the one given is
@@ -61,6 +63,7 @@ struct Subcommands {
   CLI::App* udp = nullptr;
   CLI::App* check = nullptr;
   CLI::App* remote = nullptr;
+  CLI::App* redirect = nullptr;
 };
 
 /// Declares hopchain's options and subcommands on `app` (the top-level App), each bound to its
