@@ -18,6 +18,8 @@ namespace {
 
 // Every UDP datagram fits (65535 minus the UDP header at most).
 constexpr std::size_t kBufferSize = 65536;
+// Destinations remembered as already named in an error line.
+constexpr std::size_t kMaxReported = 4096;
 
 /// What the flows of one capture socket share.
 struct Capture {
@@ -34,6 +36,9 @@ struct Capture {
 /// An error about `key` once, then only with -v: a program that keeps sending to a
 /// destination the chain cannot reach would otherwise fill the log.
 void report_once(Capture& c, const std::string& key, const std::string& line) {
+  if (c.reported.size() >= kMaxReported) {
+    c.reported.clear();  // bounded: a destination may then be named once more
+  }
   if (c.reported.insert(key).second) {
     log::error(line);
   } else {
@@ -54,6 +59,9 @@ bool is_own_socket(const Capture& c, const UdpEndpoint& destination) {
 
 std::shared_ptr<asio::ip::udp::socket> reply_socket(Capture& c, const UdpEndpoint& destination,
                                                     std::error_code& ec) {
+  if (c.replies.size() >= 2 * c.front.max_flows) {
+    std::erase_if(c.replies, [](const auto& entry) { return entry.second.expired(); });
+  }
   auto& slot = c.replies[destination];
   if (auto shared = slot.lock()) {
     return shared;
