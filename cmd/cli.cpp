@@ -298,6 +298,19 @@ bool configure_remote(const RawOptions& raw, app::Config& config, std::ostream& 
   return true;
 }
 
+/// `redirect [--udp] [BIND:]PORT`.
+bool configure_redirect(const RawOptions& raw, app::Config& config, std::ostream& err) {
+  config.mode = app::Mode::redirect;
+  config.redirect_udp = raw.redirect_udp;
+  auto listen = app::parse_listen_spec(raw.redirect_listen);
+  if (!listen) {
+    err << "hopchain: redirect: " << listen.error() << "\n";
+    return false;
+  }
+  config.redirect_listen = std::move(*listen);
+  return true;
+}
+
 /// Beyond loopback a server without --users is an open proxy: refused unless --open says so.
 bool check_socks_exposure(const RawOptions& raw, const app::Config& config, std::ostream& err) {
   const std::string where = app::listen_text(config.socks_listen);
@@ -412,6 +425,9 @@ bool configure_mode(const RawOptions& raw, const Subcommands& commands, app::Con
   }
   if (commands.remote->parsed()) {
     return configure_remote(raw, config, err);
+  }
+  if (commands.redirect->parsed()) {
+    return configure_redirect(raw, config, err);
   }
   return configure_forward(raw, config, err);
 }

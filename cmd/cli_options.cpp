@@ -228,6 +228,25 @@ CLI::App* add_remote_command(CLI::App& app, RawOptions& raw) {
   return remote;
 }
 
+CLI::App* add_redirect_command(CLI::App& app, RawOptions& raw) {
+  auto* redirect = app.add_subcommand(
+      "redirect",
+      "Carry connections that the firewall redirected here (nftables redirect, iptables "
+      "REDIRECT) through the chain to their original destination, like redsocks");
+  redirect
+      ->add_option("LISTEN", raw.redirect_listen, "BIND defaults to 127.0.0.1; * = all addresses")
+      ->type_name("[BIND:]PORT")
+      ->required();
+  redirect->add_flag("--udp", raw.redirect_udp,
+                     "Also take UDP datagrams sent here by nftables tproxy (iptables TPROXY) on "
+                     "the same port; needs CAP_NET_ADMIN");
+  redirect->footer(
+      "Example:\n  hopchain -x socks5://gateway:1080 redirect 12345\n"
+      "  nft add rule ip hc out meta skuid 1000 ip daddr != 127.0.0.0/8 tcp dport 1-65535 "
+      "redirect to :12345");
+  return redirect;
+}
+
 CLI::App* add_check_command(CLI::App& app, RawOptions& raw) {
   auto* check = app.add_subcommand(
       "check", "Test the chain hop by hop and print per-hop timing; exit 1 if anything failed");
@@ -258,6 +277,7 @@ Subcommands declare_command_line(CLI::App& app, RawOptions& raw) {
   commands.udp = add_udp_command(app, raw);
   commands.check = add_check_command(app, raw);
   commands.remote = add_remote_command(app, raw);
+  commands.redirect = add_redirect_command(app, raw);
   return commands;
 }
 

@@ -54,6 +54,8 @@ struct RawOptions {
   bool remote_stdio = false;
   double accept_timeout = 600.0;
   bool check_bind = false;
+  std::string redirect_listen;
+  bool redirect_udp = false;
 };
 
 /// The subcommands, owned by the App they were added to; after parsing, the one given is
@@ -65,6 +67,7 @@ struct Subcommands {
   CLI::App* udp = nullptr;
   CLI::App* check = nullptr;
   CLI::App* remote = nullptr;
+  CLI::App* redirect = nullptr;
 };
 
 /// Declares hopchain's options and subcommands on `app` (the top-level App), each bound to its

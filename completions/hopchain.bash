@@ -24,7 +24,7 @@ _hopchain()
         cword=$COMP_CWORD
     fi
 
-    local commands="stdio forward socks udp check remote"
+    local commands="stdio forward socks udp check remote redirect"
     local global_opts="-h --help --version -x --via -f --chain-file -c --chain --direct --strategy --chain-len
         --max-fails --fail-timeout --connect-timeout --dns-server --cafile --pipeline
         -v --verbose -q --quiet --stats"
@@ -35,7 +35,7 @@ _hopchain()
     local cmd="" i
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
-            stdio | forward | socks | udp | check | remote)
+            stdio | forward | socks | udp | check | remote | redirect)
                 cmd=${words[i]}
                 break
                 ;;
@@ -101,6 +101,7 @@ _hopchain()
             udp) COMPREPLY=($(compgen -W "-h --help --udp-timeout --udp-max-sources" -- "$cur")) ;;
             check) COMPREPLY=($(compgen -W "-h --help --json --bind" -- "$cur")) ;;
             remote) COMPREPLY=($(compgen -W "-h --help --once --stdio --expect --json --accept-timeout" -- "$cur")) ;;
+            redirect) COMPREPLY=($(compgen -W "-h --help --udp" -- "$cur")) ;;
             *) COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
         esac
         return

@@ -1,6 +1,6 @@
 # fish completion for hopchain. Installed as share/fish/vendor_completions.d/hopchain.fish.
 
-set -l __hopchain_commands stdio forward socks udp check remote
+set -l __hopchain_commands stdio forward socks udp check remote redirect
 
 function __hopchain_chains
     set -l base $XDG_CONFIG_HOME
@@ -19,6 +19,7 @@ complete -c hopchain -n "not __fish_seen_subcommand_from $__hopchain_commands" -
 complete -c hopchain -n "not __fish_seen_subcommand_from $__hopchain_commands" -a udp -d 'Carry local UDP ports through the chain'
 complete -c hopchain -n "not __fish_seen_subcommand_from $__hopchain_commands" -a check -d 'Walk the chain hop by hop and report'
 complete -c hopchain -n "not __fish_seen_subcommand_from $__hopchain_commands" -a remote -d 'Let the last hop listen (SOCKS BIND), join peers to HOST:PORT here'
+complete -c hopchain -n "not __fish_seen_subcommand_from $__hopchain_commands" -a redirect -d 'Carry firewall-redirected connections through the chain'
 
 # Chain options (before the command).
 set -l pre "not __fish_seen_subcommand_from $__hopchain_commands"
@@ -58,4 +59,5 @@ complete -c hopchain -n '__fish_seen_subcommand_from remote' -l stdio -d 'Join t
 complete -c hopchain -n '__fish_seen_subcommand_from remote' -l expect -x -a '(__fish_print_hostnames)' -d 'The peer the hop should accept'
 complete -c hopchain -n '__fish_seen_subcommand_from remote' -l json -d 'Print a JSON line per listening address'
 complete -c hopchain -n '__fish_seen_subcommand_from remote' -l accept-timeout -x -d 'Seconds one BIND waits for a peer'
+complete -c hopchain -n '__fish_seen_subcommand_from redirect' -l udp -d 'Also take tproxy datagrams on the same port'
 complete -c hopchain -n '__fish_seen_subcommand_from stdio check' -a '(__fish_print_hostnames)' -d 'Host'

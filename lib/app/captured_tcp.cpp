@@ -6,12 +6,18 @@
 #include "app/accepted_tunnel.hpp"
 #include "capture/original_destination.hpp"
 #include "log/log.hpp"
+#include "transport/own_endpoints.hpp"
 
 namespace hc::app {
 namespace {
 
+/// An IPv4 client of a listener on every address (`*`) is IPv4-mapped; shown as IPv4.
 std::string endpoint_text(const tcp::endpoint& endpoint) {
-  return proto::HostPort{endpoint.address().to_string(), endpoint.port()}.to_string();
+  asio::ip::address address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+  }
+  return proto::HostPort{address.to_string(), endpoint.port()}.to_string();
 }
 
 /// A reset rather than a FIN: the program sees "connection refused/reset", not a clean end.
@@ -33,7 +39,10 @@ std::optional<proto::HostPort> captured_target(tcp::socket& accepted, const Capt
   }
   std::error_code ec;
   const tcp::endpoint accepted_at = accepted.local_endpoint(ec);
-  if (!ec && capture::is_own_listener(*destination, accepted_at)) {
+  // The accepted socket's own address, or any listener of this process (one on `*` is reached
+  // at the host's other addresses too).
+  if ((!ec && capture::is_own_listener(*destination, accepted_at)) ||
+      transport::is_own_listener(*destination)) {
     log::error(who + ": the destination " + endpoint_text(*destination) +
                " is this listener itself (a loop); refused");
     return std::nullopt;
@@ -66,11 +75,14 @@ awaitable<void> serve_one(tcp::socket accepted, std::shared_ptr<const CaptureFro
 
 awaitable<void> serve_captured_tcp(tcp::acceptor acceptor, CaptureFront front,
                                    chain::Services& services, ServerStats& totals) {
+  // Not a coroutine: GCC 12 destroys a co_await operand's non-trivial temporaries (this
+  // lambda and its shared_ptr) a second time when the frame is destroyed while suspended.
   auto shared_front = std::make_shared<const CaptureFront>(std::move(front));
-  co_await accept_connections(std::move(acceptor), shared_front->label,
-                              [shared_front, &services, &totals](tcp::socket socket) {
-                                return serve_one(std::move(socket), shared_front, services, totals);
-                              });
+  std::string label = shared_front->label;
+  return accept_connections(std::move(acceptor), std::move(label),
+                            [shared_front, &services, &totals](tcp::socket socket) {
+                              return serve_one(std::move(socket), shared_front, services, totals);
+                            });
 }
 
 }  // namespace hc::app

@@ -22,7 +22,7 @@ struct ForwardSpec {
   proto::HostPort target;
 };
 
-enum class Mode : std::uint8_t { stdio, forward, socks, udp, check, remote };
+enum class Mode : std::uint8_t { stdio, forward, socks, udp, check, remote, redirect };
 
 struct Config {
   std::vector<proto::HopSpec> hops;  ///< path order: first = nearest
@@ -50,6 +50,8 @@ struct Config {
   std::optional<proto::HostPort> remote_expect;
   /// remote mode, --accept-timeout: how long one BIND waits for its peer.
   std::chrono::milliseconds accept_timeout{600'000};
+  proto::HostPort redirect_listen;  ///< redirect mode; host "" for all addresses
+  bool redirect_udp = false;        ///< redirect mode, --udp: tproxy'd datagrams on the same port
   chain::StrategyOptions strategy;  ///< --strategy, --chain-len, --max-fails, --fail-timeout
   std::chrono::milliseconds connect_timeout{10'000};
   chain::PipelineMode pipeline = chain::PipelineMode::automatic;  ///< --pipeline

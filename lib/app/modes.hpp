@@ -50,6 +50,12 @@ awaitable<int> run_udp(const Config& config, chain::Services& services, ServerSt
 /// A last hop that cannot BIND (HTTP) is refused before connecting, with exit status 2.
 awaitable<int> run_remote(const Config& config, chain::Services& services, ServerStats& totals);
 
+/// `redirect`: serves connections (and with config.redirect_udp, datagrams) that the firewall
+/// redirected to config.redirect_listen, each through the chain to its original destination.
+/// Returns only when it cannot listen (exit status 1); otherwise runs until the io_context stops.
+awaitable<int> run_redirect(const Config& config, chain::Services& services, ServerStats& totals,
+                            UdpTotals& udp_totals);
+
 /// Walks the chain hop by hop (each hop on its own under a non-strict strategy), prints a table
 /// or JSON on stdout. Returns 0 when every check passed, else 1.
 awaitable<int> run_check(const Config& config, chain::Services& services);

@@ -22,13 +22,14 @@ namespace hc::app {
 namespace {
 
 bool is_server(Mode mode) {
-  return mode == Mode::forward || mode == Mode::socks || mode == Mode::udp || mode == Mode::remote;
+  return mode == Mode::forward || mode == Mode::socks || mode == Mode::udp ||
+         mode == Mode::remote || mode == Mode::redirect;
 }
 
 /// "2 open, 15 total, ..." plus, in udp mode, the datagram counts.
 std::string summary(const Config& config, const ServerStats& totals, const UdpTotals& udp) {
   std::string s = totals.summary();
-  if (config.mode == Mode::udp) {
+  if (config.mode == Mode::udp || config.redirect_udp) {
     s += ", datagrams: " + udp.datagrams.text();
   }
   return s;
@@ -66,6 +67,9 @@ awaitable<int> run_mode(const Config& config, chain::Services& services, Forward
   }
   if (config.mode == Mode::remote) {
     co_return co_await run_remote(config, services, totals);
+  }
+  if (config.mode == Mode::redirect) {
+    co_return co_await run_redirect(config, services, totals, udp);
   }
   if (config.mode == Mode::check) {
     co_return co_await run_check(config, services);

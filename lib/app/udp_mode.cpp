@@ -10,6 +10,7 @@
 #include "app/listener.hpp"
 #include "app/modes.hpp"
 #include "app/stats.hpp"
+#include "app/udp_stats.hpp"
 #include "log/log.hpp"
 #include "transport/own_endpoints.hpp"
 #include "udp/association.hpp"
@@ -85,26 +86,6 @@ awaitable<bool> chain_carries_udp(const Config& config, chain::Services& service
   co_return true;
 }
 
-/// A local source's session counts as a connection; each association that fails, as a failure.
-udp::ForwardOptions forward_options(const Config& config, ServerStats& totals) {
-  udp::ForwardOptions options;
-  options.idle_timeout = config.udp_timeout;
-  options.max_sources = config.udp_max_sources;
-  ServerStats* stats = &totals;
-  options.hooks.opened = [stats] { stats->opened(); };
-  options.hooks.failed = [stats](const chain::ChainError& error) { stats->chain_failed(error); };
-  options.hooks.closed = [stats](const std::string& who, const udp::Counters& counters,
-                                 std::chrono::microseconds lifetime) {
-    stats->closed(counters.bytes_sent, counters.bytes_received);
-    if (stats->reporting()) {
-      stats->report(who + ": " +
-                    close_line(counters.bytes_sent, counters.bytes_received, lifetime) +
-                    ", datagrams: " + counters.text());
-    }
-  };
-  return options;
-}
-
 /// "directly", "through 2 hop(s)" or "through hops chosen by --strategy random".
 std::string route_text(const Config& config) {
   if (config.hops.empty()) {
@@ -132,7 +113,8 @@ awaitable<int> run_udp(const Config& config, chain::Services& services, ServerSt
   if (!co_await chain_carries_udp(config, services)) {
     co_return 1;
   }
-  const udp::ForwardOptions options = forward_options(config, totals);
+  const udp::ForwardOptions options =
+      counted_udp_options(config.udp_timeout, config.udp_max_sources, totals);
   for (std::size_t i = 0; i < sockets.size(); ++i) {
     const ForwardSpec& spec = config.udp_forwards[i];
     log::verbose("udp: relaying " + listen_text(spec.listen) + " to " + spec.target.to_string() +

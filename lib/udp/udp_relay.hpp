@@ -1,16 +1,14 @@
 /// The `udp` front end's engine: a local UDP port whose datagrams are carried to one target
 /// through the chain, and whose replies return to the local source that sent the request.
 ///
-/// Each local source address gets its own session: its own association (its own control
-/// connections and relays), opened on its first datagram, rebuilt on the next datagram after a
-/// control connection closed, and ended after `idle_timeout` without a datagram either way.
+/// Each local source address is a flow of its own (udp/flows.hpp): its own association (its own
+/// control connections and relays), ended after `idle_timeout` without a datagram either way.
 /// At most `max_sources` are served at once per port; a new source ends the one idle the longest,
 /// so that sources that went quiet (or were spoofed) cannot lock a live one out.
 /// Associations are opened through the chain strategy (udp/strategy.hpp), so each may take
-/// other hops.
-/// Datagrams that arrive while an association opens wait in a bounded queue. Replies must come
-/// from the target (see udp/association.hpp for the relay checks); everything else is dropped.
-/// Nothing is truncated: a datagram too large once every header is added is dropped.
+/// other hops. Replies must come from the target (see udp/association.hpp for the relay
+/// checks); everything else is dropped. Nothing is truncated: a datagram too large once every
+/// header is added is dropped.
 #pragma once
 
 #include <chrono>
@@ -44,6 +42,11 @@ struct Counters {
 struct SessionHooks {
   std::function<void()> opened;                          ///< a new local source
   std::function<void(const chain::ChainError&)> failed;  ///< its association failed to open
+  /// Its association could not be opened; replaces the error line logged by default (captured
+  /// flows log once per destination). Called before `failed`.
+  std::function<void(const std::string& who, const proto::HostPort& target,
+                     const chain::ChainError&)>
+      open_failed;
   /// The session ended: its name ("udp 5353 from 127.0.0.1:40000"), counters and lifetime.
   std::function<void(const std::string&, const Counters&, std::chrono::microseconds)> closed;
 };

@@ -10,9 +10,11 @@
 # script fails, the tail of every server log in $LAB is printed to help diagnosis.
 #
 # Servers (each fails the test loudly if its binary is missing or it does not come up):
-#   start_danted NAME PORT [auth] [v6]   Dante SOCKS4/SOCKS5 server; `auth` = RFC 1929 username
+#   start_danted NAME PORT [auth] [v6] [external=ADDR]
+#                                        Dante SOCKS4/SOCKS5 server; `auth` = RFC 1929 username
 #                                        method against system accounts ($LAB_USER/$LAB_PASS),
-#                                        `v6` = also listen on [::1]:PORT. Destination
+#                                        `v6` = also listen on [::1]:PORT, `external=` = another
+#                                        source address for targets beyond loopback. Destination
 #                                        $LAB_BLOCKED_IP is blocked by a rule (reply 0x02).
 #   start_microsocks [-i ADDR] PORT [USER PASS]
 #   start_sshd PORT                      sshd on 127.0.0.1 (public key login as the current user)
@@ -331,13 +333,14 @@ lab_ensure_user() {
   echo "$LAB_USER:$LAB_PASS" | chpasswd || fail "cannot set the password of $LAB_USER (need root)"
 }
 
-start_danted() { # NAME PORT [auth] [v6]
-  local name=$1 port=$2 auth=0 v6=0 opt
+start_danted() { # NAME PORT [auth] [v6] [external=ADDR]...
+  local name=$1 port=$2 auth=0 v6=0 opt externals=()
   shift 2
   for opt in "$@"; do
     case $opt in
       auth) auth=1 ;;
       v6) v6=1 ;;
+      external=*) externals+=("${opt#external=}") ;;
       *) fail "start_danted: unknown option '$opt'" ;;
     esac
   done
@@ -351,6 +354,7 @@ start_danted() { # NAME PORT [auth] [v6]
     if ((v6)); then echo "internal: ::1 port = $port"; fi
     echo "external: 127.0.0.1"
     echo "external: ::1"
+    for opt in "${externals[@]}"; do echo "external: $opt"; done
     # pick the source address by route: 127.0.0.1 for IPv4 targets, ::1 for IPv6 targets
     echo "external.rotation: route"
     echo "clientmethod: none"

@@ -55,10 +55,22 @@ def family_of(host):
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
+def local_address(host):
+    """Loopback for a loopback (or named) target; any address for one beyond loopback (a target
+    in a test network namespace), which a loopback source could not reach."""
+    try:
+        beyond = not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        beyond = False
+    if ":" in host:
+        return "::" if beyond else "::1"
+    return "0.0.0.0" if beyond else "127.0.0.1"
+
+
 def new_socket(host, bind_port=0):
     s = socket.socket(family_of(host), socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-    s.bind(("::1" if ":" in host else "127.0.0.1", bind_port))
+    s.bind((local_address(host), bind_port))
     return s
 
 

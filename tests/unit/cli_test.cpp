@@ -339,6 +339,37 @@ BOOST_AUTO_TEST_CASE(bad_remote_arguments) {
   BOOST_TEST(p.err.find("hopchain: remote: bad --expect 'h:99999'") == 0u, p.err);
 }
 
+BOOST_AUTO_TEST_CASE(redirect_command) {
+  auto p = parse({"-x", "socks5://gw:1080", "redirect", "12345"});
+  BOOST_REQUIRE(p.outcome.config);
+  const auto& c = *p.outcome.config;
+  BOOST_TEST((c.mode == hc::app::Mode::redirect));
+  BOOST_TEST(c.redirect_listen.to_string() == "127.0.0.1:12345");  // loopback by default
+  BOOST_TEST(!c.redirect_udp);
+
+  p = parse({"-x", "socks5://gw:1080", "redirect", "--udp", "*:12345"});
+  BOOST_REQUIRE(p.outcome.config);
+  BOOST_TEST(p.outcome.config->redirect_udp);
+  BOOST_TEST(p.outcome.config->redirect_listen.host.empty());  // every address
+  BOOST_TEST(p.outcome.config->redirect_listen.port == 12345);
+}
+
+BOOST_AUTO_TEST_CASE(bad_redirect_arguments) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"-x", "socks5://gw:1080", "redirect"},
+           {"-x", "socks5://gw:1080", "redirect", "0"},
+           {"-x", "socks5://gw:1080", "redirect", "127.0.0.1:1:2"},
+           {"-x", "socks5://gw:1080", "redirect", "--udp", "nosuchservice"},
+           {"redirect", "12345"}}) {  // no hop and no --direct
+    auto p = parse(args);
+    BOOST_TEST(!p.outcome.config);
+    BOOST_TEST(p.outcome.exit_code == 2);
+    BOOST_TEST(!p.err.empty());
+  }
+  auto p = parse({"-x", "socks5://gw:1080", "redirect", "99999"});
+  BOOST_TEST(p.err.find("hopchain: redirect: ") == 0u, p.err);
+}
+
 BOOST_AUTO_TEST_CASE(bad_udp_arguments) {
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"--direct", "udp"},
