@@ -50,6 +50,10 @@ struct RawOptions {
   std::string remote_target;
   bool remote_once = false;
   double accept_timeout = 600.0;
+  std::string exec_dns = "fake";
+  bool exec_no_udp = false;
+  std::vector<std::string> exec_command;  ///< exec: the words after its `--` (cli.cpp)
+  bool exec_split = false;                ///< exec: a `--` was there
 };
 
 /// The subcommands, owned by the App they were added to; after parsing, the one given is
@@ -61,6 +65,7 @@ struct Subcommands {
   CLI::App* udp = nullptr;
   CLI::App* check = nullptr;
   CLI::App* remote = nullptr;
+  CLI::App* exec = nullptr;  ///< its command is what remains (prefix_command)
 };
 
 /// Declares hopchain's options and subcommands on `app` (the top-level App), each bound to its
