@@ -1,8 +1,10 @@
 #include "capture/namespace_child.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -11,6 +13,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <vector>
@@ -234,6 +237,27 @@ void drop_capabilities(int channel) {
   }
 }
 
+/// execvp reports EACCES when a PATH directory cannot be searched, even if the command is in
+/// none of them; a shell says "not found" then, and so do we: EACCES stays only for a file
+/// that exists.
+int exec_error(const std::string& name, int error) {
+  if (error != EACCES || name.find('/') != std::string::npos) {
+    return error;
+  }
+  const char* path = std::getenv("PATH");
+  std::string dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+  for (std::size_t at = 0; at <= dirs.size();) {
+    const std::size_t end = std::min(dirs.find(':', at), dirs.size());
+    const std::string dir = end > at ? dirs.substr(at, end - at) : ".";
+    struct stat file {};
+    if (::stat((dir + "/" + name).c_str(), &file) == 0 && S_ISREG(file.st_mode)) {
+      return error;
+    }
+    at = end + 1;
+  }
+  return ENOENT;
+}
+
 [[noreturn]] void exec_command(const ChildContext& context) {
   drop_capabilities(context.channel);
   ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
@@ -246,7 +270,8 @@ void drop_capabilities(int channel) {
   }
   argv.push_back(nullptr);
   ::execvp(argv[0], argv.data());
-  fail(context.channel, Stage::exec, errno, context.plan.argv[0]);
+  const std::string& name = context.plan.argv[0];
+  fail(context.channel, Stage::exec, exec_error(name, errno), name);
 }
 
 }  // namespace
