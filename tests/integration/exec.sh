@@ -23,6 +23,7 @@ require_hopchain
 lab_require curl busybox ip setpriv proxychains4
 ip link set lo up
 ip addr add 10.77.0.1/32 dev lo
+ip -6 addr add fd77::1/128 dev lo nodad
 T=10.77.0.1
 
 D=$(free_port)
@@ -48,6 +49,12 @@ out=$(hc_exec "${CHAIN[@]}" exec -- busybox wget -q -O - "$URL") || fail "busybo
 [[ $out == exec-through-chain ]] || fail "busybox wget under exec got '$out'"
 
 # (no -T for busybox wget: this build's wget crashes with it, exit 139, whatever the network does)
+note "IPv6: an echo on [fd77::1] through the chain"
+E6=$(free_port)
+start_echo "$E6" fd77::1
+hc_exec "${CHAIN[@]}" exec -- python3 "$HC_SUPPORT/exec_many.py" fd77::1 "$E6" 3 ||
+  fail "IPv6 connections under exec"
+
 note "a dead hop: both fail under exec (nothing goes around the chain)"
 for cmd in "curl -sS --max-time 10 $URL" "busybox wget -q -O - $URL"; do
   # shellcheck disable=SC2086  # the command's words
