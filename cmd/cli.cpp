@@ -7,6 +7,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -408,6 +409,25 @@ bool configure_forward(const RawOptions& raw, app::Config& config, std::ostream&
   return parse_forward_specs(raw.forwards, "forward", app::tcp_service_port, config.forwards, err);
 }
 
+/// `exec [--dns MODE] [--no-udp] [--] CMD [ARGS...]`: CMD is what the subcommand left over.
+bool configure_exec(const RawOptions& raw, const CLI::App& exec, app::Config& config,
+                    std::ostream& err) {
+  config.mode = app::Mode::exec;
+  config.exec_dns = raw.exec_dns == "chain" ? app::ExecDns::chain : app::ExecDns::fake;
+  config.exec_udp = !raw.exec_no_udp;
+  // `exec -- CMD ARGS`: CMD is all after `--`. `exec CMD ARGS -- MORE`: that `--` was CMD's.
+  config.exec_argv = exec.remaining();
+  if (!config.exec_argv.empty() && raw.exec_split) {
+    config.exec_argv.push_back("--");
+  }
+  config.exec_argv.insert(config.exec_argv.end(), raw.exec_command.begin(), raw.exec_command.end());
+  if (config.exec_argv.empty()) {
+    err << "hopchain: exec: no command given (hopchain [chain options] exec -- CMD [ARGS...])\n";
+    return false;
+  }
+  return true;
+}
+
 /// The subcommand given, with its own options and arguments.
 bool configure_mode(const RawOptions& raw, const Subcommands& commands, app::Config& config,
                     std::ostream& err) {
@@ -429,13 +449,34 @@ bool configure_mode(const RawOptions& raw, const Subcommands& commands, app::Con
   if (commands.redirect->parsed()) {
     return configure_redirect(raw, config, err);
   }
+  if (commands.exec->parsed()) {
+    return configure_exec(raw, *commands.exec, config, err);
+  }
   return configure_forward(raw, config, err);
+}
+
+/// Moves what follows the first `--` after an `exec` word into raw.exec_command, and returns the
+/// count of the words CLI11 is to parse. CLI11 would hand them to the top level, which has no
+/// use for them; everything after `--` is the command's, options included.
+int split_exec_command(int argc, const char* const* argv, RawOptions& raw) {
+  const auto* const end = argv + argc;
+  const auto* const exec =
+      std::find_if(argv + 1, end, [](const char* a) { return std::string_view(a) == "exec"; });
+  const auto* const mark =
+      std::find_if(exec, end, [](const char* a) { return std::string_view(a) == "--"; });
+  if (mark == end) {
+    return argc;
+  }
+  raw.exec_command.assign(mark + 1, end);
+  raw.exec_split = true;
+  return static_cast<int>(mark - argv);
 }
 
 }  // namespace
 
 ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   RawOptions raw;
+  argc = split_exec_command(argc, argv, raw);
   CLI::App app{
       "hopchain: tunnel through a chain of SOCKS4, SOCKS4a, SOCKS5 and HTTP CONNECT proxies.",
       "hopchain"};

@@ -33,6 +33,7 @@ Examples:
       or:   https_proxy=http://127.0.0.1:1080 curl https://example.org/
   hopchain -x socks5://127.0.0.1:1080 udp 5353:dns.example:53
   hopchain -c work check example.org 443
+  hopchain -x socks5h://bastion:1080 exec -- curl http://203.0.113.7/
 
 'hopchain COMMAND --help' shows a command's options; 'man hopchain' has the rest.
 Exit status: 0 success, 1 chain or network failure, 2 usage error.)";
@@ -247,6 +248,33 @@ CLI::App* add_redirect_command(CLI::App& app, RawOptions& raw) {
   return redirect;
 }
 
+CLI::App* add_exec_command(CLI::App& app, RawOptions& raw) {
+  auto* exec = app.add_subcommand(
+      "exec",
+      "Run CMD in its own network namespace: every TCP connection it makes goes through the "
+      "chain (no root, no LD_PRELOAD; static programs too)");
+  exec->add_option("--dns", raw.exec_dns,
+                   "How CMD resolves names: fake (stand-in addresses, the chain gets the names; "
+                   "default) or chain (DNS over TCP through the chain). Not served yet: UDP DNS "
+                   "from CMD goes nowhere, TCP DNS goes through the chain")
+      ->type_name("MODE")
+      ->check(CLI::IsMember({"fake", "chain"}));
+  exec->add_flag("--no-udp", raw.exec_no_udp,
+                 "Do not carry CMD's UDP datagrams (not carried yet: none leaves its namespace)");
+  // Everything from CMD on is CMD's, options included, as with sudo and env: the first word that
+  // is not exec's own ends the parse (prefix_command); cli.cpp splits at `--` before CLI11 runs.
+  exec->prefix_command();
+  exec->fallthrough(
+      false);  // else CMD would fall through to the top level, which has no use for it
+  exec->footer(
+      "Usage: hopchain [chain options] exec [--dns fake|chain] [--no-udp] -- CMD [ARGS...]\n"
+      "Example:\n  hopchain -x socks5h://bastion:1080 exec -- curl http://203.0.113.7/\n"
+      "  hopchain -c work exec -- ssh user@10.0.0.5\n"
+      "Exit status: CMD's, or 128+N if signal N ended it; 127 CMD not found, 126 not "
+      "executable, 2 when the namespace cannot be built (the reason is printed).");
+  return exec;
+}
+
 CLI::App* add_check_command(CLI::App& app, RawOptions& raw) {
   auto* check = app.add_subcommand(
       "check", "Test the chain hop by hop and print per-hop timing; exit 1 if anything failed");
@@ -278,6 +306,7 @@ Subcommands declare_command_line(CLI::App& app, RawOptions& raw) {
   commands.check = add_check_command(app, raw);
   commands.remote = add_remote_command(app, raw);
   commands.redirect = add_redirect_command(app, raw);
+  commands.exec = add_exec_command(app, raw);
   return commands;
 }
 

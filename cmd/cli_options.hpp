@@ -56,6 +56,10 @@ struct RawOptions {
   bool check_bind = false;
   std::string redirect_listen;
   bool redirect_udp = false;
+  std::string exec_dns = "fake";
+  bool exec_no_udp = false;
+  std::vector<std::string> exec_command;  ///< exec: the words after its `--` (cli.cpp)
+  bool exec_split = false;                ///< exec: a `--` was there
 };
 
 /// The subcommands, owned by the App they were added to; after parsing, the one given is
@@ -68,6 +72,7 @@ struct Subcommands {
   CLI::App* check = nullptr;
   CLI::App* remote = nullptr;
   CLI::App* redirect = nullptr;
+  CLI::App* exec = nullptr;  ///< its command is what remains (prefix_command)
 };
 
 /// Declares hopchain's options and subcommands on `app` (the top-level App), each bound to its

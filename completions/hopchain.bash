@@ -24,7 +24,7 @@ _hopchain()
         cword=$COMP_CWORD
     fi
 
-    local commands="stdio forward socks udp check remote redirect"
+    local commands="stdio forward socks udp check remote redirect exec"
     local global_opts="-h --help --version -x --via -f --chain-file -c --chain --direct --strategy --chain-len
         --max-fails --fail-timeout --connect-timeout --dns-server --cafile --pipeline
         -v --verbose -q --quiet --stats"
@@ -35,12 +35,33 @@ _hopchain()
     local cmd="" i
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
-            stdio | forward | socks | udp | check | remote | redirect)
+            stdio | forward | socks | udp | check | remote | redirect | exec)
                 cmd=${words[i]}
                 break
                 ;;
         esac
     done
+
+    # exec: from its command on (after `--`, or its first word), complete as for that command.
+    if [[ $cmd == exec ]]; then
+        local j
+        for ((j = i + 1; j < cword; j++)); do
+            case ${words[j]} in
+                --dns) ((j++)) ;;
+                --no-udp | -h | --help) ;;
+                --) ((j++)); break ;;
+                *) break ;;
+            esac
+        done
+        if ((j < cword)) && declare -F _command_offset >/dev/null; then
+            _command_offset "$j"
+            return
+        fi
+        if ((j <= cword)) && [[ $prev != --dns && $cur != -* ]]; then
+            COMPREPLY=($(compgen -c -- "$cur"))
+            return
+        fi
+    fi
 
     # Values of options.
     case $prev in
@@ -64,6 +85,10 @@ _hopchain()
             ;;
         --pipeline)
             COMPREPLY=($(compgen -W "auto always never" -- "$cur"))
+            return
+            ;;
+        --dns)
+            COMPREPLY=($(compgen -W "fake chain" -- "$cur"))
             return
             ;;
         --chain-len | --max-fails | --fail-timeout | --connect-timeout | --dns-server | --udp-timeout | --udp-max-sources | --workers | --allow | --deny | --accept-timeout)
@@ -102,6 +127,7 @@ _hopchain()
             check) COMPREPLY=($(compgen -W "-h --help --json --bind" -- "$cur")) ;;
             remote) COMPREPLY=($(compgen -W "-h --help --once --stdio --expect --json --accept-timeout" -- "$cur")) ;;
             redirect) COMPREPLY=($(compgen -W "-h --help --udp" -- "$cur")) ;;
+            exec) COMPREPLY=($(compgen -W "-h --help --dns --no-udp --" -- "$cur")) ;;
             *) COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
         esac
         return

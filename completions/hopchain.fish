@@ -1,6 +1,6 @@
 # fish completion for hopchain. Installed as share/fish/vendor_completions.d/hopchain.fish.
 
-set -l __hopchain_commands stdio forward socks udp check remote redirect
+set -l __hopchain_commands stdio forward socks udp check remote redirect exec
 
 function __hopchain_chains
     set -l base $XDG_CONFIG_HOME
@@ -20,6 +20,7 @@ complete -c hopchain -n "not __fish_seen_subcommand_from $__hopchain_commands" -
 complete -c hopchain -n "not __fish_seen_subcommand_from $__hopchain_commands" -a check -d 'Walk the chain hop by hop and report'
 complete -c hopchain -n "not __fish_seen_subcommand_from $__hopchain_commands" -a remote -d 'Let the last hop listen (SOCKS BIND), join peers to HOST:PORT here'
 complete -c hopchain -n "not __fish_seen_subcommand_from $__hopchain_commands" -a redirect -d 'Carry firewall-redirected connections through the chain'
+complete -c hopchain -n "not __fish_seen_subcommand_from $__hopchain_commands" -a exec -d 'Run a command whose TCP connections all go through the chain'
 
 # Chain options (before the command).
 set -l pre "not __fish_seen_subcommand_from $__hopchain_commands"
@@ -60,4 +61,7 @@ complete -c hopchain -n '__fish_seen_subcommand_from remote' -l expect -x -a '(_
 complete -c hopchain -n '__fish_seen_subcommand_from remote' -l json -d 'Print a JSON line per listening address'
 complete -c hopchain -n '__fish_seen_subcommand_from remote' -l accept-timeout -x -d 'Seconds one BIND waits for a peer'
 complete -c hopchain -n '__fish_seen_subcommand_from redirect' -l udp -d 'Also take tproxy datagrams on the same port'
+complete -c hopchain -n '__fish_seen_subcommand_from exec' -l dns -x -a 'fake chain' -d 'How the command resolves names'
+complete -c hopchain -n '__fish_seen_subcommand_from exec' -l no-udp -d 'Do not carry the command'"'"'s UDP datagrams'
+complete -c hopchain -n '__fish_seen_subcommand_from exec' -a '(__fish_complete_subcommand --fcs-skip=2)' -d 'Command'
 complete -c hopchain -n '__fish_seen_subcommand_from stdio check' -a '(__fish_print_hostnames)' -d 'Host'

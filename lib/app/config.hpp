@@ -22,7 +22,13 @@ struct ForwardSpec {
   proto::HostPort target;
 };
 
-enum class Mode : std::uint8_t { stdio, forward, socks, udp, check, remote, redirect };
+enum class Mode : std::uint8_t { stdio, forward, socks, udp, check, remote, redirect, exec };
+
+/// exec mode, --dns: how the command's names are resolved.
+enum class ExecDns : std::uint8_t {
+  fake,   ///< a stub answers A/AAAA with stand-in addresses; the chain is asked for the names
+  chain,  ///< every query goes as DNS over TCP through the chain
+};
 
 struct Config {
   std::vector<proto::HopSpec> hops;  ///< path order: first = nearest
@@ -52,7 +58,10 @@ struct Config {
   std::chrono::milliseconds accept_timeout{600'000};
   proto::HostPort redirect_listen;  ///< redirect mode; host "" for all addresses
   bool redirect_udp = false;        ///< redirect mode, --udp: tproxy'd datagrams on the same port
-  chain::StrategyOptions strategy;  ///< --strategy, --chain-len, --max-fails, --fail-timeout
+  std::vector<std::string> exec_argv;  ///< exec mode: the command and its arguments
+  ExecDns exec_dns = ExecDns::fake;    ///< exec mode: --dns
+  bool exec_udp = true;                ///< exec mode: false with --no-udp
+  chain::StrategyOptions strategy;     ///< --strategy, --chain-len, --max-fails, --fail-timeout
   std::chrono::milliseconds connect_timeout{10'000};
   chain::PipelineMode pipeline = chain::PipelineMode::automatic;  ///< --pipeline
   std::vector<std::string> dns_servers;  ///< "IP" or "IP:PORT" / "[v6]:PORT"; empty = system

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "app/config.hpp"
+#include "app/exec_mode.hpp"
 #include "app/forward_workers.hpp"
 #include "app/modes.hpp"
 #include "app/stats.hpp"
@@ -23,7 +24,7 @@ namespace {
 
 bool is_server(Mode mode) {
   return mode == Mode::forward || mode == Mode::socks || mode == Mode::udp ||
-         mode == Mode::remote || mode == Mode::redirect;
+         mode == Mode::remote || mode == Mode::redirect || mode == Mode::exec;
 }
 
 /// "2 open, 15 total, ..." plus, in udp mode, the datagram counts.
@@ -47,8 +48,16 @@ void on_usr1(asio::signal_set& signals, const Config& config, const ServerStats&
   });
 }
 
-awaitable<int> run_mode(const Config& config, chain::Services& services, ForwardWorkers& workers,
-                        ServerStats& totals, UdpTotals& udp) {
+/// What run() prepared for one mode only.
+struct ModeState {
+  ForwardWorkers& workers;
+  UdpTotals& udp;
+  capture::CaptureNamespace* exec_namespace = nullptr;  ///< exec mode's, built before threads
+};
+
+awaitable<int> run_mode(const Config& config, chain::Services& services, ModeState& state,
+                        ServerStats& totals) {
+  ForwardWorkers& workers = state.workers;
   if (config.mode == Mode::forward) {
     const unsigned loops = forward_loop_count(config.forward_workers);
     ForwardRole role;
@@ -63,7 +72,7 @@ awaitable<int> run_mode(const Config& config, chain::Services& services, Forward
     co_return co_await run_socks(config, services, totals);
   }
   if (config.mode == Mode::udp) {
-    co_return co_await run_udp(config, services, totals, udp);
+    co_return co_await run_udp(config, services, totals, state.udp);
   }
   if (config.mode == Mode::remote) {
     co_return co_await run_remote(config, services, totals);
@@ -73,6 +82,9 @@ awaitable<int> run_mode(const Config& config, chain::Services& services, Forward
   }
   if (config.mode == Mode::check) {
     co_return co_await run_check(config, services);
+  }
+  if (config.mode == Mode::exec) {
+    co_return co_await run_exec(config, *state.exec_namespace, services, totals);
   }
   const int code = co_await run_stdio(config, services, totals);
   // A pipelining probe of a new hop may still be waiting for its answer. The user's tunnel is
@@ -128,8 +140,9 @@ void on_stop_signal(asio::signal_set& signals, asio::io_context& io, const Confi
 }
 
 /// Runs the mode on `io` until it ends or a signal stops it; returns the exit status.
-int serve(const Config& config, asio::io_context& io, chain::Services& services,
-          ForwardWorkers& workers, ServerStats& totals, UdpTotals& udp) {
+int serve(const Config& config, asio::io_context& io, chain::Services& services, ModeState& state,
+          ServerStats& totals) {
+  UdpTotals& udp = state.udp;
   const auto started = std::chrono::steady_clock::now();
   asio::signal_set usr1(io);
   if (is_server(config.mode)) {
@@ -137,9 +150,15 @@ int serve(const Config& config, asio::io_context& io, chain::Services& services,
     on_usr1(usr1, config, totals, udp);
   }
   int exit_code = 1;
-  asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
-  on_stop_signal(signals, io, config, exit_code);
-  asio::co_spawn(io, run_mode(config, services, workers, totals, udp),
+  // exec mode forwards these signals to its command (app/signal_forwarding.hpp) and ends with it.
+  asio::signal_set signals(io);
+  if (config.mode != Mode::exec) {
+    signals.add(SIGINT);
+    signals.add(SIGTERM);
+    signals.add(SIGHUP);
+    on_stop_signal(signals, io, config, exit_code);
+  }
+  asio::co_spawn(io, run_mode(config, services, state, totals),
                  [&](std::exception_ptr e, int code) {
                    if (e) {
                      try {
@@ -157,7 +176,7 @@ int serve(const Config& config, asio::io_context& io, chain::Services& services,
   io.run();
   // The exit status is chosen; a second stop signal (a group kill) must not change it.
   hold_stop_signals();
-  workers.stop();
+  state.workers.stop();
   if (udp.serving) {
     log::info("udp: " + udp.datagrams.text());
   }
@@ -172,10 +191,20 @@ int serve(const Config& config, asio::io_context& io, chain::Services& services,
 }  // namespace
 
 int run(const Config& config) {
+  log::set_verbosity(config.verbosity);
+  // First: the namespace's child is forked before any thread exists, and inherits the signal
+  // dispositions the caller gave hopchain (SIGPIPE's included) for the command.
+  std::optional<capture::CaptureNamespace> exec_namespace;
+  if (config.mode == Mode::exec) {
+    auto started = start_exec_namespace(config);
+    if (!started) {
+      return started.error();
+    }
+    exec_namespace.emplace(std::move(*started));
+  }
   // Writes to a closed stdout pipe must fail with EPIPE, not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
   raise_fd_limit();
-  log::set_verbosity(config.verbosity);
   // c-ares is set up first, on this thread, before any other thread exists (cache writer,
   // forward workers).
   std::optional<dns::Library> dns_library;
@@ -213,7 +242,8 @@ int run(const Config& config) {
   planner.remember_dead_hops(chain::cache_path("health"), cache_writer);
   services.planner = &planner;
   ForwardWorkers workers(config, pipeline_memory, totals);
-  return serve(config, io, services, workers, totals, udp_totals);
+  ModeState state{workers, udp_totals, exec_namespace ? &*exec_namespace : nullptr};
+  return serve(config, io, services, state, totals);
 }
 
 }  // namespace hc::app

@@ -120,6 +120,11 @@ void ServerStats::opened() {
   ++total_;
 }
 
+std::uint64_t ServerStats::open() const {
+  const std::lock_guard lock(mutex_);
+  return open_;
+}
+
 void ServerStats::abandoned() {
   const std::lock_guard lock(mutex_);
   --open_;

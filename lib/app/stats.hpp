@@ -57,6 +57,9 @@ class ServerStats {
   /// A connection ended without relaying (its chain failed, or its client gave up).
   void abandoned();
 
+  /// Connections accepted and not yet ended.
+  std::uint64_t open() const;
+
   /// "2 open, 15 total, 1 failed, sent ..., received ...; hop 2/2 URL: 1 failed".
   std::string summary() const;
 

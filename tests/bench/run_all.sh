@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole benchmark suite (not part of the test run) and prints its tables:
-#   setup_latency.sh  bulk.sh  concurrency.sh  startup.sh  load.sh
+#   setup_latency.sh  bulk.sh  concurrency.sh  startup.sh  load.sh  exec_startup.sh
 # Installs the peers and servers it needs (apt-get, as root or through sudo), builds hopchain
 # in Release mode into build-bench/ (unless HOPCHAIN points to a binary), and keeps every
 # script's full output in $BENCH_OUT (default: a new directory under /tmp).
@@ -16,9 +16,9 @@ HC_ROOT=$(cd "$BENCH_DIR/../.." && pwd)
 cd "$HC_ROOT"
 
 PARTS=("$@")
-((${#PARTS[@]})) || PARTS=(setup_latency bulk concurrency startup load)
+((${#PARTS[@]})) || PARTS=(setup_latency bulk concurrency startup load exec_startup)
 for p in "${PARTS[@]}"; do
-  [[ -f $BENCH_DIR/$p.sh ]] || { echo "run_all: no such part: $p (setup_latency bulk concurrency startup load)" >&2; exit 2; }
+  [[ -f $BENCH_DIR/$p.sh ]] || { echo "run_all: no such part: $p (setup_latency bulk concurrency startup load exec_startup)" >&2; exit 2; }
 done
 
 # shellcheck source=../deps.sh

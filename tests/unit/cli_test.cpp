@@ -370,6 +370,37 @@ BOOST_AUTO_TEST_CASE(bad_redirect_arguments) {
   BOOST_TEST(p.err.find("hopchain: redirect: ") == 0u, p.err);
 }
 
+BOOST_AUTO_TEST_CASE(exec_command) {
+  auto p = parse({"-x", "socks5://gw:1080", "exec", "--", "curl", "-s", "--", "http://x/"});
+  BOOST_REQUIRE(p.outcome.config);
+  const auto& c = *p.outcome.config;
+  BOOST_TEST((c.mode == hc::app::Mode::exec));
+  BOOST_TEST((c.exec_argv == std::vector<std::string>{"curl", "-s", "--", "http://x/"}));
+  BOOST_TEST((c.exec_dns == hc::app::ExecDns::fake));
+  BOOST_TEST(c.exec_udp);
+  // Without `--` the first word that is not exec's own starts the command, options and all.
+  p = parse({"--direct", "exec", "--dns", "chain", "--no-udp", "ls", "-d", "--", "/"});
+  BOOST_REQUIRE(p.outcome.config);
+  BOOST_TEST((p.outcome.config->exec_argv == std::vector<std::string>{"ls", "-d", "--", "/"}));
+  BOOST_TEST((p.outcome.config->exec_dns == hc::app::ExecDns::chain));
+  BOOST_TEST(!p.outcome.config->exec_udp);
+}
+
+BOOST_AUTO_TEST_CASE(bad_exec_arguments) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"--direct", "exec"},
+                                             {"--direct", "exec", "--"},
+                                             {"--direct", "exec", "--dns", "udp", "--", "true"},
+                                             {"exec", "--", "true"}}) {
+    auto p = parse(args);
+    BOOST_TEST(!p.outcome.config);
+    BOOST_TEST(p.outcome.exit_code == 2);
+    BOOST_TEST(!p.err.empty());
+  }
+  auto p = parse({"--direct", "exec", "--"});
+  BOOST_TEST(p.err.find("hopchain: exec: no command given") == 0u, p.err);
+}
+
 BOOST_AUTO_TEST_CASE(bad_udp_arguments) {
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"--direct", "udp"},
