@@ -78,7 +78,7 @@ awaitable<int> run_mode(const Config& config, chain::Services& services, ModeSta
     co_return co_await run_remote(config, services, totals);
   }
   if (config.mode == Mode::redirect) {
-    co_return co_await run_redirect(config, services, totals, udp);
+    co_return co_await run_redirect(config, services, totals, state.udp);
   }
   if (config.mode == Mode::check) {
     co_return co_await run_check(config, services);
