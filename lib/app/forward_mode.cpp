@@ -34,7 +34,7 @@ awaitable<void> serve_connection(tcp::socket accepted, const ForwardSpec& spec,
     log::error(who + ": " + tunnel.chain.error->message());
     co_return;
   }
-  report.closed(tunnel.stats.up.bytes, tunnel.stats.down.bytes);
+  report.closed(tunnel.stats);
 }
 
 awaitable<void> accept_loop(tcp::acceptor acceptor, const ForwardSpec& spec,
