@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # TLS session resumption: a forward process keeps the session a socks5+tls hop (stunnel in
 # front of danted) gave on its first connection and offers it on the next: the first handshake
-# is full, the later ones say "resumed" at -v, and the echo is exact each time.
+# is full, the later ones say "resumed" at -v, and each 4 KiB echo is exact.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../support/lab.sh
 source "${HC_SUPPORT:?HC_SUPPORT must point to tests/support}/lab.sh"
@@ -17,16 +17,6 @@ E=$(free_port); start_echo "$E"
 DA=$(free_port); start_danted dante-a "$DA"
 SA=$(free_port); start_stunnel tls-dante-a "$SA" "$DA" proxy
 
-echo_once='import socket,sys
-s=socket.create_connection(("127.0.0.1",int(sys.argv[1])),timeout=10)
-want=sys.argv[2].encode()+b"\n"
-s.sendall(want); got=b""
-while len(got)<len(want):
-    d=s.recv(100)
-    if not d: break
-    got+=d
-sys.exit(0 if got==want else 1)'
-
 # run_forward NAME HOP-URL: a forward process through HOP-URL; three connections, one at a time;
 # leaves the log in $LAB/NAME.log
 run_forward() {
@@ -35,7 +25,7 @@ run_forward() {
   lab_bg "$name" "$HOPCHAIN" -v -x "$url" forward "$port:127.0.0.1:$E"
   wait_port "$port" || fail "$name: forward did not listen on $port"
   for i in 1 2 3; do
-    timeout 20 python3 -c "$echo_once" "$port" "line-$i" || fail "$name: echo $i failed"
+    timeout 30 python3 "$HC_SUPPORT/echo_once.py" "$port" || fail "$name: echo $i failed"
     wait_log "$LAB/$name.log" "\\[c$i\\] .*closed: " 10
   done
 }
