@@ -6,8 +6,8 @@
 # request (optimistic data). ProxyCommands (median of SSH_RUNS runs after a warm-up run):
 #   hopchain       hopchain -q -x socks5://D1 [...] stdio %h %p (pipelined: the hops are learnt
 #                  in the warm-up run)
-#   hc never       the same with --pipeline=never (sequential handshakes; the string still rides
-#                  with the last request)
+#   hc never       the same with --pipeline=never (sequential handshakes; the hops, learnt by
+#                  the runs above, take the string behind the last request)
 #   baseline       SSH_BASELINE=/path/to/an/older/hopchain, when set: the same as "hopchain"
 #   proxychains4   proxychains4 -q -f CONF hcbench nc %h %p   (strict chain of the same hops)
 #   ncat           ncat --proxy 127.0.0.1:D1 --proxy-type socks5 %h %p   (1 hop only)
