@@ -25,7 +25,7 @@ awaitable<void> tunnel_accepted(tcp::socket accepted, std::string who, proto::Ho
     log::error(who + ": " + tunnel.chain.error->message());
     co_return;
   }
-  report.closed(tunnel.stats.up.bytes, tunnel.stats.down.bytes);
+  report.closed(tunnel.stats);
 }
 
 }  // namespace hc::app

@@ -29,7 +29,7 @@ awaitable<TunnelOutcome> grant_then_relay(transport::Stream& client, transport::
   if (tunnel.chain.error && tunnel.opened) {
     log::error(what + ": " + tunnel.chain.error->message());
   } else if (tunnel.relayed) {
-    report.closed(tunnel.stats.up.bytes, tunnel.stats.down.bytes);
+    report.closed(tunnel.stats);
   }
   co_return tunnel;
 }

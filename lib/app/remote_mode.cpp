@@ -36,7 +36,7 @@ awaitable<bool> relay_to(chain::LastHopBind& bind, transport::Stream& local, boo
   relay::RelayOptions options = relay::relay_options_from_environment();
   options.live = report.live();
   const relay::RelayStats stats = co_await relay::relay(bind.stream(), local, options);
-  report.closed(stats.up.bytes, stats.down.bytes);
+  report.closed(stats);
   // With --stdio, a reader of stdout that went away (`| head`) had enough: not a failure.
   if (stdio && stats.up.error == std::errc::broken_pipe) {
     co_return true;

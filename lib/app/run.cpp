@@ -229,8 +229,10 @@ int run(const Config& config) {
     return 2;
   }
   chain::Services services{*resolver, config.connect_timeout};
-  // Verdicts are remembered across runs only where they are learnt: in automatic mode.
-  chain::PipelineMemory pipeline_memory(config.pipeline == chain::PipelineMode::automatic
+  // Verdicts are learnt, and saved, in automatic mode only; never still reads them: a hop seen
+  // to take pipelining reads exactly its request, so sequential requests may carry the user's
+  // first bytes behind them.
+  chain::PipelineMemory pipeline_memory(config.pipeline != chain::PipelineMode::always
                                             ? chain::PipelineMemory::default_path()
                                             : std::string(),
                                         &cache_writer);

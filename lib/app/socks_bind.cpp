@@ -73,7 +73,7 @@ awaitable<void> relay_peer(transport::Stream& client, chain::LastHopBind& bind,
   relay::RelayOptions options = relay::relay_options_from_environment();
   options.live = report.live();
   const relay::RelayStats stats = co_await relay::relay(client, bind.stream(), options);
-  report.closed(stats.up.bytes, stats.down.bytes);
+  report.closed(stats);
 }
 
 }  // namespace

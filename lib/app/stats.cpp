@@ -95,11 +95,27 @@ std::vector<std::string> setup_lines(const chain::ChainTiming& timing,
   return lines;
 }
 
+std::string first_bytes_line(std::size_t sent, std::size_t with_request) {
+  if (sent == 0) {
+    return {};
+  }
+  std::string line = "setup: first bytes: " + format_bytes(with_request) + " with the request";
+  if (sent > with_request) {
+    line += ", " + format_bytes(sent - with_request) + " more before the reply";
+  }
+  return line;
+}
+
 std::string close_line(std::uint64_t sent, std::uint64_t received,
-                       std::chrono::microseconds duration) {
+                       std::chrono::microseconds duration, const std::string& paths) {
   return "closed: sent " + format_bytes(sent) + ", received " + format_bytes(received) + " in " +
          format_duration(duration) + ", up " + format_rate(sent, duration) + ", down " +
-         format_rate(received, duration);
+         format_rate(received, duration) + (paths.empty() ? "" : "; " + paths);
+}
+
+std::string relay_paths(const relay::RelayStats& stats) {
+  const auto path = [](const relay::DirectionStats& d) { return d.spliced ? "splice" : "copy"; };
+  return std::string("up ") + path(stats.up) + ", down " + path(stats.down);
 }
 
 bool ServerStats::reporting() const {
@@ -196,10 +212,15 @@ void ConnectionStats::chain_done(const chain::ChainResult& result) {
     for (const std::string& line : setup_lines(result.timing, setup)) {
       totals_.report(name_ + ": " + line);
     }
+    if (const std::string line =
+            first_bytes_line(result.first_bytes_sent, result.first_bytes_with_request);
+        !line.empty()) {
+      totals_.report(name_ + ": " + line);
+    }
   }
 }
 
-void ConnectionStats::closed(std::uint64_t sent, std::uint64_t received) {
+void ConnectionStats::closed(std::uint64_t sent, std::uint64_t received, const std::string& paths) {
   if (settled_) {
     return;
   }
@@ -208,7 +229,7 @@ void ConnectionStats::closed(std::uint64_t sent, std::uint64_t received) {
   if (totals_.reporting()) {
     const auto duration =
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - relay_started_);
-    totals_.report(name_ + ": " + close_line(sent, received, duration));
+    totals_.report(name_ + ": " + close_line(sent, received, duration, paths));
   }
 }
 

@@ -3,7 +3,9 @@
 ///   NAME: setup: hop 1/2 socks5://a:1080: connected 0.4 ms, tunnel 1.2 ms
 ///   NAME: setup: hop 2/2 https://b:443: tls 3.1 ms, tunnel 4.0 ms, pipelined
 ///   NAME: setup: target example.org:80 reached in 4.1 ms
-///   NAME: closed: sent 120 B, received 35012 B (34.2 KiB) in 1.52 s, up 78 B/s, down 22.5 KiB/s
+///   NAME: setup: first bytes: 21 B with the request
+///   NAME: closed: sent 120 B, received 35012 B (34.2 KiB) in 1.52 s, up 78 B/s, down 22.5 KiB/s;
+///         up splice, down splice
 ///   stats: 2 open, 15 total, 1 failed, sent 120 B, received 900 B; hop 2/2 URL: 1 failed
 #pragma once
 
@@ -31,9 +33,15 @@ std::string format_rate(std::uint64_t bytes, std::chrono::microseconds duration)
 /// `setup` is the whole setup as the connection saw it (retries under a strategy included).
 std::vector<std::string> setup_lines(const chain::ChainTiming& timing,
                                      std::chrono::microseconds setup);
-/// "closed: sent ..., received ... in D, up R, down R".
+/// "setup: first bytes: 21 B with the request" (optimistic data), plus ", 5 B more before the
+/// reply" for what went while the replies came; empty when none of the user's bytes went early.
+std::string first_bytes_line(std::size_t sent, std::size_t with_request);
+/// "closed: sent ..., received ... in D, up R, down R", then "; PATHS" when `paths` is set.
 std::string close_line(std::uint64_t sent, std::uint64_t received,
-                       std::chrono::microseconds duration);
+                       std::chrono::microseconds duration, const std::string& paths = {});
+/// How the relay carried each direction: "up splice, down copy" (splice: zero-copy in the
+/// kernel; copy: through a buffer here, as a TLS layer or HOPCHAIN_RELAY=copy requires).
+std::string relay_paths(const relay::RelayStats& stats);
 
 /// Running totals of a serving mode (forward, socks, udp): one per process, shared by forward
 /// mode's event loops (--workers), so every count is taken under a lock.
@@ -93,7 +101,11 @@ class ConnectionStats {
   /// close line counts from now.
   void relaying() { relay_started_ = Clock::now(); }
   /// The relay ended: logs the close line and adds the bytes to the totals.
-  void closed(std::uint64_t sent, std::uint64_t received);
+  void closed(std::uint64_t sent, std::uint64_t received, const std::string& paths = {});
+  /// The same from the relay's stats, with the path each direction took.
+  void closed(const relay::RelayStats& stats) {
+    closed(stats.up.bytes, stats.down.bytes, relay_paths(stats));
+  }
   /// Counts the relay keeps up to date, so that a connection cut short while relaying (the
   /// process interrupted) still gets its close line, marked "interrupted", from the destructor.
   relay::LiveBytes* live() { return &live_; }

@@ -21,7 +21,7 @@ awaitable<int> run_stdio(const Config& config, chain::Services& services, Server
     co_return 1;
   }
   const relay::RelayStats& stats = tunnel.stats;
-  report.closed(stats.up.bytes, stats.down.bytes);
+  report.closed(stats);
   // Only a write to stdout can fail with EPIPE on the way down (reading a socket never does):
   // the local reader went away (`| head`). Like a filter whose reader had enough, not a failure
   // of the far side.

@@ -56,6 +56,9 @@ awaitable<TunnelOutcome> run_tunnel(transport::Stream& local, const chain::Hops&
   transport::RawIo* raw = local.raw_io();
   transport::FirstBytes first_bytes(options.optimistic_data && raw != nullptr ? raw->read_fd()
                                                                               : -1);
+  if (options.optimistic_data) {
+    first_bytes.watch(raw);
+  }
   chain::ConnectionAttempts attempts;
   TunnelOutcome out;
   for (;;) {

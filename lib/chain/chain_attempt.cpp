@@ -35,7 +35,7 @@ struct Batch {
   std::size_t begin = 0;  ///< 0-based, first hop of the batch
   std::size_t end = 0;    ///< one past its last hop
   bool pipelined = false;
-  bool optimistic = false;  ///< the user's first bytes ride behind the last request
+  bool optimistic = false;  ///< the user's first bytes ride behind the chain's last request
   Clock::time_point started;
   std::vector<std::unique_ptr<proto::Handshake>> codecs;  ///< one per hop
   std::vector<proto::HostPort> nexts;                     ///< what each hop is asked for
@@ -82,7 +82,9 @@ class Attempt {
   awaitable<Failure> prepare_batch(Batch& batch);
   awaitable<Failure> run_batch(Batch& batch);
   awaitable<std::error_code> write(std::span<const std::uint8_t> bytes);
-  awaitable<Failure> send_more_user_bytes(std::size_t k);
+  std::vector<std::uint8_t> take_user_bytes();
+  awaitable<Failure> read_replies(Batch& batch, asio::steady_timer* replied);
+  awaitable<void> feed_user_bytes(asio::steady_timer& replied);
   awaitable<Failure> read_reply(Batch& batch, std::size_t k);
   awaitable<ChainError> reply_failure(const Batch& batch, std::size_t k,
                                       const proto::Handshake& codec, proto::Stage stage,
@@ -103,7 +105,8 @@ class Attempt {
   ChainTiming timing_;
   std::unique_ptr<transport::Stream> stream_;
   asio::ip::address first_peer_;
-  std::size_t first_bytes_sent_ = 0;  ///< the user's bytes written behind the last request
+  std::size_t first_bytes_sent_ = 0;  ///< the user's bytes written before the last reply
+  std::size_t with_request_ = 0;      ///< of them, in the same write as the last request
   bool pipelining_failed_ = false;
 };
 
@@ -129,6 +132,7 @@ awaitable<AttemptOutcome> Attempt::run() {
   }
   AttemptOutcome out;
   out.result.first_bytes_sent = first_bytes_sent_;
+  out.result.first_bytes_with_request = with_request_;
   out.pipelining_failed = pipelining_failed_;
   if (failed) {
     out.result.error = std::move(failed);
@@ -235,8 +239,13 @@ Batch Attempt::plan_batch(std::size_t begin) const {
          pipelines(hops_[batch.end]->spec)) {
     ++batch.end;
   }
-  batch.optimistic = batch.pipelined && batch.end == hops_.size() && first_bytes_ != nullptr &&
-                     takes_optimistic_data(hops_.back()->spec);
+  // Sequential, only behind a server seen to read exactly its request (one that took a pipelined
+  // handshake): microsocks reads the request with whatever follows and drops the rest.
+  const proto::HopSpec& last = hops_.back()->spec;
+  batch.optimistic =
+      batch.end == hops_.size() && first_bytes_ != nullptr && takes_optimistic_data(last) &&
+      (batch.pipelined || (services_.pipeline_memory != nullptr &&
+                           services_.pipeline_memory->verdict(last) == PipelineVerdict::accepts));
   return batch;
 }
 
@@ -274,39 +283,36 @@ awaitable<Failure> Attempt::prepare_batch(Batch& batch) {
 }
 
 /// Everything the batch writes goes out from here: the pipelined requests with the user's
-/// first bytes behind the last one, and later user bytes between replies. A sequential hop's
-/// handshake writes its steps through run_handshake, called from read_reply.
+/// first bytes behind the last one, and later user bytes while the replies come. A sequential
+/// hop's handshake writes its steps through run_handshake, called from read_reply, and the last
+/// one takes the user's bytes behind its request there.
 awaitable<Failure> Attempt::run_batch(Batch& batch) {
+  Failure failed;
   if (batch.pipelined) {
     if (batch.optimistic) {
       // The last request is on its way: bytes behind it reach the target as soon as the last
       // hop has connected, a round trip earlier than after its reply.
-      first_bytes_->poll();
-      const auto early = first_bytes_->bytes();
+      const std::vector<std::uint8_t> early = take_user_bytes();
       batch.bytes.insert(batch.bytes.end(), early.begin(), early.end());
-      first_bytes_sent_ = early.size();
     }
     observer_.on_batch(batch.begin + 1, batch.end, batch.bytes.size(), first_bytes_sent_);
     if (const std::error_code ec = co_await write(batch.bytes)) {
       co_return hop_failure(batch.begin + 1, proto::Stage::auth, ec, "");
     }
   }
-  for (std::size_t k = batch.begin; k < batch.end; ++k) {
-    Failure failed;
-    if (batch.optimistic && k > batch.begin) {
-      failed = co_await send_more_user_bytes(k);
-    }
-    if (!failed) {
-      failed = co_await read_reply(batch, k);
-    }
-    if (failed) {
-      co_return failed;
-    }
+  if (batch.optimistic && batch.pipelined) {
+    using namespace asio::experimental::awaitable_operators;
+    // Fires when the last reply is in (or failed), which ends the feeding.
+    asio::steady_timer replied(co_await asio::this_coro::executor,
+                               asio::steady_timer::time_point::max());
+    failed = co_await (read_replies(batch, &replied) && feed_user_bytes(replied));
+  } else {
+    failed = co_await read_replies(batch, nullptr);
   }
-  for (std::size_t k = batch.begin; batch.pipelined && k < batch.end; ++k) {
+  for (std::size_t k = batch.begin; !failed && batch.pipelined && k < batch.end; ++k) {
     observer_.on_pipelining_verdict(*hops_[k], PipelineVerdict::accepts);
   }
-  co_return std::nullopt;
+  co_return failed;
 }
 
 awaitable<std::error_code> Attempt::write(std::span<const std::uint8_t> bytes) {
@@ -315,21 +321,50 @@ awaitable<std::error_code> Attempt::write(std::span<const std::uint8_t> bytes) {
   co_return written ? std::get<0>(*written) : make_error_code(ChainErrc::timed_out);
 }
 
-/// What the user wrote while the earlier replies came still beats the last reply: any moment
-/// before it saves part of a round trip, at the cost of one poll per hop. `k`: the hop whose
-/// reply is read next.
-awaitable<Failure> Attempt::send_more_user_bytes(std::size_t k) {
+/// What the user sent and the chain did not carry yet, polled now, counted as sent.
+std::vector<std::uint8_t> Attempt::take_user_bytes() {
   first_bytes_->poll();
   const auto more = first_bytes_->bytes().subspan(first_bytes_sent_);
-  if (more.empty()) {
-    co_return std::nullopt;
-  }
-  if (const std::error_code ec = co_await write(more)) {
-    co_return hop_failure(k + 1, proto::Stage::auth, ec, "");
-  }
-  observer_.on_more_user_bytes(more.size());
   first_bytes_sent_ += more.size();
-  co_return std::nullopt;
+  with_request_ += more.size();
+  return {more.begin(), more.end()};
+}
+
+/// The batch's replies in order; `replied`, when set, is made to fire once they are all in or
+/// one failed.
+awaitable<Failure> Attempt::read_replies(Batch& batch, asio::steady_timer* replied) {
+  Failure failed;
+  for (std::size_t k = batch.begin; !failed && k < batch.end; ++k) {
+    failed = co_await read_reply(batch, k);
+  }
+  if (replied != nullptr) {
+    replied->expires_at(asio::steady_timer::time_point::min());
+  }
+  co_return failed;
+}
+
+/// While an optimistic batch's replies come (a round trip per link), what the user sends goes
+/// out at once behind the requests: ssh's identification string, written a moment after the
+/// batch left, then still reaches the server before the last reply is in. Only the wait is ever
+/// cut short, never a write. A failed write is left for the reply's read to report; its bytes
+/// count as sent, since some may have gone.
+awaitable<void> Attempt::feed_user_bytes(asio::steady_timer& replied) {
+  using namespace asio::experimental::awaitable_operators;
+  for (;;) {
+    auto woke = co_await (first_bytes_->wait_for_more() || replied.async_wait(nothrow));
+    if (woke.index() != 0 || !std::get<0>(woke)) {
+      co_return;
+    }
+    const auto more = first_bytes_->bytes().subspan(first_bytes_sent_);
+    if (more.empty()) {
+      continue;
+    }
+    first_bytes_sent_ += more.size();
+    observer_.on_more_user_bytes(more.size());
+    if (co_await write(more)) {
+      co_return;
+    }
+  }
 }
 
 awaitable<Failure> Attempt::read_reply(Batch& batch, std::size_t k) {
@@ -338,7 +373,11 @@ awaitable<Failure> Attempt::read_reply(Batch& batch, std::size_t k) {
   std::size_t received = 0;
   auto outcome = co_await transport::with_deadline(
       *stream_->bottom(), services_.connect_timeout,
-      run_handshake(*stream_, codec, stage, batch.pipelined, &received));
+      run_handshake(
+          *stream_, codec, stage, batch.pipelined, &received,
+          batch.optimistic && !batch.pipelined
+              ? std::function<std::vector<std::uint8_t>()>([this] { return take_user_bytes(); })
+              : nullptr));
   const std::error_code failure = outcome ? *outcome : ChainErrc::timed_out;
   if (failure) {
     co_return co_await reply_failure(batch, k, codec, stage, failure, outcome.has_value(),

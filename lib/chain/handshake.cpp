@@ -17,9 +17,9 @@ std::error_code mid_reply(std::error_code ec) {
 
 }  // namespace
 
-awaitable<std::error_code> run_handshake(transport::Stream& stream, proto::Handshake& codec,
-                                         proto::Stage& stage, bool first_send_done,
-                                         std::size_t* received) {
+awaitable<std::error_code> run_handshake(
+    transport::Stream& stream, proto::Handshake& codec, proto::Stage& stage, bool first_send_done,
+    std::size_t* received, std::function<std::vector<std::uint8_t>()> behind_request) {
   using Kind = proto::Step::Kind;
   std::vector<std::uint8_t> buffer;
   proto::Step step = first_send_done ? codec.resume({}) : codec.start();
@@ -32,6 +32,10 @@ awaitable<std::error_code> run_handshake(transport::Stream& stream, proto::Hands
       co_return step.ec;
     }
     if (step.kind == Kind::send) {
+      if (step.stage == proto::Stage::request && behind_request) {
+        const std::vector<std::uint8_t> tail = behind_request();
+        step.bytes.insert(step.bytes.end(), tail.begin(), tail.end());
+      }
       auto [ec, n] = co_await stream.write_all(step.bytes);
       if (ec) {
         co_return ec;

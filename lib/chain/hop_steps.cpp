@@ -45,8 +45,8 @@ awaitable<TlsOutcome> start_tls(std::unique_ptr<transport::Stream>& stream,
   transport::TlsStream& session = *tls_stream;
   stream = std::move(tls_stream);
   std::string name = hop.tls_options.sni.empty() ? hop.server.host : hop.tls_options.sni;
-  auto result =
-      co_await transport::with_deadline(*stream->bottom(), timeout, session.handshake(name));
+  auto result = co_await transport::with_deadline(*stream->bottom(), timeout,
+                                                  session.handshake(name, hop.server.to_string()));
   if (!result) {
     co_return TlsOutcome{ChainErrc::timed_out, "no answer within " + seconds_text(timeout), {}};
   }

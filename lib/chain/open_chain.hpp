@@ -56,11 +56,15 @@ struct ChainResult {
   /// FirstBytes::bytes() is still to be written. Set on failure too: bytes that went out may
   /// have reached the target, so a retry must not send them again unless the user allowed it.
   std::size_t first_bytes_sent = 0;
+  /// Of first_bytes_sent, those in the same write as the last hop's request (the rest went
+  /// while its reply was awaited).
+  std::size_t first_bytes_with_request = 0;
 };
 
 /// `hops` in path order (first = nearest); an empty chain connects to `target` directly.
-/// `first_bytes`: the user's bytes so far, polled when the batch holding the last hop's request
-/// is written and sent behind that request where the hop takes them (optimistic data).
+/// `first_bytes`: the user's bytes so far, polled when the last hop's request is written and sent
+/// behind it where the hop takes them (optimistic data); with a pipelined last request, what the
+/// user sends while the replies come follows at once.
 /// When an attempt fails because a pipelined hop dropped its handshake, and nothing of the
 /// user's went out (or the blamed hop has grants-early=1), one sequential attempt follows.
 /// After a success in automatic pipelining mode, plain SOCKS5 hops not known yet are probed in
@@ -68,8 +72,7 @@ struct ChainResult {
 awaitable<ChainResult> open_chain(Hops hops, proto::HostPort target, Services& services,
                                   transport::FirstBytes* first_bytes = nullptr);
 
-/// Whether the user's first bytes may travel right behind `last_hop`'s request when that request
-/// is written pipelined.
+/// Whether the user's first bytes may travel right behind `last_hop`'s request.
 bool takes_optimistic_data(const proto::HopSpec& last_hop);
 
 /// The codec that asks `hop` for `next`. `next.host` must already be an address for hops that

@@ -2,7 +2,9 @@
 /// descriptor, so payload bytes never enter user space. Linux only; other systems and descriptor
 /// kinds that cannot splice (a tty) report `unsupported`, and the caller copies instead (from
 /// the start, or — when no pipe can be had mid-stream — from where splicing stopped: `bytes`
-/// counts what already moved). A direction holds a pipe only while it has bytes to move.
+/// counts what already moved). A direction holds a pipe only while it has bytes to move; one in
+/// bulk grows it (F_SETPIPE_SZ, bounded by fs.pipe-max-size). When an end is itself a pipe
+/// (stdio), bytes go straight between the two ends, with no pipe of our own.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,8 @@
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <utility>
@@ -10,8 +13,27 @@
 namespace hc::relay {
 namespace {
 
-// Per splice call; the pipe holds 64 KiB by default, which bounds what one call moves anyway.
+// Per splice call; the pipe's size bounds what one call moves anyway.
 constexpr std::size_t kChunk = 1 << 20;
+// What a bulk direction grows its pipe to (64 KiB by default): a quarter of the calls per byte.
+// Not more: each user may hold fs.pipe-user-pages-soft (64 MiB) of pipe capacity before new
+// pipes shrink to two pages, so 256 tunnels in bulk at once can have theirs.
+constexpr int kBulkPipeSize = 256 * 1024;
+
+/// kBulkPipeSize, bounded by fs.pipe-max-size (read once).
+int bulk_pipe_size() {
+  static const int size = [] {
+    long max = kBulkPipeSize;
+    if (std::FILE* f = std::fopen("/proc/sys/fs/pipe-max-size", "r")) {
+      if (std::fscanf(f, "%ld", &max) != 1) {
+        max = kBulkPipeSize;
+      }
+      std::fclose(f);
+    }
+    return static_cast<int>(std::min<long>(max, kBulkPipeSize));
+  }();
+  return size;
+}
 
 void set_non_blocking(int fd) {
   const int flags = ::fcntl(fd, F_GETFL);
@@ -31,11 +53,14 @@ class Pipe {
     Pipe pipe;
     if (::pipe2(pipe.fds_, O_NONBLOCK | O_CLOEXEC) != 0) {
       pipe.fds_[0] = pipe.fds_[1] = -1;
+      return pipe;
     }
+    const int size = ::fcntl(pipe.fds_[1], F_GETPIPE_SZ);
+    pipe.capacity_ = size > 0 ? static_cast<std::size_t>(size) : static_cast<std::size_t>(-1);
     return pipe;
   }
   ~Pipe() { reset(); }
-  Pipe(Pipe&& other) noexcept : fds_{other.fds_[0], other.fds_[1]} {
+  Pipe(Pipe&& other) noexcept : fds_{other.fds_[0], other.fds_[1]}, capacity_(other.capacity_) {
     other.fds_[0] = other.fds_[1] = -1;
   }
   Pipe& operator=(Pipe&& other) noexcept {
@@ -43,12 +68,22 @@ class Pipe {
       reset();
       fds_[0] = std::exchange(other.fds_[0], -1);
       fds_[1] = std::exchange(other.fds_[1], -1);
+      capacity_ = other.capacity_;
     }
     return *this;
   }
   Pipe(const Pipe&) = delete;
   Pipe& operator=(const Pipe&) = delete;
   bool ok() const { return fds_[0] >= 0; }
+  /// A splice filled the pipe: the direction is in bulk, so the pipe grows once (a refusal, past
+  /// the user's pipe quota, is quietly kept at the size it has).
+  void filled(std::size_t bytes) {
+    if (bytes >= capacity_ && capacity_ < static_cast<std::size_t>(bulk_pipe_size())) {
+      const int now = ::fcntl(fds_[1], F_SETPIPE_SZ, bulk_pipe_size());
+      // Tried once either way.
+      capacity_ = now > 0 ? static_cast<std::size_t>(now) : static_cast<std::size_t>(-1);
+    }
+  }
   int read_end() const { return fds_[0]; }
   int write_end() const { return fds_[1]; }
 
@@ -62,6 +97,7 @@ class Pipe {
     }
   }
   int fds_[2] = {-1, -1};
+  std::size_t capacity_ = 0;  ///< the pipe's size; (size_t)-1 once growing was refused
 };
 
 /// Empty pipes of directions that are waiting for data. An idle tunnel then holds no pipe at
@@ -98,6 +134,11 @@ class PipePool {
 bool is_socket(int fd) {
   struct stat st {};
   return ::fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+bool is_pipe(int fd) {
+  struct stat st {};
+  return ::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
 }
 
 /// One direction being spliced: its ends, its pipe (when it holds one) and what it has moved.
@@ -145,6 +186,7 @@ awaitable<std::size_t> fill_pipe(Direction& d) {
     const ssize_t in = ::splice(d.src, nullptr, d.pipe.write_end(), nullptr, kChunk,
                                 SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (in > 0) {
+      d.pipe.filled(static_cast<std::size_t>(in));
       co_return static_cast<std::size_t>(in);
     }
     if (in == 0) {
@@ -238,6 +280,43 @@ awaitable<bool> drain_pipe(Direction& d, std::size_t in_pipe) {
   co_return true;
 }
 
+/// One end is itself a pipe (stdio under a shell or ssh): splice straight from source to
+/// destination, one call per chunk instead of two and no pipe of our own.
+awaitable<SpliceResult> splice_direct(Direction& d) {
+  for (;;) {
+    const ssize_t n =
+        ::splice(d.src, nullptr, d.dst, nullptr, kChunk, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n > 0) {
+      d.delivered(static_cast<std::size_t>(n));
+      d.moved_any = true;
+      continue;
+    }
+    if (n == 0) {
+      d.result.outcome = SpliceOutcome::eof;
+      co_return d.result;
+    }
+    if (errno == EINTR) {
+      continue;
+    }
+    if (errno == EAGAIN) {
+      // Either end may be the one not ready: a readable source means a full destination.
+      pollfd source{d.src, POLLIN, 0};
+      const bool readable = ::poll(&source, 1, 0) > 0;
+      const std::error_code ec =
+          readable ? co_await d.to.wait_writable() : co_await d.from.wait_readable();
+      if (ec) {
+        d.fail(ec);
+        co_return d.result;
+      }
+      continue;
+    }
+    if (errno != EINVAL || d.moved_any) {
+      d.fail(last_error());
+    }  // else these two cannot splice: unsupported
+    co_return d.result;
+  }
+}
+
 }  // namespace
 
 awaitable<SpliceResult> splice_until_eof(transport::RawIo& from, transport::RawIo& to,
@@ -251,6 +330,12 @@ awaitable<SpliceResult> splice_until_eof(transport::RawIo& from, transport::RawI
       result.error = ec;
       co_return result;
     }
+  }
+  if (is_pipe(from.read_fd()) || is_pipe(to.write_fd())) {
+    Direction d{from, to, Pipe(), progress};
+    set_non_blocking(d.src);
+    set_non_blocking(d.dst);
+    co_return co_await splice_direct(d);
   }
   Direction d{from, to, PipePool::take(), progress};
   if (!d.pipe.ok()) {

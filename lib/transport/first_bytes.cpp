@@ -30,6 +30,18 @@ void FirstBytes::poll() {
   }
 }
 
+awaitable<bool> FirstBytes::wait_for_more() {
+  if (local_ == nullptr || fd_ < 0 || local_ended_ || overflowed_ || held_.size() >= limit_) {
+    co_return false;
+  }
+  if (co_await local_->wait_readable()) {
+    co_return false;
+  }
+  const std::size_t before = held_.size();
+  poll();
+  co_return held_.size() > before || local_ended_;
+}
+
 void FirstBytes::record(std::span<const std::uint8_t> bytes) {
   if (overflowed_) {
     return;

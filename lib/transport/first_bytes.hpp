@@ -9,6 +9,8 @@
 #include <span>
 #include <vector>
 
+#include "transport/stream.hpp"
+
 namespace hc::transport {
 
 class FirstBytes {
@@ -24,6 +26,14 @@ class FirstBytes {
   /// file counts as ready. EOF is recorded (local_ended), never read twice (a tty's EOF is once).
   void poll();
 
+  /// The local side to wait on in wait_for_more() (null: never waits).
+  void watch(RawIo* local) { local_ = local; }
+  /// Waits until the watched local side has something to read, then polls. False, without
+  /// waiting, when no more can be taken early: not watched, ended, at the limit; and when the
+  /// wait fails (a regular file cannot be waited on) or the ready side gave nothing (an error
+  /// left for the relay). Cancelling it is safe: only the wait is cut short.
+  awaitable<bool> wait_for_more();
+
   /// Records bytes the relay carried up. Past the limit they are no longer kept and complete()
   /// turns false: a retry could not replay them.
   void record(std::span<const std::uint8_t> bytes);
@@ -38,6 +48,7 @@ class FirstBytes {
  private:
   int fd_;
   std::size_t limit_;
+  RawIo* local_ = nullptr;
   std::vector<std::uint8_t> held_;
   bool overflowed_ = false;
   bool local_ended_ = false;

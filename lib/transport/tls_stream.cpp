@@ -11,6 +11,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "transport/tls_sessions.hpp"
+
 namespace hc::transport {
 namespace {
 
@@ -87,6 +89,7 @@ Result<std::unique_ptr<asio::ssl::context>> make_client_context(const TlsClientS
   auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
   SSL_CTX* native = context->native_handle();
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  keep_client_sessions(native);
   std::error_code ec;
   // An encrypted key would make OpenSSL prompt on the terminal, in the middle of a stdio
   // tunnel: answer with an empty passphrase so that loading fails instead.
@@ -145,7 +148,7 @@ TlsStream::TlsStream(std::unique_ptr<Stream> inner, asio::ssl::context& context,
                      asio::any_io_executor executor)
     : ssl_(StreamAdapter(std::move(inner), std::move(executor)), context) {}
 
-awaitable<TlsHandshakeResult> TlsStream::handshake(std::string name) {
+awaitable<TlsHandshakeResult> TlsStream::handshake(std::string name, std::string resume_key) {
   SSL* ssl = ssl_.native_handle();
   std::error_code not_ip;
   (void)asio::ip::make_address(name, not_ip);
@@ -165,6 +168,9 @@ awaitable<TlsHandshakeResult> TlsStream::handshake(std::string name) {
   }
   if (!ok) {
     co_return TlsHandshakeResult{TlsErrc::setup_failed, "cannot use the name " + name};
+  }
+  if (!resume_key.empty()) {
+    offer_session(ssl, resume_key + " " + name);
   }
 
   auto [ec] = co_await ssl_.async_handshake(asio::ssl::stream_base::client, nothrow);
@@ -195,6 +201,9 @@ std::string TlsStream::describe() {
     out += subject;
   }
   out += SSL_get_verify_mode(ssl) == SSL_VERIFY_NONE ? " NOT verified" : " verified";
+  if (SSL_session_reused(ssl) == 1) {
+    out += ", resumed";
+  }
   return out;
 }
 

@@ -56,8 +56,11 @@ class TlsStream final : public Stream {
 
   /// Client handshake. `name` is sent as SNI (unless an IP literal) and, when the context
   /// verifies, must match the certificate (DNS name, or IP address for a literal).
-  awaitable<TlsHandshakeResult> handshake(std::string name);
-  /// "TLSv1.3 TLS_AES_256_GCM_SHA384, certificate CN=proxy verified": for -v logs.
+  /// `resume_key` (the hop's "host:port"), when set: a session kept from an earlier handshake
+  /// with it is offered, and the one this handshake gets is kept (transport/tls_sessions.hpp).
+  awaitable<TlsHandshakeResult> handshake(std::string name, std::string resume_key = {});
+  /// "TLSv1.3 TLS_AES_256_GCM_SHA384, certificate CN=proxy verified", then ", resumed" when
+  /// the session was resumed: for -v logs.
   std::string describe();
 
   awaitable<IoResult> read_some(std::span<std::uint8_t> buffer) override;

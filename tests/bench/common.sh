@@ -10,6 +10,7 @@
 #   start_delay_proxy LISTEN_PORT TARGET_PORT [DELAY_MS]
 #   start_hcbench_server NAME PORT MODE [BYTES]
 #   bench_proxychains_conf FILE TYPE PORT...   strict chain of TYPE hops on 127.0.0.1
+#   bench_delayed_hops NAME COUNT DELAY_MS      danted hops behind delay proxies (P[k], D[k])
 # Every process is started through lab_bg (killed by the EXIT trap); every wait is bounded.
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -161,6 +162,19 @@ bench_proxychains_conf() { # FILE TYPE PORT...
     echo "[ProxyList]"
     for p in "$@"; do echo "$type 127.0.0.1 $p"; done
   } >"$file"
+}
+
+# bench_delayed_hops NAME COUNT DELAY_MS: COUNT danted hops, each behind a delay proxy; sets
+# P[k] (danted's port) and D[k] (the delay proxy's, what clients use), k = 1..COUNT
+bench_delayed_hops() {
+  local name=$1 count=$2 delay=$3 k
+  P=() D=()
+  for ((k = 1; k <= count; k++)); do
+    P[k]=$(free_port)
+    start_danted "$name-$k" "${P[k]}"
+    D[k]=$(free_port)
+    start_delay_proxy "${D[k]}" "${P[k]}" "$delay"
+  done
 }
 
 # bench_hop_args PORT...: -x socks5://127.0.0.1:PORT for each

@@ -30,13 +30,7 @@ for n in $HOPS_LIST; do ((n > max_hops)) && max_hops=$n; done
 
 E=$(free_port)
 start_hcbench_server echo "$E" echo
-P=() D=()
-for ((k = 1; k <= max_hops; k++)); do
-  P[k]=$(free_port)
-  start_danted "lat-dante-$k" "${P[k]}"
-  D[k]=$(free_port)
-  start_delay_proxy "${D[k]}" "${P[k]}" "$DELAY"
-done
+bench_delayed_hops lat-dante "$max_hops" "$DELAY"
 DE=$(free_port)
 start_delay_proxy "$DE" "$E" "$DELAY"   # calibration: one delayed link straight to the echo server
 note "echo on $E; hops (danted port <- delay port): $(for ((k = 1; k <= max_hops; k++)); do printf '%s<-%s ' "${P[k]}" "${D[k]}"; done)"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The user's first bytes. Optimistic data: with the last SOCKS request pipelined, what the user
-# already wrote travels with it (a scripted hop sees it before it replies; with
-# --pipeline=never it does not), in stdio and forward mode, and the echo comes back once; a
+# The user's first bytes. Optimistic data: what the user already wrote travels with the last
+# SOCKS request, pipelined, or sequential to a hop known to take pipelining (a scripted hop sees
+# it before it replies, --stats shows it; never behind HTTP CONNECT, nor a sequential request to
+# a hop not known), in stdio and forward mode, and the echo comes back once; a
 # target that speaks first still works; ssh through danted still logs in. A hop that grants and
 # then ends the tunnel before any byte (what OpenSSH -D was said to do when its connect fails),
 # marked grants-early=1: a dynamic strategy retries without it, resending the user's bytes, which
@@ -58,11 +59,31 @@ out=$(stdin_then_run "$HC" -vv --pipeline=always -x "socks5://127.0.0.1:$EARLY" 
 grep -q "of them the user's" "$LAB/always.err" || fail "stdio always: no optimistic data logged"
 note "stdio --pipeline=always: the line went with the request ($(early_bytes) bytes), echoed once"
 
+# Sequential handshakes: nothing behind the request of a hop not known to read exactly its
+# request (microsocks drops what comes with it)...
 out=$(stdin_then_run "$HC" --pipeline=never -x "socks5://127.0.0.1:$EARLY" \
   stdio 127.0.0.1 9) || fail "stdio never: exit $?"
 [[ $out == "$LINE" ]] || fail "stdio never: echo '$out'"
 [[ $(early_bytes) == 0 ]] || fail "stdio never: hop saw $(early_bytes) bytes before its reply"
-note "stdio --pipeline=never: nothing before the reply, echoed once"
+note "stdio --pipeline=never, hop not known: nothing before the reply, echoed once"
+# ...and the line in the same write as the last request of one seen to take pipelining.
+mkdir -p "$LAB/seeded/hopchain"
+echo "accepts socks5://127.0.0.1:$EARLY" >"$LAB/seeded/hopchain/pipeline"
+out=$(XDG_CACHE_HOME=$LAB/seeded stdin_then_run "$HC" --stats --pipeline=never \
+  -x "socks5://127.0.0.1:$EARLY" stdio 127.0.0.1 9 2>"$LAB/never.err") ||
+  { cat "$LAB/never.err"; fail "stdio never, known hop: exit $?"; }
+[[ $out == "$LINE" ]] || fail "stdio never, known hop: echo '$out'"
+[[ $(early_bytes) == $((${#LINE} + 1)) ]] || fail "stdio never, known hop: hop saw $(early_bytes) early bytes"
+grep -q "first bytes: $((${#LINE} + 1)) B with the request" "$LAB/never.err" ||
+  { cat "$LAB/never.err"; fail "stdio never, known hop: --stats does not show the first bytes"; }
+note "stdio --pipeline=never, hop known to take pipelining: the line went with the request, echoed once"
+
+# HTTP CONNECT never takes them: the proxy may drop what it read past the request head.
+TP=$(free_port); start_tinyproxy "$TP"
+out=$(stdin_then_run "$HC" --stats --pipeline=always -x "http://127.0.0.1:$TP" \
+  stdio 127.0.0.1 "$E" 2>"$LAB/http.err") || { cat "$LAB/http.err"; fail "http: exit $?"; }
+[[ $out == "$LINE" ]] || fail "http: echo '$out'"
+! grep -q "first bytes:" "$LAB/http.err" || { cat "$LAB/http.err"; fail "http: first bytes sent early"; }
 
 # Bytes that come after the pipelined batch went out still go before the last reply: the user
 # types once hopchain has logged that the batch is on its way. Hop 1 answers 2 s later (a delay

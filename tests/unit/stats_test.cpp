@@ -65,6 +65,23 @@ BOOST_AUTO_TEST_CASE(setup_of_a_direct_connection) {
   BOOST_TEST(lines[0] == "setup: target 127.0.0.1:9 reached in 0.3 ms (connected 0.3 ms)");
 }
 
+BOOST_AUTO_TEST_CASE(first_bytes_line_wording) {
+  using hc::app::first_bytes_line;
+  BOOST_TEST(first_bytes_line(0, 0).empty());
+  BOOST_TEST(first_bytes_line(21, 21) == "setup: first bytes: 21 B with the request");
+  BOOST_TEST(first_bytes_line(26, 21) ==
+             "setup: first bytes: 21 B with the request, 5 B more before the reply");
+}
+
+BOOST_AUTO_TEST_CASE(close_line_with_relay_paths) {
+  hc::relay::RelayStats stats;
+  stats.up.spliced = true;
+  BOOST_TEST(hc::app::relay_paths(stats) == "up splice, down copy");
+  BOOST_TEST(
+      close_line(0, 0, microseconds(1'000'000), hc::app::relay_paths(stats)) ==
+      "closed: sent 0 B, received 0 B in 1.00 s, up 0 B/s, down 0 B/s; up splice, down copy");
+}
+
 BOOST_AUTO_TEST_CASE(close_line_wording) {
   BOOST_TEST(
       close_line(120, 35012, microseconds(1'520'000)) ==
