@@ -329,7 +329,7 @@ awaitable<void> check_each(const Config& config, chain::Services& services,
 
 /// open_chain pipelines, in auto mode, only the hops it learns about: plain SOCKS5 ones.
 bool may_pipeline(const proto::HopSpec& hop) {
-  return hop.protocol == proto::Protocol::socks5 && !hop.tls;
+  return hop.protocol == proto::Protocol::socks5 && !hop.tls && !hop.gssapi.enabled;
 }
 
 std::string verdict_word(chain::PipelineVerdict verdict) {
