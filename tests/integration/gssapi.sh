@@ -3,8 +3,8 @@
 # the service keytab for rcmd/localhost, a user ticket from kinit): curl --socks5-gssapi (an
 # independent client) through `hopchain socks --gssapi-keytab` at protection none (all curl
 # implements); hopchain's client through hopchain's server at each protection level as the only
-# hop, and as the middle and last hops behind danted (username): danted -> hopchain-gss ->
-# hopchain-gss, a few MiB echoed and byte-checked; the level and principal in the -v log, no
+# hop, as the middle and last hops behind danted (username): danted -> hopchain-gss ->
+# hopchain-gss, and inside a TLS hop (stunnel), a few MiB echoed and byte-checked; the level and principal in the -v log, no
 # token; failures named: no ticket ("run kinit"), an unknown service principal, a server that
 # selects less than `require`, a client without GSS-API refused by a GSS-API-only server.
 set -euo pipefail
@@ -12,12 +12,16 @@ set -euo pipefail
 source "${HC_SUPPORT:?HC_SUPPORT must point to tests/support}/lab.sh"
 # shellcheck source=SCRIPTDIR/../support/lab_socks.sh
 source "$HC_SUPPORT/lab_socks.sh"
+# shellcheck source=SCRIPTDIR/../support/lab_tls.sh
+source "$HC_SUPPORT/lab_tls.sh"
 # shellcheck source=SCRIPTDIR/../support/kdc.sh
 source "$HC_SUPPORT/kdc.sh"
 lab_init
 require_hopchain
 lab_require curl
 kdc_init
+tls_init_pki
+tls_issue proxy "DNS:localhost,IP:127.0.0.1"
 LAB_CMD_TIMEOUT=30
 SIZE=3145728
 PRINCIPAL="rcmd/localhost"
@@ -101,6 +105,17 @@ client_log "${THREE[@]}"
 for want in "hop 2/3 .*protection integrity" "hop 3/3 .*protection confidentiality"; do
   grep -qE "$want" "$LAB/client.err" || fail "3 hops: no '$want' in: $(cat "$LAB/client.err")"
 done
+# GSS-API inside TLS (stunnel in front of the confidentiality server), then a plain GSS-API hop
+# through that: the protection layers stack on TLS and on each other.
+TS=$(free_port)
+start_stunnel tls-gss "$TS" "${GSS[confidentiality]}" proxy
+TLS_GSS=(-x "socks5h+tls://localhost:$TS?cafile=$TLS_CA&auth=gssapi&require=confidentiality"
+  -x "$(gss_url integrity require=integrity)")
+driver_echo_check "gss inside TLS -> gss integrity" "$SIZE" 127.0.0.1 "$E" "${TLS_GSS[@]}"
+client_log "${TLS_GSS[@]}"
+grep -qE "hop 1/2 .*TLS.*verified" "$LAB/client.err" || fail "TLS+GSS: $(cat "$LAB/client.err")"
+grep -qE "hop 1/2 .*protection confidentiality" "$LAB/client.err" ||
+  fail "TLS+GSS: no level: $(cat "$LAB/client.err")"
 if grep -qiE "token|$LAB_PASS" "$LAB/client.err" "$LAB"/gss-*.log; then
   fail "a token or the password was logged"
 fi
