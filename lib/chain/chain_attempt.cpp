@@ -112,7 +112,7 @@ class Attempt {
 awaitable<AttemptOutcome> Attempt::run() {
   timing_.target = target_.to_string();
   for (const auto& hop : hops_) {
-    timing_.hops.push_back(HopTiming{hop->redacted, {}, {}, false});
+    timing_.hops.push_back(HopTiming{hop->redacted, {}, {}, false, {}});
   }
   Failure failed = co_await connect_first();
   for (std::size_t i = 0; !failed && i < hops_.size();) {
@@ -234,6 +234,7 @@ awaitable<Failure> Attempt::start_gssapi_for(std::size_t index) {
   if (outcome.ec) {
     co_return hop_failure(index + 1, outcome.stage, outcome.ec, std::move(outcome.detail));
   }
+  timing_.hops[index].gssapi = proto::protection_name(outcome.level);
   observer_.on_gssapi(index + 1, outcome.principal, outcome.level, started);
   co_return std::nullopt;
 }

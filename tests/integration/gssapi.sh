@@ -120,6 +120,11 @@ if grep -qiE "token|$LAB_PASS" "$LAB/client.err" "$LAB"/gss-*.log; then
   fail "a token or the password was logged"
 fi
 
+# check shows the level each GSS-API hop negotiated.
+timeout -k 5 "$LAB_CMD_TIMEOUT" "$HOPCHAIN" -x "$(gss_url integrity)" check 127.0.0.1 "$E" \
+  >"$LAB/check.out" 2>&1 || { cat "$LAB/check.out" >&2; fail "check through a GSS-API hop failed"; }
+grep -qF "gss:krb5/integrity" "$LAB/check.out" || fail "check: no level: $(cat "$LAB/check.out")"
+
 # --- failures ------------------------------------------------------------------------------------
 : >"$LAB/empty.ccache"
 expect_fail_with "run kinit" env KRB5CCNAME="FILE:$LAB/empty.ccache" \
