@@ -1,7 +1,10 @@
 #include "cli.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -20,8 +23,10 @@
 #include "app/users_file.hpp"
 #include "cli_options.hpp"
 #include "passwords.hpp"
+#include "proto/gssapi_errors.hpp"
 #include "proto/proxy_url.hpp"
 #include "seconds_option.hpp"
+#include "transport/gss_krb5.hpp"
 #include "usage_errors.hpp"
 
 namespace hc::cli {
@@ -315,7 +320,8 @@ bool configure_redirect(const RawOptions& raw, app::Config& config, std::ostream
 /// Beyond loopback a server without --users is an open proxy: refused unless --open says so.
 bool check_socks_exposure(const RawOptions& raw, const app::Config& config, std::ostream& err) {
   const std::string where = app::listen_text(config.socks_listen);
-  if (config.socks_users.empty() && !app::is_loopback_bind(config.socks_listen.host)) {
+  if (config.socks_users.empty() && config.socks_gssapi.keytab.empty() &&
+      !app::is_loopback_bind(config.socks_listen.host)) {
     if (!raw.socks_open) {
       err << "hopchain: socks: refusing to listen on " << where
           << " without --users: anyone who can reach that address could use the chain as an "
@@ -329,6 +335,36 @@ bool check_socks_exposure(const RawOptions& raw, const app::Config& config, std:
     }
   }
   return true;
+}
+
+/// --gssapi-keytab and its settings; "" or what is wrong.
+std::string gssapi_settings(const RawOptions& raw, app::GssapiServerSettings& settings) {
+  if (raw.socks_gssapi_keytab.empty()) {
+    return raw.socks_gssapi_service.empty() && raw.socks_gssapi_max.empty()
+               ? std::string()
+               : "--gssapi-service and --gssapi-max-protection need --gssapi-keytab";
+  }
+  if (!transport::gss_available()) {
+    return "--gssapi-keytab: " + make_error_code(proto::GssStatus::unavailable).message();
+  }
+  if (std::FILE* f = std::fopen(raw.socks_gssapi_keytab.c_str(), "rb")) {
+    std::fclose(f);
+  } else {
+    return "--gssapi-keytab: cannot read " + raw.socks_gssapi_keytab + ": " + std::strerror(errno);
+  }
+  settings.keytab = raw.socks_gssapi_keytab;
+  if (!raw.socks_gssapi_service.empty()) {
+    const std::string& name = raw.socks_gssapi_service;
+    const auto bad = [](char c) { return c == '/' || c == '@' || c <= ' ' || c == 0x7F; };
+    if (name.size() > 255 || std::any_of(name.begin(), name.end(), bad)) {
+      return "--gssapi-service: '" + name + "' is not a service name (no '/', '@' or space)";
+    }
+    settings.service = name;
+  }
+  if (!raw.socks_gssapi_max.empty()) {
+    settings.max_protection = *proto::parse_protection(raw.socks_gssapi_max);
+  }
+  return {};
 }
 
 bool configure_socks(const RawOptions& raw, const CLI::App& socks, app::Config& config,
@@ -346,6 +382,9 @@ bool configure_socks(const RawOptions& raw, const CLI::App& socks, app::Config& 
     } else {
       config.socks_users = std::move(*users);
     }
+  }
+  if (error.empty()) {
+    error = gssapi_settings(raw, config.socks_gssapi);
   }
   if (!error.empty()) {
     err << "hopchain: socks: " << error << "\n";

@@ -151,6 +151,21 @@ CLI::App* add_socks_command(CLI::App& app, RawOptions& raw) {
           "Require RFC 1929 username/password (HTTP clients: Basic): FILE has user:password "
           "lines and must not be accessible by group or others")
       ->type_name("FILE");
+  socks
+      ->add_option("--gssapi-keytab", raw.socks_gssapi_keytab,
+                   "Accept SOCKS5 GSS-API (Kerberos, RFC 1961) clients with the service keys of "
+                   "FILE; without --users, no other client")
+      ->type_name("FILE");
+  socks
+      ->add_option("--gssapi-service", raw.socks_gssapi_service,
+                   "With --gssapi-keytab: accept tickets for NAME/HOST only (default rcmd)")
+      ->type_name("NAME");
+  socks
+      ->add_option("--gssapi-max-protection", raw.socks_gssapi_max,
+                   "With --gssapi-keytab: the most per-message protection granted (default "
+                   "confidentiality; curl's client works with none only)")
+      ->type_name("LEVEL")
+      ->check(CLI::IsMember({"none", "integrity", "confidentiality"}));
   socks->add_flag("--open", raw.socks_open,
                   "Allow BIND beyond loopback without --users (an open proxy; think twice)");
   socks->add_flag("--udp-any-port", raw.socks_udp_any_port,

@@ -39,6 +39,9 @@ struct RawOptions {
   unsigned forward_workers = 0;
   std::string socks_listen;
   std::string socks_users;
+  std::string socks_gssapi_keytab;
+  std::string socks_gssapi_service;
+  std::string socks_gssapi_max;
   bool socks_open = false;
   bool socks_udp_any_port = false;
   bool socks_allow_local = false;

@@ -70,9 +70,13 @@ _hopchain()
             COMPREPLY=($(compgen -W "$schemes" -- "$cur"))
             return
             ;;
-        -f | --chain-file | --cafile | --users)
+        -f | --chain-file | --cafile | --users | --gssapi-keytab)
             COMPREPLY=($(compgen -f -- "$cur"))
             compopt -o filenames 2>/dev/null
+            return
+            ;;
+        --gssapi-max-protection)
+            COMPREPLY=($(compgen -W "none integrity confidentiality" -- "$cur"))
             return
             ;;
         -c | --chain)
@@ -121,7 +125,7 @@ _hopchain()
 
     if [[ $cur == -* ]]; then
         case $cmd in
-            socks) COMPREPLY=($(compgen -W "-h --help --users --open --udp-any-port --allow-local --allow --deny" -- "$cur")) ;;
+            socks) COMPREPLY=($(compgen -W "-h --help --users --gssapi-keytab --gssapi-service --gssapi-max-protection --open --udp-any-port --allow-local --allow --deny" -- "$cur")) ;;
             forward) COMPREPLY=($(compgen -W "-h --help --workers" -- "$cur")) ;;
             udp) COMPREPLY=($(compgen -W "-h --help --udp-timeout --udp-max-sources" -- "$cur")) ;;
             check) COMPREPLY=($(compgen -W "-h --help --json --bind" -- "$cur")) ;;

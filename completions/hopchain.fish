@@ -45,6 +45,9 @@ complete -c hopchain -n $pre -l stats -d 'Print per-connection statistics and to
 
 # Command options.
 complete -c hopchain -n '__fish_seen_subcommand_from socks' -l users -r -F -d 'Require RFC 1929 username/password from FILE'
+complete -c hopchain -n '__fish_seen_subcommand_from socks' -l gssapi-keytab -r -F -d 'Accept SOCKS5 GSS-API (Kerberos) clients with the keys of FILE'
+complete -c hopchain -n '__fish_seen_subcommand_from socks' -l gssapi-service -x -d 'With --gssapi-keytab, the accepted service name (default rcmd)'
+complete -c hopchain -n '__fish_seen_subcommand_from socks' -l gssapi-max-protection -x -a 'none integrity confidentiality' -d 'With --gssapi-keytab, the most protection granted'
 complete -c hopchain -n '__fish_seen_subcommand_from socks' -l open -d 'Allow a non-loopback BIND without --users'
 complete -c hopchain -n '__fish_seen_subcommand_from socks' -l udp-any-port -d 'With --users, accept UDP ASSOCIATE with DST.PORT 0 from other hosts'
 complete -c hopchain -n '__fish_seen_subcommand_from socks' -l allow-local -d "Beyond loopback, still reach this host's local addresses"

@@ -40,6 +40,11 @@ struct Row {
   std::string pipelining_source;  ///< "cache" or "probe"; empty when nothing is known
   std::string via;  ///< target row under a non-strict strategy: the hops the strategy picked
   std::optional<BindVerdict> bind;  ///< --bind: whether the hop accepts BIND
+  std::string gssapi;               ///< GSS-API hops: the negotiated protection level, once known
+  /// The PROTO column: the scheme, and for a GSS-API hop its mechanism and level.
+  std::string proto_text() const {
+    return gssapi.empty() ? protocol : protocol + " gss:krb5/" + gssapi;
+  }
 };
 
 struct Timed {
@@ -108,7 +113,7 @@ void print_table(const std::vector<Row>& rows, bool with_bind, std::ostream& out
   std::size_t proto_width = 5;
   for (const auto& r : rows) {
     url_width = std::max(url_width, r.url.size());
-    proto_width = std::max(proto_width, r.protocol.size());
+    proto_width = std::max(proto_width, r.proto_text().size());
   }
   auto line = [&](const std::string& a, const std::string& b, const std::string& c,
                   const std::string& d, const std::string& e, const std::string& f,
@@ -138,7 +143,7 @@ void print_table(const std::vector<Row>& rows, bool with_bind, std::ostream& out
     if (!r.via.empty()) {
       result += " (" + r.via + ")";
     }
-    line(r.label, r.url, r.protocol, ms_text(r.connect_ms), ms_text(r.handshake_ms),
+    line(r.label, r.url, r.proto_text(), ms_text(r.connect_ms), ms_text(r.handshake_ms),
          ms_text(r.total_ms), r.label == "target" ? "-" : r.pipelining, result, bind_text(r));
   }
 }
@@ -195,6 +200,9 @@ void fill_times(const chain::ChainTiming& timing, std::vector<Row>& rows) {
     const auto& tunnel = timing.hops[j].tunnel;
     if (!tunnel) {
       return;
+    }
+    if (!timing.hops[j].gssapi.empty()) {
+      rows[j].gssapi = timing.hops[j].gssapi;
     }
     rows[j].handshake_ms = ms_of(*tunnel - previous);
     rows[j].total_ms = ms_of(*tunnel);
@@ -331,7 +339,7 @@ awaitable<void> check_each(const Config& config, chain::Services& services,
 
 /// open_chain pipelines, in auto mode, only the hops it learns about: plain SOCKS5 ones.
 bool may_pipeline(const proto::HopSpec& hop) {
-  return hop.protocol == proto::Protocol::socks5 && !hop.tls;
+  return hop.protocol == proto::Protocol::socks5 && !hop.tls && !hop.gssapi.enabled;
 }
 
 std::string verdict_word(chain::PipelineVerdict verdict) {

@@ -30,6 +30,14 @@ enum class ExecDns : std::uint8_t {
   chain,  ///< every query goes as DNS over TCP through the chain
 };
 
+/// socks mode, --gssapi-*: GSS-API (RFC 1961) clients, accepted with the keys of `keytab` for
+/// tickets to SERVICE/..., at most at `max_protection`. An empty keytab: no GSS-API.
+struct GssapiServerSettings {
+  std::string keytab;
+  std::string service = "rcmd";
+  proto::Protection max_protection = proto::Protection::confidentiality;
+};
+
 struct Config {
   std::vector<proto::HopSpec> hops;  ///< path order: first = nearest
   Mode mode = Mode::stdio;
@@ -41,7 +49,8 @@ struct Config {
   /// socks mode, --udp-any-port: with --users, UDP ASSOCIATE from another host may leave its
   /// port unnamed (DST.PORT 0), and then the first datagram from its address fixes it.
   bool socks_udp_any_port = false;
-  AccessPolicy socks_access;  ///< socks mode: --allow/--deny, and refusing local targets
+  AccessPolicy socks_access;          ///< socks mode: --allow/--deny, and refusing local targets
+  GssapiServerSettings socks_gssapi;  ///< socks mode: --gssapi-keytab and its settings
   std::vector<ForwardSpec> udp_forwards;          ///< udp mode: local UDP port -> target
   std::chrono::milliseconds udp_timeout{60'000};  ///< udp mode: a local source's idle timeout
   std::size_t udp_max_sources = 256;              ///< udp mode: sources served at once per port

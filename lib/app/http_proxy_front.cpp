@@ -141,12 +141,20 @@ awaitable<bool> next_request(transport::TcpStream& client, proto::HttpProxyReque
   co_return true;
 }
 
-/// --users: Basic credentials of a known user, or a 407 (wrong ones count for the throttle).
+/// --users: Basic credentials of a known user, or a 407 (wrong ones count for the throttle). A
+/// GSS-API-only server (--gssapi-keytab without --users) answers every HTTP client with a 403.
 awaitable<bool> authorize(transport::Stream& client, const proto::HttpProxyRequest& request,
                           const HttpClientContext& context, const std::string& what) {
   const auto& users = context.config.socks_users;
-  if (users.empty()) {
+  if (users.empty() && context.config.socks_gssapi.keytab.empty()) {
     co_return true;
+  }
+  if (users.empty()) {
+    // HTTP has no GSS-API method here: only SOCKS5 clients with a Kerberos ticket get in.
+    const std::string why = "this proxy requires GSS-API (Kerberos) authentication over SOCKS5";
+    log::error(what + ": " + why + "; answered 403");
+    co_await answer(client, "403 Forbidden", why);
+    co_return false;
   }
   const auto& creds = request.credentials;
   if (creds && check_user(users, creds->user, creds->password)) {

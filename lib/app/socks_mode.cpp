@@ -20,6 +20,7 @@
 #include "app/listener.hpp"
 #include "app/modes.hpp"
 #include "app/socks_bind.hpp"
+#include "app/socks_gssapi.hpp"
 #include "app/socks_reply.hpp"
 #include "app/socks_udp.hpp"
 #include "app/stats.hpp"
@@ -160,6 +161,7 @@ proto::SocksServerOptions server_options(SocksServer& server, const asio::ip::ad
   proto::SocksServerOptions options;
   options.allow_udp_associate = true;  // carried through the chain: app/socks_udp
   options.allow_bind = true;           // at the chain's last hop: app/socks_bind
+  options.offer_gssapi = !server.config.socks_gssapi.keytab.empty();
   if (!server.config.socks_users.empty()) {
     // Not a coroutine: a plain callback, and the connection's task holds `server`.
     options.check_password = [&server, peer](std::string_view user, std::string_view password) {
@@ -178,7 +180,7 @@ proto::SocksServerOptions server_options(SocksServer& server, const asio::ip::ad
 /// The client's greeting, authentication and request, bounded like a hop's handshake (a client
 /// that connects and sends nothing must not hold a connection forever). False when it failed
 /// and the client was answered, logged and closed as it deserved.
-awaitable<bool> client_handshake(transport::TcpStream& client, proto::SocksServerHandshake& codec,
+awaitable<bool> client_handshake(transport::Stream& client, proto::SocksServerHandshake& codec,
                                  const SocksServer& server, const HandshakeSlot& slot,
                                  const std::string& who,
                                  std::chrono::steady_clock::duration time_left) {
@@ -231,9 +233,32 @@ HttpClientContext http_context(SocksServer& server, HandshakeSlot& slot,
       }};
 }
 
-awaitable<void> serve_request(transport::TcpStream& client, proto::SocksServerHandshake& codec,
+awaitable<void> serve_request(transport::Stream& client, proto::SocksServerHandshake& codec,
                               std::shared_ptr<SocksServer> server, chain::Services& services,
                               const std::string& who);
+
+/// A client that chose GSS-API: RFC 1961, then its request through the protection layer (no
+/// UDP ASSOCIATE: RFC 1961 datagram encapsulation is not served), within what is left of its
+/// handshake time.
+awaitable<void> serve_gssapi_client(transport::Stream& client, std::shared_ptr<SocksServer> server,
+                                    HandshakeSlot& slot, chain::Services& services,
+                                    const std::string& who,
+                                    std::chrono::steady_clock::time_point deadline) {
+  const auto left = [deadline] { return deadline - std::chrono::steady_clock::now(); };
+  auto accepted = co_await accept_gssapi(client, server->config.socks_gssapi, who, left());
+  if (!accepted || slot.evicted()) {
+    co_return;
+  }
+  proto::SocksServerOptions options;
+  options.request_only = true;
+  options.user = accepted->principal;
+  proto::SocksServerHandshake codec(std::move(options));
+  if (!co_await client_handshake(*accepted->stream, codec, *server, slot, who, left())) {
+    co_return;
+  }
+  slot.release();
+  co_await serve_request(*accepted->stream, codec, server, services, who);
+}
 
 /// One client: handshake, chain, answer, relay. Failures end this client only.
 awaitable<void> serve_client(tcp::socket accepted, std::shared_ptr<SocksServer> server) {
@@ -273,12 +298,17 @@ awaitable<void> serve_client(tcp::socket accepted, std::shared_ptr<SocksServer> 
   if (!co_await client_handshake(client, codec, *server, slot, who, time_left)) {
     co_return;
   }
+  if (codec.gssapi()) {
+    co_await serve_gssapi_client(client, server, slot, services, who,
+                                 started + config.connect_timeout);
+    co_return;
+  }
   slot.release();
   co_await serve_request(client, codec, server, services, who);
 }
 
 /// The request of a client whose handshake went through: a UDP relay, or a tunnel.
-awaitable<void> serve_request(transport::TcpStream& client, proto::SocksServerHandshake& codec,
+awaitable<void> serve_request(transport::Stream& client, proto::SocksServerHandshake& codec,
                               std::shared_ptr<SocksServer> server, chain::Services& services,
                               const std::string& who) {
   const Config& config = server->config;
@@ -396,6 +426,15 @@ awaitable<int> run_socks(const Config& config, chain::Services& services, Server
                     ? std::string(", no authentication")
                     : ", RFC 1929 authentication for " + std::to_string(config.socks_users.size()) +
                           " user(s)"));
+  if (!config.socks_gssapi.keytab.empty()) {
+    const GssapiServerSettings& gss = config.socks_gssapi;
+    if (const std::string why = check_gssapi_keytab(gss); !why.empty()) {
+      log::error("socks: --gssapi-keytab " + gss.keytab + ": " + why);
+      co_return 1;
+    }
+    log::verbose("socks: GSS-API for tickets to " + gss.service + "/... from " + gss.keytab +
+                 ", protection up to " + proto::protection_name(gss.max_protection));
+  }
   auto server = make_server(config, services, totals);
   const HandshakeLimitsOptions& limits = server->limits.options();
   log::verbose("socks: " + access_text(config) + "; at most " + std::to_string(limits.max_total) +

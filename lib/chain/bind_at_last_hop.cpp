@@ -65,6 +65,11 @@ std::optional<std::string> bind_refusal(const Hops& hops) {
     return hop_label(hops.size(), hops.size(), hops.back()->redacted) +
            ": BIND needs a SOCKS4 or SOCKS5 hop";
   }
+  if (hops.back()->spec.gssapi.enabled) {
+    // Its second reply would come through the protection layer, which BIND does not use yet.
+    return hop_label(hops.size(), hops.size(), hops.back()->redacted) +
+           ": BIND through a GSS-API (auth=gssapi) last hop is not supported";
+  }
   return std::nullopt;
 }
 

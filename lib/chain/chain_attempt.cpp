@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "chain/gss_hop.hpp"
 #include "chain/handshake.hpp"
 #include "chain/hop_steps.hpp"
 #include "chain/loop_guard.hpp"
@@ -78,6 +79,7 @@ class Attempt {
   awaitable<Failure> connect_first();
   awaitable<Failure> connect_tcp(const proto::HostPort& first, std::size_t hop);
   awaitable<Failure> start_tls_for(std::size_t index);
+  awaitable<Failure> start_gssapi_for(std::size_t index);
   Batch plan_batch(std::size_t begin) const;
   awaitable<Failure> prepare_batch(Batch& batch);
   awaitable<Failure> run_batch(Batch& batch);
@@ -113,12 +115,18 @@ class Attempt {
 awaitable<AttemptOutcome> Attempt::run() {
   timing_.target = target_.to_string();
   for (const auto& hop : hops_) {
-    timing_.hops.push_back(HopTiming{hop->redacted, {}, {}, false});
+    timing_.hops.push_back(HopTiming{hop->redacted, {}, {}, false, {}});
   }
   Failure failed = co_await connect_first();
   for (std::size_t i = 0; !failed && i < hops_.size();) {
     if (hops_[i]->spec.tls) {
       failed = co_await start_tls_for(i);
+      if (failed) {
+        break;
+      }
+    }
+    if (hops_[i]->spec.gssapi.enabled) {
+      failed = co_await start_gssapi_for(i);
       if (failed) {
         break;
       }
@@ -221,6 +229,20 @@ awaitable<Failure> Attempt::start_tls_for(std::size_t index) {
   co_return std::nullopt;
 }
 
+/// A GSS-API hop authenticates before its request, and its protection layer (if any) then
+/// carries the request and everything after it.
+awaitable<Failure> Attempt::start_gssapi_for(std::size_t index) {
+  const auto started = Clock::now();
+  GssOutcome outcome = co_await start_gssapi(stream_, hops_[index]->spec, services_.gss_client,
+                                             services_.connect_timeout);
+  if (outcome.ec) {
+    co_return hop_failure(index + 1, outcome.stage, outcome.ec, std::move(outcome.detail));
+  }
+  timing_.hops[index].gssapi = proto::protection_name(outcome.level);
+  observer_.on_gssapi(index + 1, outcome.principal, outcome.level, started);
+  co_return std::nullopt;
+}
+
 bool Attempt::pipelines(const proto::HopSpec& hop) const {
   if (services_.pipeline_memory != nullptr) {
     return services_.pipeline_memory->pipelines(hop, services_.pipeline_mode);
@@ -234,9 +256,9 @@ Batch Attempt::plan_batch(std::size_t begin) const {
   batch.begin = begin;
   batch.pipelined = pipelines(hops_[begin]->spec);
   batch.end = begin + 1;
-  // A TLS hop needs its own round trips first, so it starts a new batch.
+  // A TLS or GSS-API hop needs its own round trips first, so it starts a new batch.
   while (batch.pipelined && batch.end < hops_.size() && !hops_[batch.end]->spec.tls &&
-         pipelines(hops_[batch.end]->spec)) {
+         !hops_[batch.end]->spec.gssapi.enabled && pipelines(hops_[batch.end]->spec)) {
     ++batch.end;
   }
   // Sequential, only behind a server seen to read exactly its request (one that took a pipelined
@@ -402,7 +424,9 @@ awaitable<ChainError> Attempt::reply_failure(const Batch& batch, std::size_t k,
                                              std::error_code failure, bool answered,
                                              std::size_t received) {
   const bool automatic = batch.pipelined && services_.pipeline_mode == PipelineMode::automatic;
-  if (k > 0 && received == 0 && !hops_[k]->spec.tls && ended_early(failure)) {
+  // A TLS or GSS-API hop already answered before its request.
+  if (k > 0 && received == 0 && !hops_[k]->spec.tls && !hops_[k]->spec.gssapi.enabled &&
+      ended_early(failure)) {
     // Hop k granted its tunnel, which then ended before hop k+1 said a word: what a hop that
     // grants before it connects (OpenSSH -D) does when its connect fails. Hop k is to blame.
     if (automatic && services_.pipeline_memory != nullptr) {

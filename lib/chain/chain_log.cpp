@@ -48,6 +48,13 @@ void ChainLog::on_tls(std::size_t hop, const std::string& session, TimePoint sta
   log::verbose(services_.log_tag + label(hop) + ": " + session + " in " + ms_since(started));
 }
 
+void ChainLog::on_gssapi(std::size_t hop, const std::string& principal, proto::Protection level,
+                         TimePoint started) {
+  log::verbose(services_.log_tag + label(hop) + ": GSS-API authenticated to " +
+               (principal.empty() ? std::string("the server") : principal) + ", protection " +
+               proto::protection_name(level) + " in " + ms_since(started));
+}
+
 void ChainLog::on_batch(std::size_t first, std::size_t last, std::size_t bytes,
                         std::size_t user_bytes) {
   log::debug(

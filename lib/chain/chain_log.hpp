@@ -22,6 +22,8 @@ class ChainLog final : public ChainObserver {
                         const asio::ip::address& address) override;
   void on_insecure_tls(std::size_t hop) override;
   void on_tls(std::size_t hop, const std::string& session, TimePoint started) override;
+  void on_gssapi(std::size_t hop, const std::string& principal, proto::Protection level,
+                 TimePoint started) override;
   void on_batch(std::size_t first, std::size_t last, std::size_t bytes,
                 std::size_t user_bytes) override;
   void on_more_user_bytes(std::size_t count) override;

@@ -11,6 +11,7 @@
 #include "chain/chain_error.hpp"
 #include "chain/hop.hpp"
 #include "chain/pipeline_memory.hpp"
+#include "proto/gssapi_context.hpp"
 #include "proto/types.hpp"
 #include "transport/asio.hpp"
 
@@ -32,6 +33,9 @@ class ChainObserver {
   virtual void on_insecure_tls(std::size_t /*hop*/) {}
   /// Hop `hop`'s TLS session is up; `session` describes it ("TLSv1.3 ..., verified").
   virtual void on_tls(std::size_t /*hop*/, const std::string& /*session*/, TimePoint /*started*/) {}
+  /// Hop `hop` authenticated with GSS-API to `principal` and selected `level`.
+  virtual void on_gssapi(std::size_t /*hop*/, const std::string& /*principal*/,
+                         proto::Protection /*level*/, TimePoint /*started*/) {}
   /// The handshakes of hops `first`..`last` go out in one write of `bytes` bytes, `user_bytes`
   /// of them the user's first bytes (optimistic data).
   virtual void on_batch(std::size_t /*first*/, std::size_t /*last*/, std::size_t /*bytes*/,

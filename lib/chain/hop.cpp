@@ -5,6 +5,8 @@
 #include <tuple>
 
 #include "chain/chain_error.hpp"
+#include "proto/gssapi_errors.hpp"
+#include "transport/gss_krb5.hpp"
 #include "transport/tls_stream.hpp"
 
 namespace hc::chain {
@@ -33,6 +35,10 @@ hc::Result<Hops> compile_hops(const std::vector<proto::HopSpec>& specs,
     auto hop = std::make_shared<Hop>();
     hop->spec = specs[i];
     hop->redacted = specs[i].redacted();
+    if (hop->spec.gssapi.enabled && !transport::gss_available()) {
+      return hc::failure(hop_label(i + 1, specs.size(), hop->redacted) + ": auth=gssapi: " +
+                         make_error_code(proto::GssStatus::unavailable).message());
+    }
     if (hop->spec.tls) {
       const auto settings = tls_settings(hop->spec.tls_options, default_cafile);
       const Key key{settings.cafile, settings.cert, settings.key, settings.insecure};

@@ -28,7 +28,8 @@ using Hops = std::vector<HopPtr>;
 
 /// Compiles `specs` (path order). `default_cafile` (--cafile) applies to TLS hops without
 /// ?cafile=; empty means the system store. A file that cannot be read fails the whole list:
-/// "hop 2/3 socks5h+tls://b:1080: cannot read CA file /x: No such file or directory".
+/// "hop 2/3 socks5h+tls://b:1080: cannot read CA file /x: No such file or directory". A hop
+/// with auth=gssapi fails it too in a binary built without GSS-API.
 hc::Result<Hops> compile_hops(const std::vector<proto::HopSpec>& specs,
                               const std::string& default_cafile);
 

@@ -32,7 +32,8 @@ void start_probes(const Hops& hops, Services& services) {
   }
   for (std::size_t k = 0; k < hops.size(); ++k) {
     const proto::HopSpec& hop = hops[k]->spec;
-    if (hop.protocol == proto::Protocol::socks5 && !hop.tls &&
+    // A GSS-API hop's authentication takes its round trips whatever the probe finds.
+    if (hop.protocol == proto::Protocol::socks5 && !hop.tls && !hop.gssapi.enabled &&
         services.pipeline_memory->claim_probe(hop)) {
       services.probes->spawn(learn_pipelining(first_hops(hops, k + 1), services, hops.size()));
     }
@@ -47,8 +48,12 @@ std::unique_ptr<proto::Handshake> make_handshake(const proto::HopSpec& hop,
     case proto::Protocol::socks4:
       return std::make_unique<proto::Socks4Connect>(next, hop.user.value_or(""), hop.remote_dns);
     case proto::Protocol::socks5:
+      // A GSS-API hop authenticated before its batch (chain/gss_hop.hpp): the request is left.
       return std::make_unique<proto::Socks5Connect>(
-          next, hop.credentials(), proto::Socks5Options{proto::Socks5Command::connect, pipelined});
+          next, hop.credentials(),
+          proto::Socks5Options{
+              proto::Socks5Command::connect, pipelined,
+              hop.gssapi.enabled ? proto::Socks5Part::request : proto::Socks5Part::whole});
     case proto::Protocol::http:
       return std::make_unique<proto::HttpConnect>(next, hop.credentials());
   }

@@ -38,6 +38,7 @@ struct HopTiming {
   std::optional<std::chrono::microseconds> tls;     ///< TLS session up (TLS hops)
   std::optional<std::chrono::microseconds> tunnel;  ///< reply checked: tunnel to the next open
   bool pipelined = false;                           ///< its handshake went out in one write
+  std::string gssapi;  ///< GSS-API hops: the protection level the server selected
 };
 
 struct ChainTiming {

@@ -10,7 +10,9 @@
 #include <string>
 #include <system_error>
 
+#include "base/result.hpp"
 #include "chain/pipeline_memory.hpp"
+#include "proto/gssapi_context.hpp"
 #include "proto/types.hpp"
 #include "transport/asio.hpp"
 #include "transport/stream.hpp"
@@ -36,6 +38,10 @@ struct FirstConnection {
 /// Makes the first connection of a chain, to hop 1 or to the target.
 using Connector = std::function<awaitable<FirstConnection>(const proto::HostPort& first)>;
 
+/// A GSS-API client context for the principal SERVICE/HOST of a hop with auth=gssapi.
+using GssClientFactory = std::function<Result<std::unique_ptr<proto::GssContext>, std::error_code>(
+    const std::string& service, const std::string& host)>;
+
 struct Services {
   dns::Resolver& resolver;
   std::chrono::milliseconds connect_timeout{10'000};
@@ -51,6 +57,9 @@ struct Services {
   /// Replaces resolving, the proxy-loop guard and the TCP connect of the first connection
   /// (tests: a scripted stream). Unset = a TCP connection.
   Connector connector = {};
+  /// Makes the security context of each GSS-API hop (tests: a fake mechanism). Unset =
+  /// Kerberos, with the user's ticket (KRB5CCNAME).
+  GssClientFactory gss_client = {};
   /// When the hops are the first ones of a longer chain and the target is the next hop (a UDP
   /// association's control connections): that chain's length, so logs number hops out of it.
   std::size_t label_hops = 0;

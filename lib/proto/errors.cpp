@@ -181,10 +181,20 @@ class UrlCategory final : public std::error_category {
         return "cafile, sni, cert, key and insecure are TLS settings; use https:// or a +tls "
                "scheme";
       case UrlError::unknown_parameter:
-        return "unknown query parameter (expected cafile, sni, cert, key, insecure or "
-               "grants-early)";
+        return "unknown query parameter (expected cafile, sni, cert, key, insecure, "
+               "grants-early, auth, service, protection or require)";
       case UrlError::bad_parameter_value:
-        return "bad query parameter (empty or malformed value, or given twice)";
+        return "bad query parameter value (empty or malformed)";
+      case UrlError::duplicate_parameter:
+        return "query parameter given twice";
+      case UrlError::gssapi_not_socks5:
+        return "auth=gssapi is for socks5 and socks5h hops (and their +tls forms)";
+      case UrlError::gssapi_with_userinfo:
+        return "auth=gssapi takes no user or password (the Kerberos ticket is the credential)";
+      case UrlError::gssapi_setting_without_auth:
+        return "service, protection and require are GSS-API settings: add auth=gssapi";
+      case UrlError::require_above_protection:
+        return "require= is stronger than the protection= asked for";
       case UrlError::cert_without_key:
         return "cert= and key= must be given together";
       case UrlError::unknown_service:

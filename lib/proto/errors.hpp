@@ -55,13 +55,18 @@ enum class UrlError {
   forbidden_character,
   bad_percent_encoding,
   bad_ipv6_literal,
-  password_not_allowed,  ///< socks4 carries a user id only
-  unexpected_path,       ///< anything after host:port but a query on a TLS scheme
-  query_without_tls,     ///< query parameters are TLS settings; the scheme has no TLS
-  unknown_parameter,     ///< not one of cafile, sni, cert, key, insecure
-  bad_parameter_value,   ///< empty, malformed, or a parameter given twice
-  cert_without_key,      ///< cert= and key= must come together
-  unknown_service,       ///< the port is a name the service lookup does not know
+  password_not_allowed,         ///< socks4 carries a user id only
+  unexpected_path,              ///< anything after host:port but a query on a TLS scheme
+  query_without_tls,            ///< query parameters are TLS settings; the scheme has no TLS
+  unknown_parameter,            ///< not a parameter hopchain knows
+  bad_parameter_value,          ///< empty or malformed
+  cert_without_key,             ///< cert= and key= must come together
+  unknown_service,              ///< the port is a name the service lookup does not know
+  duplicate_parameter,          ///< a parameter given twice
+  gssapi_not_socks5,            ///< auth=gssapi on a scheme other than socks5/socks5h (+tls)
+  gssapi_with_userinfo,         ///< auth=gssapi and a user or password in the URL
+  gssapi_setting_without_auth,  ///< service, protection or require without auth=gssapi
+  require_above_protection,     ///< require= is stronger than the protection= asked for
 };
 
 const std::error_category& socks4_category();

@@ -30,6 +30,8 @@ class GssapiCategory final : public std::error_category {
         return "the GSS-API mechanism cannot protect a message within 65535 bytes";
       case GssapiError::unprotected_message:
         return "GSS-API message without the negotiated confidentiality";
+      case GssapiError::truncated_message:
+        return "the connection ended inside a GSS-API protected message";
     }
     return "GSS-API error " + std::to_string(ev);
   }

@@ -20,6 +20,7 @@ enum class GssapiError {
   protection_too_weak,      ///< the server selected less than `require`
   message_too_large,        ///< the mechanism cannot wrap even one byte within 65,535
   unprotected_message,      ///< a message without the confidentiality that was negotiated
+  truncated_message,        ///< the connection ended inside an encapsulated message
 };
 
 /// What the GSS-API mechanism reported, by the GSS major status (RFC 2744) or, for Kerberos,

@@ -6,13 +6,15 @@
 
 #include "base/lines.hpp"
 #include "proto/errors.hpp"
+#include "proto/proxy_url_query.hpp"
+#include "proto/url_fields.hpp"
 
 namespace hc::proto {
 namespace {
 
-constexpr std::size_t kFieldMax = 255;
-/// File names in TLS parameters: PATH_MAX on Linux.
-constexpr std::size_t kPathMax = 4096;
+using url::decode_field;
+using url::is_host_char;
+using url::kFieldMax;
 
 struct SchemeInfo {
   std::string_view name;
@@ -46,65 +48,8 @@ bool has_forbidden(std::string_view s) {
   return std::any_of(s.begin(), s.end(), is_forbidden);
 }
 
-/// Control characters are never valid in credentials; a percent-encoded space is (RFC 1929 and
-/// Basic auth carry any byte but these).
-bool has_control(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char ch) {
-    const auto c = static_cast<unsigned char>(ch);
-    return c < 0x20 || c == 0x7F;
-  });
-}
-
 char to_lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
-/// Percent-decodes a userinfo field or a query value and applies the checks that only make sense
-/// after decoding (%0D is a CR).
-std::error_code decode_field(std::string_view in, std::string& out,
-                             std::size_t max_size = kFieldMax) {
-  out.clear();
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out += in[i];
-      continue;
-    }
-    if (in.size() - i < 3) {
-      return UrlError::bad_percent_encoding;
-    }
-    const int hi = hex_value(in[i + 1]);
-    const int lo = hex_value(in[i + 2]);
-    if (hi < 0 || lo < 0) {
-      return UrlError::bad_percent_encoding;
-    }
-    out += static_cast<char>(hi * 16 + lo);
-    i += 2;
-  }
-  if (has_control(out)) {
-    return UrlError::forbidden_character;
-  }
-  if (out.size() > max_size) {
-    return UrlError::field_too_long;
-  }
-  return {};
-}
-
-bool is_host_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_';
 }
 
 std::error_code parse_port(std::string_view text, ServiceLookup services, std::uint16_t& port) {
@@ -183,72 +128,6 @@ std::error_code parse_host_port(std::string_view text, std::uint16_t default_por
   return {};
 }
 
-/// `cafile=PATH&sni=NAME&cert=PATH&key=PATH&insecure=1` (TLS schemes only) and
-/// `grants-early=0|1` (any scheme), values percent-decoded. Empty items ("a=1&&b=2", a trailing
-/// '&') are skipped; anything else unexpected is an error, so a typo cannot silently leave
-/// verification at a default.
-std::error_code parse_query(std::string_view query, HopSpec& hop) {
-  constexpr std::array<std::string_view, 6> kNames{"cafile", "sni",      "cert",
-                                                   "key",    "insecure", "grants-early"};
-  std::array<bool, kNames.size()> seen{};
-  TlsOptions options;
-  bool grants_early = false;
-  while (!query.empty()) {
-    const std::size_t amp = query.find('&');
-    const std::string_view item = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    if (item.empty()) {
-      continue;
-    }
-    const std::size_t eq = item.find('=');
-    const std::string_view name = item.substr(0, eq);
-    const auto known = std::find(kNames.begin(), kNames.end(), name);
-    if (known == kNames.end()) {
-      return UrlError::unknown_parameter;
-    }
-    if (name != "grants-early" && !hop.tls) {
-      return UrlError::query_without_tls;
-    }
-    const auto index = static_cast<std::size_t>(known - kNames.begin());
-    if (eq == std::string_view::npos || seen[index]) {
-      return UrlError::bad_parameter_value;
-    }
-    seen[index] = true;
-    std::string value;
-    if (const auto ec = decode_field(item.substr(eq + 1), value, kPathMax)) {
-      return ec;
-    }
-    if (value.empty()) {
-      return UrlError::bad_parameter_value;
-    }
-    if (name == "cafile") {
-      options.cafile = std::move(value);
-    } else if (name == "sni") {
-      if (value.size() > kFieldMax ||
-          !(std::all_of(value.begin(), value.end(), is_host_char) || is_ipv6_literal(value))) {
-        return UrlError::bad_parameter_value;
-      }
-      options.sni = std::move(value);
-    } else if (name == "cert") {
-      options.cert = std::move(value);
-    } else if (name == "key") {
-      options.key = std::move(value);
-    } else if (value != "1" && value != "0") {
-      return UrlError::bad_parameter_value;
-    } else if (name == "insecure") {
-      options.insecure = value == "1";
-    } else {
-      grants_early = value == "1";
-    }
-  }
-  if (options.cert.empty() != options.key.empty()) {
-    return UrlError::cert_without_key;
-  }
-  hop.tls_options = std::move(options);
-  hop.grants_early = grants_early;
-  return {};
-}
-
 std::string escape_controls(std::string_view s) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
@@ -275,6 +154,16 @@ std::string_view trim(std::string_view s) {
 }
 
 }  // namespace
+
+std::optional<Protection> parse_protection(std::string_view text) {
+  for (const Protection level :
+       {Protection::none, Protection::integrity, Protection::confidentiality}) {
+    if (text == protection_name(level)) {
+      return level;
+    }
+  }
+  return std::nullopt;
+}
 
 bool is_service_name(std::string_view text) {
   const auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };

@@ -4,10 +4,11 @@
 /// that hopchain resolves itself; socks4a, socks5h and http get the name. `https` and the `+tls`
 /// SOCKS schemes speak the same protocols inside TLS; their per-hop TLS settings are query
 /// parameters (`?cafile=PATH&sni=NAME&cert=PATH&key=PATH&insecure=1`), because the hops of one
-/// chain may need different CAs. `grants-early=1`, on any scheme, says the hop grants a tunnel
-/// before it connects (ss-local): a tunnel through it that ends before its first byte is its
-/// failure, and the user's first bytes may be sent again on another chain. Parsing only: no file
-/// here is opened or checked.
+/// chain may need different CAs. A SOCKS5 hop authenticates with Kerberos through
+/// `?auth=gssapi&service=NAME&protection=LEVEL&require=LEVEL` (GssapiOptions). `grants-early=1`, on
+/// any scheme, says the hop grants a tunnel before it connects (ss-local): a tunnel through it that
+/// ends before its first byte is its failure, and the user's first bytes may be sent again on
+/// another chain. Parsing only: no file here is opened or checked.
 #pragma once
 
 #include <cstddef>
@@ -18,6 +19,7 @@
 #include <system_error>
 #include <vector>
 
+#include "proto/gssapi_context.hpp"
 #include "proto/types.hpp"
 
 namespace hc::proto {
@@ -34,12 +36,27 @@ struct TlsOptions {
   friend bool operator==(const TlsOptions&, const TlsOptions&) = default;
 };
 
+/// A SOCKS5 hop's GSS-API (RFC 1961) settings from its URL query: `auth=gssapi`, and
+/// `service=NAME` (the principal is NAME/HOST, HOST as in the URL), `protection=LEVEL` (asked
+/// for) and `require=LEVEL` (the least accepted from the server).
+struct GssapiOptions {
+  bool enabled = false;
+  std::string service = "rcmd";  ///< Dante's default
+  Protection protection = Protection::confidentiality;
+  Protection require = Protection::none;
+  friend bool operator==(const GssapiOptions&, const GssapiOptions&) = default;
+};
+
+/// "none", "integrity" or "confidentiality" (protection_name's words), else nullopt.
+std::optional<Protection> parse_protection(std::string_view text);
+
 struct HopSpec {
   std::string scheme;  ///< as written, lower-cased: "socks5h"
   Protocol protocol = Protocol::socks5;
   bool remote_dns = true;  ///< the hop gets names; false: hopchain resolves them first
   bool tls = false;        ///< the hop's protocol runs inside TLS (https, socks*+tls)
   TlsOptions tls_options;  ///< only for tls hops
+  GssapiOptions gssapi;    ///< only for socks5 hops
   HostPort server;
   std::optional<std::string> user;      ///< percent-decoded
   std::optional<std::string> password;  ///< percent-decoded; never printed

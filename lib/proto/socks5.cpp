@@ -13,6 +13,7 @@ namespace {
 constexpr std::uint8_t kVersion = 0x05;
 // RFC 1928 §3: method codes.
 constexpr std::uint8_t kMethodNone = 0x00;
+constexpr std::uint8_t kMethodGssapi = 0x01;
 constexpr std::uint8_t kMethodUserPass = 0x02;
 constexpr std::uint8_t kMethodNoAcceptable = 0xFF;
 
@@ -55,13 +56,21 @@ Step Socks5Connect::start() {
   }
   // RFC 1928 §4: VER CMD RSV ATYP DST.ADDR DST.PORT.
   command_request_ = {kVersion, static_cast<std::uint8_t>(options_.command), 0x00};
-  if (auto ec = socks5::encode_address(target_, command_request_)) {
+  // The GSS-API greeting has no request: its target is never sent.
+  if (auto ec = options_.part == Socks5Part::gssapi_greeting
+                    ? std::error_code{}
+                    : socks5::encode_address(target_, command_request_)) {
     return fail(ec, Stage::request);
   }
 
+  if (options_.part == Socks5Part::request) {
+    return request_step();
+  }
   // RFC 1928 §3: VER NMETHODS METHODS.
   std::vector<std::uint8_t> out{kVersion};
-  if (options_.pipelined) {
+  if (options_.part == Socks5Part::gssapi_greeting) {
+    out.insert(out.end(), {1, kMethodGssapi});
+  } else if (options_.pipelined) {
     // Only one method can be pipelined: the auth bytes that follow must match the server's choice.
     out.push_back(1);
     out.push_back(creds_ ? kMethodUserPass : kMethodNone);
@@ -150,6 +159,14 @@ Step Socks5Connect::on_method_reply() {
   const std::uint8_t method = reply_[1];
   if (method == kMethodNoAcceptable) {
     return fail(Socks5Error::no_acceptable_method, Stage::auth);
+  }
+  if (options_.part == Socks5Part::gssapi_greeting) {
+    if (method != kMethodGssapi) {
+      return fail(Socks5Error::method_not_offered, Stage::auth);
+    }
+    chosen_method_ = method;
+    state_ = State::done;
+    return Step::done();
   }
   const bool offered = options_.pipelined
                            ? method == (creds_ ? kMethodUserPass : kMethodNone)

@@ -19,10 +19,17 @@ namespace hc::proto {
 
 enum class Socks5Command : std::uint8_t { connect = 0x01, bind = 0x02, udp_associate = 0x03 };
 
+/// GSS-API (RFC 1961) runs between the method choice and the request through its own codec
+/// (proto/socks5_gssapi.hpp), and with a protection level the request goes through its layer:
+/// `gssapi_greeting` offers method 0x01 alone and is done once the server chose it;
+/// `request` starts at the request, the method sub-negotiation being done.
+enum class Socks5Part : std::uint8_t { whole, gssapi_greeting, request };
+
 struct Socks5Options {
   Socks5Command command = Socks5Command::connect;
   /// Offer exactly one method and send greeting, auth and request in the first write.
   bool pipelined = false;
+  Socks5Part part = Socks5Part::whole;
 };
 
 class Socks5Connect final : public Handshake {

@@ -20,6 +20,7 @@ constexpr std::uint8_t kCmdBind = 0x02;
 constexpr std::uint8_t kCmdUdpAssociate = 0x03;
 // RFC 1928 §3 methods.
 constexpr std::uint8_t kMethodNone = 0x00;
+constexpr std::uint8_t kMethodGssapi = 0x01;
 constexpr std::uint8_t kMethodUserPass = 0x02;
 constexpr std::uint8_t kMethodNoAcceptable = 0xFF;
 // RFC 1929 §2: sub-negotiation version and the status bytes we answer with.
@@ -52,7 +53,7 @@ class SocksServerCategory final : public std::error_category {
       case SocksServerError::auth_failed:
         return "authentication failed (unknown user or wrong password)";
       case SocksServerError::socks4_needs_auth:
-        return "SOCKS4 client refused: authentication is required and SOCKS4 has no password";
+        return "SOCKS4 client refused: authentication is required and SOCKS4 has none";
       case SocksServerError::bad_request_version:
         return "malformed SOCKS5 request (version byte is not 5)";
       case SocksServerError::command_not_supported:
@@ -202,6 +203,11 @@ Step SocksServerHandshake::start() {
   request_ = {};
   field_.clear();
   ec_ = {};
+  gssapi_ = false;
+  if (options_.request_only) {
+    request_.user = options_.user;
+    return expect(State::request_head, socks5::kHeadSize);
+  }
   return expect(State::greeting, kGreetingSize);
 }
 
@@ -217,6 +223,10 @@ Step SocksServerHandshake::resume(std::span<const std::uint8_t> received) {
       }
       if (ec_) {
         return fail(ec_, fail_stage_);  // the refusal is written
+      }
+      if (next_ == State::done) {
+        state_ = State::done;
+        return Step::done();
       }
       return expect(next_, next_size_);
     default:
@@ -274,9 +284,19 @@ Step SocksServerHandshake::on_greeting() {
 }
 
 Step SocksServerHandshake::on_methods() {
-  // Only a method the client offered may be chosen; with users configured, only RFC 1929.
-  const std::uint8_t wanted = options_.check_password ? kMethodUserPass : kMethodNone;
-  if (std::find(buf_.begin(), buf_.end(), wanted) == buf_.end()) {
+  const auto offered = [this](std::uint8_t method) {
+    return std::find(buf_.begin(), buf_.end(), method) != buf_.end();
+  };
+  if (options_.offer_gssapi && offered(kMethodGssapi)) {
+    gssapi_ = true;
+    return answer({kSocks5, kMethodGssapi}, State::done, 0, Stage::auth);
+  }
+  // Only a method the client offered may be chosen; with users configured, only RFC 1929, and
+  // with GSS-API only, nothing else.
+  const std::uint8_t wanted = options_.check_password ? kMethodUserPass
+                              : options_.offer_gssapi ? kMethodNoAcceptable
+                                                      : kMethodNone;
+  if (wanted == kMethodNoAcceptable || !offered(wanted)) {
     return refuse({kSocks5, kMethodNoAcceptable}, SocksServerError::no_acceptable_method,
                   Stage::auth);
   }
@@ -357,7 +377,7 @@ Step SocksServerHandshake::on_request_tail() {
 
 Step SocksServerHandshake::on_socks4_head() {
   // VN CD DSTPORT DSTIP, then USERID NUL (and for SOCKS4a, the name NUL).
-  if (options_.check_password) {
+  if (options_.check_password || options_.offer_gssapi) {
     return refuse_socks4(SocksServerError::socks4_needs_auth);
   }
   const bool bind = buf_[1] == kCmdBind && options_.allow_bind;

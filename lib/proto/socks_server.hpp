@@ -74,6 +74,15 @@ struct SocksServerOptions {
   /// When set, SOCKS5 BIND (CMD 0x02) and SOCKS4 BIND (CD 2) complete like CONNECT; otherwise
   /// they are refused (REP 0x07, CD 0x5B).
   bool allow_bind = false;
+  /// Offers GSS-API (RFC 1961, method 0x01), chosen over RFC 1929 when a client offers both:
+  /// the handshake is then done right after the method reply, with gssapi() true, and the
+  /// caller runs the sub-negotiation (proto/socks5_gssapi.hpp) and a `request_only` handshake.
+  /// Without check_password, no other method is accepted (nor SOCKS4).
+  bool offer_gssapi = false;
+  /// Starts at the SOCKS5 request: the method and its sub-negotiation are done. `user` is then
+  /// the authenticated name that request().user reports (for logs).
+  bool request_only = false;
+  std::string user;
 };
 
 // RFC 1928 §6 REP values the server sends.
@@ -94,8 +103,10 @@ class SocksServerHandshake final : public Handshake {
   Step start() override;
   Step resume(std::span<const std::uint8_t> received) override;
 
-  /// The client's request; complete after `done`.
+  /// The client's request; complete after `done` unless gssapi().
   const SocksRequest& request() const { return request_; }
+  /// Done with the GSS-API method chosen: the request is still to come.
+  bool gssapi() const { return gssapi_; }
 
   /// The final answer to the request: REP 0 grants it with BND.ADDR/BND.PORT = `bound` (an IP
   /// literal; anything else is sent as 0.0.0.0:0), any other SOCKS5 REP refuses it. A SOCKS4
@@ -154,6 +165,7 @@ class SocksServerHandshake final : public Handshake {
   Stage fail_stage_ = Stage::auth;
   std::uint8_t socks4_ip_[4] = {};
   SocksRequest request_;
+  bool gssapi_ = false;
 };
 
 }  // namespace hc::proto

@@ -7,6 +7,7 @@
 #include <gssapi/gssapi_ext.h>
 #include <gssapi/gssapi_krb5.h>
 #include <krb5/krb5.h>
+#include <string_view>
 #include <vector>
 #endif
 
@@ -241,6 +242,31 @@ class KrbServer final : public KrbContext {
   std::string service_;
 };
 
+/// False when the default credentials cache is a file that holds no principal (missing, empty,
+/// or truncated). GSS-API would say "no credentials" too, but libkrb5 1.20 crashes on the way
+/// (in krb5_cccol_have_content) for an empty file, so such a cache is caught here first.
+bool file_cache_usable() {
+  krb5_context context = nullptr;
+  if (krb5_init_context(&context) != 0) {
+    return true;  // let GSS-API report it
+  }
+  bool usable = true;
+  krb5_ccache cache = nullptr;
+  if (krb5_cc_default(context, &cache) == 0) {
+    const char* type = krb5_cc_get_type(context, cache);
+    krb5_principal principal = nullptr;
+    if (type != nullptr && std::string_view(type) == "FILE") {
+      usable = krb5_cc_get_principal(context, cache, &principal) == 0;
+      if (usable) {
+        krb5_free_principal(context, principal);
+      }
+    }
+    krb5_cc_close(context, cache);
+  }
+  krb5_free_context(context);
+  return usable;
+}
+
 }  // namespace
 
 bool gss_available() {
@@ -249,6 +275,9 @@ bool gss_available() {
 
 Result<std::unique_ptr<proto::GssContext>, std::error_code> make_gss_client(
     const std::string& service, const std::string& host) {
+  if (!file_cache_usable()) {
+    return failure(make_error_code(GssStatus::no_credentials));
+  }
   // A Kerberos principal name, not a host-based service: HOST is used as written.
   const std::string principal = service + "/" + host;
   gss_buffer_desc text{principal.size(), const_cast<char*>(principal.data())};

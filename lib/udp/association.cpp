@@ -43,6 +43,8 @@ class UdpCategory final : public std::error_category {
         return "cannot carry UDP: only SOCKS5 hops have UDP ASSOCIATE";
       case UdpErrc::tls_hop:
         return "cannot carry UDP: datagrams to the hop's relay would travel outside its TLS";
+      case UdpErrc::gssapi_hop:
+        return "cannot carry UDP: GSS-API (auth=gssapi) datagram protection is not supported";
       case UdpErrc::no_relay_port:
         return "UDP ASSOCIATE answered with relay port 0";
       case UdpErrc::relay_family:

@@ -47,6 +47,7 @@ enum class UdpErrc {
   relay_family,       ///< hop 1's relay is IPv4 and we reached it over IPv6, or the reverse
   no_target_address,  ///< the target name resolved to nothing we can send to
   no_udp_hop,         ///< a strategy found no hop of its list that carries UDP
+  gssapi_hop,         ///< RFC 1961 datagram encapsulation is not implemented
 };
 const std::error_category& udp_category();
 std::error_code make_error_code(UdpErrc e);

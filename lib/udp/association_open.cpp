@@ -258,6 +258,9 @@ std::optional<chain::ChainError> check_udp_chain(const chain::Hops& hops) {
     if (hops[i]->spec.tls) {
       return hop_error(hops, i + 1, proto::Stage::request, UdpErrc::tls_hop, "");
     }
+    if (hops[i]->spec.gssapi.enabled) {
+      return hop_error(hops, i + 1, proto::Stage::request, UdpErrc::gssapi_hop, "");
+    }
   }
   return std::nullopt;
 }

@@ -187,6 +187,42 @@ BOOST_AUTO_TEST_CASE(socks_users_file) {
   BOOST_TEST(p.err.find(name) != std::string::npos, p.err);
 }
 
+BOOST_AUTO_TEST_CASE(socks_gssapi_options) {
+  char name[] = "/tmp/hc-cli-keytab-XXXXXX";
+  const int fd = mkstemp(name);
+  BOOST_REQUIRE(fd >= 0);
+  close(fd);
+  auto p = parse({"--direct", "socks", "--gssapi-keytab", name, "*:1080"});
+  BOOST_REQUIRE(p.outcome.config);  // clients must authenticate: no --open needed
+  const auto& gss = p.outcome.config->socks_gssapi;
+  BOOST_TEST(gss.keytab == name);
+  BOOST_TEST(gss.service == "rcmd");
+  BOOST_TEST((gss.max_protection == hc::proto::Protection::confidentiality));
+  p = parse({"--direct", "socks", "--gssapi-keytab", name, "--gssapi-service", "socks",
+             "--gssapi-max-protection", "none", "1080"});
+  BOOST_REQUIRE(p.outcome.config);
+  BOOST_TEST(p.outcome.config->socks_gssapi.service == "socks");
+  BOOST_TEST((p.outcome.config->socks_gssapi.max_protection == hc::proto::Protection::none));
+  // Refusals: a bad level, a principal instead of a service, settings without a keytab.
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--gssapi-max-protection", "privacy"},
+        {"--gssapi-service", "rcmd/host"},
+        {"--gssapi-service", "a@B"}}) {
+    std::vector<std::string> argv{"--direct", "socks", "--gssapi-keytab", name};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.push_back("1080");
+    p = parse(argv);
+    BOOST_TEST(p.outcome.exit_code == 2, args[0]);
+  }
+  p = parse({"--direct", "socks", "--gssapi-service", "rcmd", "1080"});
+  BOOST_TEST(p.outcome.exit_code == 2);
+  BOOST_TEST(p.err.find("need --gssapi-keytab") != std::string::npos, p.err);
+  std::remove(name);
+  p = parse({"--direct", "socks", "--gssapi-keytab", name, "1080"});
+  BOOST_TEST(p.outcome.exit_code == 2);
+  BOOST_TEST(p.err.find(std::string("cannot read ") + name) != std::string::npos, p.err);
+}
+
 BOOST_AUTO_TEST_CASE(socks_target_rules) {
   // Loopback-only servers keep connecting anywhere; beyond loopback local targets are refused.
   auto p = parse({"--direct", "socks", "1080"});

@@ -703,4 +703,30 @@ BOOST_AUTO_TEST_CASE(finished_codec_stays_finished) {
   BOOST_TEST(to_string(again.stage) == "auth");
 }
 
+BOOST_AUTO_TEST_CASE(gssapi_greeting_offers_method_1_alone) {
+  hc::proto::Socks5Options options;
+  options.part = hc::proto::Socks5Part::gssapi_greeting;
+  Socks5Connect codec(kTarget, std::nullopt, options);
+  const std::vector<std::string> expected = {send("05 01 01", "auth"), recv(2, "auth"), "done"};
+  BOOST_TEST(trace(codec, hex("05 01")) == expected, boost::test_tools::per_element());
+  Socks5Connect other(kTarget, std::nullopt, options);
+  const auto chose_none = drive(other, hex("05 00"));
+  BOOST_TEST(chose_none.ec == std::error_code(Socks5Error::method_not_offered));
+  Socks5Connect refused(kTarget, std::nullopt, options);
+  BOOST_TEST(drive(refused, hex("05 ff")).ec ==
+             std::error_code(Socks5Error::no_acceptable_method));
+}
+
+BOOST_AUTO_TEST_CASE(request_part_starts_at_the_request) {
+  hc::proto::Socks5Options options;
+  options.part = hc::proto::Socks5Part::request;
+  Socks5Connect codec(kTarget, std::nullopt, options);
+  const std::vector<std::string> expected = {send(kConnectRequest, "request"), recv(5, "request"),
+                                             recv(5, "request"), "done"};
+  BOOST_TEST(trace(codec, kSuccessReply) == expected, boost::test_tools::per_element());
+  options.pipelined = true;
+  Socks5Connect pipelined(kTarget, std::nullopt, options);
+  BOOST_TEST(trace(pipelined, kSuccessReply) == expected, boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -299,6 +299,50 @@ BOOST_AUTO_TEST_CASE(socks5_method_choice) {
   BOOST_TEST(r.sent == hex("05 02 01 00"));
 }
 
+BOOST_AUTO_TEST_CASE(gssapi_method_choice) {
+  SocksServerOptions gss;
+  gss.offer_gssapi = true;
+  // Offered: chosen, and the handshake stops right after the method reply.
+  auto r = serve(hex("05 02 00 01  01 01 00 04"), gss);
+  BOOST_TEST((r.end == Step::Kind::done));
+  BOOST_TEST(r.sent == hex("05 01"));
+  BOOST_TEST(r.consumed == 4u);  // the RFC 1961 message is left for its own codec
+  // GSS-API only: no-auth clients and SOCKS4 are refused.
+  r = serve(hex("05 01 00"), gss);
+  BOOST_TEST(r.sent == hex("05 ff"));
+  BOOST_TEST((r.ec == SocksServerError::no_acceptable_method));
+  r = serve(hex("04 01 00 50 7f 00 00 01 00"), gss);
+  BOOST_TEST((r.ec == SocksServerError::socks4_needs_auth));
+  // With users too: GSS-API first when offered, else RFC 1929.
+  Checker checker;
+  SocksServerOptions both = checker.options();
+  both.offer_gssapi = true;
+  r = serve(hex("05 02 02 01"), both);
+  BOOST_TEST(r.sent == hex("05 01"));
+  r = serve(concat({hex("05 01 02"), auth_request("alice", "secret1"),
+                    hex("05 01 00 01 7f 00 00 01 00 50")}),
+            both);
+  BOOST_TEST((r.end == Step::Kind::done));
+  BOOST_TEST(r.sent == hex("05 02 01 00"));
+}
+
+BOOST_AUTO_TEST_CASE(request_only_after_gssapi) {
+  SocksServerOptions options;
+  options.request_only = true;
+  options.user = "alice@HOPCHAIN.TEST";
+  SocksServerHandshake codec(options);
+  const auto r = drive(codec, hex("05 01 00 01 7f 00 00 01 00 50"));
+  BOOST_TEST((r.end == Step::Kind::done));
+  BOOST_TEST(r.sent.empty());
+  BOOST_TEST(codec.request().target.to_string() == "127.0.0.1:80");
+  BOOST_TEST(codec.request().user == "alice@HOPCHAIN.TEST");
+  BOOST_TEST(!codec.gssapi());
+  // UDP ASSOCIATE is not allowed there: no RFC 1961 datagram encapsulation.
+  SocksServerHandshake udp(options);
+  const auto refused = drive(udp, hex("05 03 00 01 00 00 00 00 00 00"));
+  BOOST_TEST((refused.ec == SocksServerError::command_not_supported));
+}
+
 BOOST_AUTO_TEST_CASE(rfc1929_refusals) {
   const Bytes greeting = hex("05 01 02");
   const Bytes request = hex("05 01 00 01 7f 00 00 01 00 50");

@@ -46,8 +46,8 @@ BOOST_AUTO_TEST_CASE(rates_in_binary_units) {
 BOOST_AUTO_TEST_CASE(setup_lines_per_hop_then_target) {
   hc::chain::ChainTiming t;
   t.connected = microseconds(400);
-  t.hops.push_back({"socks5://127.0.0.1:1080", std::nullopt, microseconds(1'200), false});
-  t.hops.push_back({"https://proxy:443", microseconds(3'100), microseconds(4'000), true});
+  t.hops.push_back({"socks5://127.0.0.1:1080", std::nullopt, microseconds(1'200), false, {}});
+  t.hops.push_back({"https://proxy:443", microseconds(3'100), microseconds(4'000), true, {}});
   t.target = "example.org:80";
   const auto lines = setup_lines(t, microseconds(4'100));
   BOOST_REQUIRE(lines.size() == 3u);

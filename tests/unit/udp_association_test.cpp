@@ -16,6 +16,7 @@
 #include "proto/socks5_address.hpp"
 #include "proto/socks5_udp.hpp"
 #include "support/codec_driver.hpp"
+#include "transport/gss_krb5.hpp"
 #include "udp/association.hpp"
 
 namespace socks5 = hc::proto::socks5;
@@ -427,12 +428,16 @@ BOOST_AUTO_TEST_CASE(chains_that_cannot_carry_udp_are_refused_before_connecting)
     std::vector<std::string> urls;
     std::string want;
   };
-  const std::vector<Case> cases = {
+  std::vector<Case> cases = {
       {{"socks4://a:1"}, "hop 1/1 socks4://a:1: request: cannot carry UDP: only SOCKS5"},
       {{"socks5://a:1", "socks4a://b:2"}, "hop 2/2 socks4a://b:2: request: cannot carry UDP"},
       {{"socks5://a:1", "http://b:2", "socks5://c:3"}, "hop 2/3 http://b:2: request: cannot carry"},
       {{"socks5h+tls://a:1"}, "hop 1/1 socks5h+tls://a:1: request: cannot carry UDP: datagrams"},
   };
+  if (hc::transport::gss_available()) {  // else such a hop does not even compile
+    cases.push_back({{"socks5://a:1", "socks5h://b:2?auth=gssapi"},
+                     "hop 2/2 socks5h://b:2: request: cannot carry UDP: GSS-API"});
+  }
   for (const auto& c : cases) {
     std::vector<HopSpec> hops;
     for (const auto& u : c.urls) {
