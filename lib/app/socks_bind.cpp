@@ -78,7 +78,7 @@ awaitable<void> relay_peer(transport::Stream& client, chain::LastHopBind& bind,
 
 }  // namespace
 
-awaitable<void> serve_socks_bind(transport::TcpStream& client,
+awaitable<void> serve_socks_bind(transport::Stream& client,
                                  const proto::SocksServerHandshake& codec, const std::string& what,
                                  const Config& config, chain::Services& services,
                                  ServerStats& totals) {

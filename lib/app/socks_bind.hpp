@@ -17,7 +17,7 @@ namespace hc::app {
 /// `codec` has completed a BIND request on `client`; answers it and serves it. `what` names the
 /// request in log lines ("socks client 127.0.0.1:40000: SOCKS5 BIND 192.0.2.7:0"). The wait for
 /// the peer is bounded by config.accept_timeout, and ends early if the client hangs up.
-awaitable<void> serve_socks_bind(transport::TcpStream& client,
+awaitable<void> serve_socks_bind(transport::Stream& client,
                                  const proto::SocksServerHandshake& codec, const std::string& what,
                                  const Config& config, chain::Services& services,
                                  ServerStats& totals);
