@@ -269,13 +269,15 @@ CLI::App* add_exec_command(CLI::App& app, RawOptions& raw) {
       "Run CMD in its own network namespace: every TCP connection it makes goes through the "
       "chain (no root, no LD_PRELOAD; static programs too)");
   exec->add_option("--dns", raw.exec_dns,
-                   "How CMD resolves names: fake (stand-in addresses, the chain gets the names; "
-                   "default) or chain (DNS over TCP through the chain). Not served yet: UDP DNS "
-                   "from CMD goes nowhere, TCP DNS goes through the chain")
+                   "How CMD resolves names, through a stub at 127.0.0.53 in its namespace: "
+                   "fake (default: A/AAAA get stand-in addresses and the chain gets the names; "
+                   "other types go to --dns-server through the chain) or chain (every query as "
+                   "DNS over TCP through the chain to --dns-server)")
       ->type_name("MODE")
       ->check(CLI::IsMember({"fake", "chain"}));
   exec->add_flag("--no-udp", raw.exec_no_udp,
-                 "Do not carry CMD's UDP datagrams (not carried yet: none leaves its namespace)");
+                 "Do not carry CMD's UDP datagrams (the current behaviour: UDP is not carried "
+                 "yet; none but DNS to the stub leaves the namespace)");
   // Everything from CMD on is CMD's, options included, as with sudo and env: the first word that
   // is not exec's own ends the parse (prefix_command); cli.cpp splits at `--` before CLI11 runs.
   exec->prefix_command();

@@ -114,6 +114,9 @@ awaitable<Exchanged> exchange(transport::Stream& stream, Bytes framed, std::uint
 
 /// The query, as DNS over TCP through a chain of its own, to the upstream resolver.
 awaitable<Exchanged> ask_upstream(State& s, std::span<const std::uint8_t> query, std::uint16_t id) {
+  if (s.options.upstream.host.empty()) {
+    co_return Exchanged{{}, "no resolver to ask: name one with --dns-server"};
+  }
   auto framed = dns::frame(query);
   if (!framed) {
     co_return Exchanged{{}, framed.error().message()};

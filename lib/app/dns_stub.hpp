@@ -34,7 +34,8 @@ enum class DnsMode : std::uint8_t { fake, chain };
 
 struct DnsStubOptions {
   DnsMode mode = DnsMode::fake;
-  /// The resolver asked through the chain (an IP literal and port; see dns_upstream()).
+  /// The resolver asked through the chain (an IP literal and port; see dns_upstream()). An
+  /// empty host: none, and the queries that need one get SERVFAIL.
   proto::HostPort upstream;
   /// False when the namespace captures no IPv6: AAAA queries then get NODATA, never a fake
   /// address nothing would carry.

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "app/captured_tcp.hpp"
+#include "app/exec_dns.hpp"
 #include "app/listener.hpp"
 #include "app/signal_forwarding.hpp"
 #include "log/log.hpp"
@@ -53,15 +54,16 @@ awaitable<void> drain(const ServerStats& totals) {
   }
 }
 
-void serve_listeners(capture::CaptureNamespace& space, chain::Services& services,
-                     ServerStats& totals, const asio::any_io_executor& ex) {
-  for (const int fd : space.take_tcp_listeners()) {
+void serve_listeners(const std::vector<int>& listeners, const CapturedTarget& target,
+                     chain::Services& services, ServerStats& totals,
+                     const asio::any_io_executor& ex) {
+  for (const int fd : listeners) {
     sockaddr_storage address{};
     socklen_t size = sizeof address;
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
     const tcp protocol = address.ss_family == AF_INET6 ? tcp::v6() : tcp::v4();
     asio::co_spawn(
-        ex, serve_captured_tcp(tcp::acceptor(ex, protocol, fd), {"exec", {}}, services, totals),
+        ex, serve_captured_tcp(tcp::acceptor(ex, protocol, fd), {"exec", target}, services, totals),
         log_task_end);
   }
 }
@@ -69,9 +71,23 @@ void serve_listeners(capture::CaptureNamespace& space, chain::Services& services
 }  // namespace
 
 Result<capture::CaptureNamespace, int> start_exec_namespace(const Config& config) {
+  // --dns chain needs a resolver; fake needs one only for types other than A and AAAA.
+  if (auto upstream = exec_dns_upstream(config); !upstream) {
+    if (config.exec_dns == ExecDns::chain) {
+      log::error("exec: --dns chain: " + upstream.error());
+      return failure(2);
+    }
+    log::info("exec: DNS queries other than A and AAAA will fail: " + upstream.error());
+  }
   capture::NamespacePlan plan;
   plan.argv = config.exec_argv;
+  if (auto planned = plan_exec_dns(plan); !planned) {
+    log::error("exec: " + planned.error());
+    return failure(2);
+  }
   auto space = capture::CaptureNamespace::start(plan);
+  // Mounted in the namespace by now (or never to be): the mount holds the file's content.
+  ::unlink(plan.resolv_conf.c_str());
   if (!space) {
     log::error("exec: " + capture::describe(space.error(), capture::read_userns_settings()));
     return failure(capture::exit_status(space.error()));
@@ -82,7 +98,12 @@ Result<capture::CaptureNamespace, int> start_exec_namespace(const Config& config
 awaitable<int> run_exec(const Config& config, capture::CaptureNamespace& space,
                         chain::Services& services, ServerStats& totals) {
   const auto ex = co_await asio::this_coro::executor;
-  serve_listeners(space, services, totals, ex);
+  auto upstream = exec_dns_upstream(config);  // checked (and said) by start_exec_namespace
+  const std::vector<int> listeners = space.take_tcp_listeners();
+  const CapturedTarget target =
+      serve_exec_dns(config, upstream ? *upstream : proto::HostPort{}, space.take_extra_sockets(),
+                     listeners.size() > 1, services, ex);
+  serve_listeners(listeners, target, services, totals, ex);
   // Installed before the go: a signal from now on is the command's to handle.
   SignalForwarding forwarding(space.pidfd());
   if (auto started = space.start_command(); !started) {

@@ -525,14 +525,18 @@ start_tinyproxy() { # PORT [USER PASS]
 # ---------------------------------------------------------------------------------------------
 # dnsmasq
 
-start_dnsmasq() { # PORT NAME=IP...
+start_dnsmasq() { # PORT NAME=IP... [--dnsmasq-option=VALUE...]
   local port=$1
   shift
   lab_require dnsmasq
   local -A v4=() v6=()
-  local -a order=()
+  local -a order=() extra=()
   local pair n ip
   for pair in "$@"; do
+    if [[ $pair == --* ]]; then
+      extra+=("$pair")
+      continue
+    fi
     n=${pair%%=*}
     ip=${pair#*=}
     [[ -n $n && -n $ip && $pair == *=* ]] || fail "start_dnsmasq: bad NAME=IP '$pair'"
@@ -552,7 +556,7 @@ start_dnsmasq() { # PORT NAME=IP...
     [[ -n ${v6[$n]:-} ]] && rec+=",${v6[$n]}"
     args+=(--host-record="$rec")
   done
-  lab_bg "$name" dnsmasq "${args[@]}"
+  lab_bg "$name" dnsmasq "${args[@]}" "${extra[@]}"
   _lab_wait_up "$name" "$LAB_LAST_PID" "$port" 127.0.0.1
   _lab_wait_up "$name" "$LAB_LAST_PID" "$port" ::1
 }
