@@ -190,7 +190,10 @@ awaitable<std::optional<Bytes>> answer_message(std::shared_ptr<State> s,
                " queries waiting for the resolver is reached");
     co_return dns::empty_answer(*query, dns::Rcode::servfail);
   }
-  const Counted running(s->in_flight);
+  // A local owner declared before the counter outlives it even when the frame is destroyed at
+  // shutdown (GCC 12 may release a coroutine's parameters first).
+  const std::shared_ptr<State> owner = s;
+  const Counted running(owner->in_flight);
   Exchanged upstream = co_await ask_upstream(*s, message, query->id);
   if (!upstream.error.empty()) {
     log::error(describe(*query) + ": SERVFAIL: " + upstream.error);
@@ -244,7 +247,8 @@ awaitable<void> serve_tcp_client(std::shared_ptr<State> s, tcp::socket socket) {
                  " are being served");
     co_return;
   }
-  const Counted serving(s->tcp_clients);
+  const std::shared_ptr<State> owner = s;  // outlives the counter (see answer_message)
+  const Counted serving(owner->tcp_clients);
   transport::TcpStream stream(std::move(socket));
   for (;;) {
     dns::TcpFrameReader reader;
@@ -342,10 +346,14 @@ awaitable<void> DnsStub::run() {
   const auto at = s->acceptor.local_endpoint(ignored);
   const std::string label =
       "dns stub " + at.address().to_string() + ":" + std::to_string(at.port());
-  co_await (serve_udp(s) &&
-            accept_connections(std::move(s->acceptor), label, [s](tcp::socket socket) {
-              return serve_tcp_client(s, std::move(socket));
-            }));
+  // Named before the co_await: GCC 12 destroys a temporary handler holding a shared_ptr twice
+  // when it is built inside the co_await expression.
+  ConnectionHandler serve_client = [s](tcp::socket socket) {
+    return serve_tcp_client(s, std::move(socket));
+  };
+  auto datagrams = serve_udp(s);
+  auto clients = accept_connections(std::move(s->acceptor), label, std::move(serve_client));
+  co_await (std::move(datagrams) && std::move(clients));
 }
 
 }  // namespace hc::app

@@ -46,11 +46,6 @@ std::string read_host_resolv_conf() {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-/// Holds the pool for as long as the stub runs (the TCP capture's mapper holds it too).
-awaitable<void> run_stub(DnsStub stub, std::shared_ptr<capture::FakeAddresses> /*pool*/) {
-  co_await stub.run();
-}
-
 }  // namespace
 
 Result<proto::HostPort> exec_dns_upstream(const Config& config) {
@@ -91,7 +86,12 @@ CapturedTarget serve_exec_dns(const Config& config, const proto::HostPort& upstr
   options.fake_ipv6 = ipv6;
   DnsStub stub(asio::ip::udp::socket(ex, asio::ip::udp::v4(), sockets.at(0)),
                tcp::acceptor(ex, tcp::v4(), sockets.at(1)), *pool, services, options);
-  asio::co_spawn(ex, run_stub(std::move(stub), pool), log_task_end);
+  // The function object, kept by co_spawn for as long as the task runs, owns the stub and the
+  // pool (the TCP capture's mapper holds the pool too). Not a coroutine taking them by value:
+  // GCC 12 destroys such parameters twice when the loop is torn down before the task starts.
+  auto owned = std::make_shared<DnsStub>(std::move(stub));
+  asio::co_spawn(
+      ex, [owned, pool]() -> awaitable<void> { co_await owned->run(); }, log_task_end);
   return [pool](const tcp::endpoint& destination) -> std::optional<proto::HostPort> {
     const asio::ip::address address = destination.address();
     if (!capture::FakeAddresses::is_fake(address)) {
