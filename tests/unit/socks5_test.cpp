@@ -713,8 +713,7 @@ BOOST_AUTO_TEST_CASE(gssapi_greeting_offers_method_1_alone) {
   const auto chose_none = drive(other, hex("05 00"));
   BOOST_TEST(chose_none.ec == std::error_code(Socks5Error::method_not_offered));
   Socks5Connect refused(kTarget, std::nullopt, options);
-  BOOST_TEST(drive(refused, hex("05 ff")).ec ==
-             std::error_code(Socks5Error::no_acceptable_method));
+  BOOST_TEST(drive(refused, hex("05 ff")).ec == std::error_code(Socks5Error::no_acceptable_method));
 }
 
 BOOST_AUTO_TEST_CASE(request_part_starts_at_the_request) {
