@@ -2,13 +2,17 @@
 
 namespace hc::transport {
 
-awaitable<void> close_after(tcp::socket& bottom, std::chrono::steady_clock::duration timeout) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
-  auto [ec] = co_await timer.async_wait(nothrow);
-  if (!ec) {
+void arm_watchdog(asio::steady_timer& timer, const std::shared_ptr<Watchdog>& watchdog,
+                  std::chrono::steady_clock::duration timeout) {
+  timer.expires_after(timeout);
+  timer.async_wait([watchdog](std::error_code ec) {
+    if (ec || watchdog->bottom == nullptr) {
+      return;
+    }
+    watchdog->fired = true;
     std::error_code ignored;
-    bottom.close(ignored);
-  }
+    watchdog->bottom->close(ignored);
+  });
 }
 
 }  // namespace hc::transport
