@@ -16,6 +16,7 @@
 #include "transport/connect.hpp"
 #include "transport/deadline.hpp"
 #include "transport/prefixed_stream.hpp"
+#include "transport/readiness_wait.hpp"
 #include "transport/tls_stream.hpp"
 
 namespace hc::chain {
@@ -85,8 +86,9 @@ class Attempt {
   awaitable<Failure> run_batch(Batch& batch);
   awaitable<std::error_code> write(std::span<const std::uint8_t> bytes);
   std::vector<std::uint8_t> take_user_bytes();
-  awaitable<Failure> read_replies(Batch& batch, asio::steady_timer* replied);
-  awaitable<void> feed_user_bytes(asio::steady_timer& replied);
+  awaitable<Failure> read_replies(Batch& batch);
+  awaitable<Failure> read_replies_feeding(Batch& batch);
+  awaitable<void> feed_user_bytes(transport::ReadinessWait& local_ready);
   awaitable<Failure> read_reply(Batch& batch, std::size_t k);
   awaitable<ChainError> reply_failure(const Batch& batch, std::size_t k,
                                       const proto::Handshake& codec, proto::Stage stage,
@@ -323,13 +325,9 @@ awaitable<Failure> Attempt::run_batch(Batch& batch) {
     }
   }
   if (batch.optimistic && batch.pipelined) {
-    using namespace asio::experimental::awaitable_operators;
-    // Fires when the last reply is in (or failed), which ends the feeding.
-    asio::steady_timer replied(co_await asio::this_coro::executor,
-                               asio::steady_timer::time_point::max());
-    failed = co_await (read_replies(batch, &replied) && feed_user_bytes(replied));
+    failed = co_await read_replies_feeding(batch);
   } else {
-    failed = co_await read_replies(batch, nullptr);
+    failed = co_await read_replies(batch);
   }
   for (std::size_t k = batch.begin; !failed && batch.pipelined && k < batch.end; ++k) {
     observer_.on_pipelining_verdict(*hops_[k], PipelineVerdict::accepts);
@@ -352,15 +350,38 @@ std::vector<std::uint8_t> Attempt::take_user_bytes() {
   return {more.begin(), more.end()};
 }
 
-/// The batch's replies in order; `replied`, when set, is made to fire once they are all in or
-/// one failed.
-awaitable<Failure> Attempt::read_replies(Batch& batch, asio::steady_timer* replied) {
+/// The batch's replies in order.
+awaitable<Failure> Attempt::read_replies(Batch& batch) {
   Failure failed;
   for (std::size_t k = batch.begin; !failed && k < batch.end; ++k) {
     failed = co_await read_reply(batch, k);
   }
-  if (replied != nullptr) {
-    replied->expires_at(asio::steady_timer::time_point::min());
+  co_return failed;
+}
+
+/// The replies, while the user's bytes are fed behind the requests by a task of its own; it is
+/// waited for before returning, so a write of the user's bytes is never cut short. A task and
+/// two timers rather than `&&`: see transport/readiness_wait.hpp.
+awaitable<Failure> Attempt::read_replies_feeding(Batch& batch) {
+  const auto ex = co_await asio::this_coro::executor;
+  struct Feeding {
+    explicit Feeding(const asio::any_io_executor& ex)
+        : local_ready(ex), ended(ex, asio::steady_timer::time_point::max()) {}
+    transport::ReadinessWait local_ready;
+    asio::steady_timer ended;  ///< cancelled when the feeder returns
+    bool done = false;
+  };
+  const auto feeding = std::make_shared<Feeding>(ex);
+  asio::co_spawn(
+      ex, [this, feeding]() -> awaitable<void> { co_await feed_user_bytes(feeding->local_ready); },
+      [feeding](const std::exception_ptr&) {  // the feeder's operations do not throw
+        feeding->done = true;
+        feeding->ended.cancel();
+      });
+  Failure failed = co_await read_replies(batch);
+  feeding->local_ready.wake();
+  if (!feeding->done) {
+    co_await feeding->ended.async_wait(nothrow);
   }
   co_return failed;
 }
@@ -368,13 +389,16 @@ awaitable<Failure> Attempt::read_replies(Batch& batch, asio::steady_timer* repli
 /// While an optimistic batch's replies come (a round trip per link), what the user sends goes
 /// out at once behind the requests: ssh's identification string, written a moment after the
 /// batch left, then still reaches the server before the last reply is in. Only the wait is ever
-/// cut short, never a write. A failed write is left for the reply's read to report; its bytes
-/// count as sent, since some may have gone.
-awaitable<void> Attempt::feed_user_bytes(asio::steady_timer& replied) {
-  using namespace asio::experimental::awaitable_operators;
+/// cut short (by the last reply), never a write. A failed write is left for the reply's read to
+/// report; its bytes count as sent, since some may have gone.
+awaitable<void> Attempt::feed_user_bytes(transport::ReadinessWait& local_ready) {
   for (;;) {
-    auto woke = co_await (first_bytes_->wait_for_more() || replied.async_wait(nothrow));
-    if (woke.index() != 0 || !std::get<0>(woke)) {
+    transport::RawIo* local = first_bytes_->waitable();
+    if (local == nullptr) {
+      co_return;
+    }
+    const std::error_code failed = co_await local_ready.readable_or_woken(*local);
+    if (failed || local_ready.woken() || !first_bytes_->poll_more()) {
       co_return;
     }
     const auto more = first_bytes_->bytes().subspan(first_bytes_sent_);

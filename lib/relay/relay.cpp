@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "relay/splice.hpp"
+#include "transport/readiness_wait.hpp"
 
 namespace hc::relay {
 namespace {
@@ -118,6 +119,8 @@ struct Watch {
   /// Expires only when decide() sets it to the past, so a wait started after the decision (the
   /// awaitable operators start their branches later) ends at once too.
   asio::steady_timer decided_signal;
+  /// The up direction's wait for the local side, which the decision also ends.
+  transport::ReadinessWait local_ready;
   bool decided = false;
   bool ended_early = false;
   bool local_failed = false;
@@ -126,6 +129,7 @@ struct Watch {
     decided = true;
     ended_early = early;
     decided_signal.expires_at(asio::steady_timer::time_point::min());
+    local_ready.wake();
   }
 };
 
@@ -138,7 +142,6 @@ awaitable<DirectionStats> pump_ended(transport::Stream& from, transport::Stream&
 /// that can be abandoned without losing a byte), then copies and records what it reads.
 awaitable<DirectionStats> pump_up_watched(transport::Stream& local, transport::Stream& remote,
                                           RelayOptions options, Watch& watch) {
-  using namespace asio::experimental::awaitable_operators;
   DirectionStats stats;
   {
     std::unique_ptr<std::uint8_t[]> buffer;
@@ -146,7 +149,7 @@ awaitable<DirectionStats> pump_up_watched(transport::Stream& local, transport::S
     while (!watch.decided && watch.first_bytes.complete()) {
       // An error here (a regular file cannot be waited on: it is always ready) is left for the
       // read to report.
-      co_await (raw.wait_readable() || watch.decided_signal.async_wait(nothrow));
+      co_await watch.local_ready.readable_or_woken(raw);
       if (watch.decided) {
         break;
       }
@@ -263,9 +266,10 @@ awaitable<RelayStats> relay_watching_first_byte(transport::Stream& local, transp
       (!may_resend && !first_bytes.bytes().empty())) {
     co_return co_await relay(local, remote, options);
   }
+  const auto ex = co_await asio::this_coro::executor;
   Watch watch{first_bytes, may_resend,
-              asio::steady_timer(co_await asio::this_coro::executor,
-                                 asio::steady_timer::time_point::max())};
+              asio::steady_timer(ex, asio::steady_timer::time_point::max()),
+              transport::ReadinessWait(ex)};
   auto [up, down] = co_await (pump_up_watched(local, remote, options, watch) &&
                               pump_down_watched(remote, local, options, watch));
   co_return RelayStats{up, down, watch.ended_early};

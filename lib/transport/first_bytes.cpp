@@ -30,16 +30,17 @@ void FirstBytes::poll() {
   }
 }
 
-awaitable<bool> FirstBytes::wait_for_more() {
-  if (local_ == nullptr || fd_ < 0 || local_ended_ || overflowed_ || held_.size() >= limit_) {
-    co_return false;
+RawIo* FirstBytes::waitable() const {
+  if (fd_ < 0 || local_ended_ || overflowed_ || held_.size() >= limit_) {
+    return nullptr;
   }
-  if (co_await local_->wait_readable()) {
-    co_return false;
-  }
+  return local_;
+}
+
+bool FirstBytes::poll_more() {
   const std::size_t before = held_.size();
   poll();
-  co_return held_.size() > before || local_ended_;
+  return held_.size() > before || local_ended_;
 }
 
 void FirstBytes::record(std::span<const std::uint8_t> bytes) {

@@ -26,13 +26,14 @@ class FirstBytes {
   /// file counts as ready. EOF is recorded (local_ended), never read twice (a tty's EOF is once).
   void poll();
 
-  /// The local side to wait on in wait_for_more() (null: never waits).
+  /// The local side to wait on before poll_more() (null: never waits).
   void watch(RawIo* local) { local_ = local; }
-  /// Waits until the watched local side has something to read, then polls. False, without
-  /// waiting, when no more can be taken early: not watched, ended, at the limit; and when the
-  /// wait fails (a regular file cannot be waited on) or the ready side gave nothing (an error
-  /// left for the relay). Cancelling it is safe: only the wait is cut short.
-  awaitable<bool> wait_for_more();
+  /// The watched local side, or null when no more can be taken early: not watched, ended, at
+  /// the limit.
+  RawIo* waitable() const;
+  /// poll() once the local side was seen readable: false when that gave nothing (an error, or a
+  /// regular file at its end, left for the relay).
+  bool poll_more();
 
   /// Records bytes the relay carried up. Past the limit they are no longer kept and complete()
   /// turns false: a retry could not replay them.

@@ -23,6 +23,9 @@ class StdioStream final : public Stream, private RawIo {
   int write_fd() override { return out_.native_handle(); }
   awaitable<std::error_code> wait_readable() override;
   awaitable<std::error_code> wait_writable() override;
+  void notify_readable(ReadyCallback ready) override {
+    in_.async_wait(asio::posix::descriptor_base::wait_read, std::move(ready));
+  }
 
   asio::posix::stream_descriptor in_;
   asio::posix::stream_descriptor out_;

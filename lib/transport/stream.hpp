@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <system_error>
 #include <tuple>
@@ -24,6 +25,11 @@ class RawIo {
   virtual int write_fd() = 0;
   virtual awaitable<std::error_code> wait_readable() = 0;
   virtual awaitable<std::error_code> wait_writable() = 0;
+  /// Calls `ready` once the read side is readable, or with an error (operation_aborted when the
+  /// stream closes first). A plain callback: it lets a coroutine wait for "readable, or something
+  /// else" without a parallel group (transport/readiness_wait.hpp).
+  using ReadyCallback = std::function<void(std::error_code)>;
+  virtual void notify_readable(ReadyCallback ready) = 0;
 };
 
 class Stream {
@@ -65,6 +71,9 @@ class TcpStream final : public Stream, private RawIo {
   int write_fd() override { return socket_.native_handle(); }
   awaitable<std::error_code> wait_readable() override;
   awaitable<std::error_code> wait_writable() override;
+  void notify_readable(ReadyCallback ready) override {
+    socket_.async_wait(tcp::socket::wait_read, std::move(ready));
+  }
 
   tcp::socket socket_;
 };

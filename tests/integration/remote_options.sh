@@ -85,7 +85,11 @@ peer "$(listening_port "$err")" 127.0.0.1 "$LAB/down.bin" "$LAB/peer-got.bin" ||
 rc=0; wait "$pid" || rc=$?
 ((rc == 0)) || { cat "$err" >&2; fail "--stdio: exit $rc"; }
 [[ $(sha256_of "$LAB/peer-got.bin") == $(sha256_of "$LAB/up.bin") ]] || fail "--stdio: stdin -> peer differs"
-[[ $(sha256_of "$LAB/stdout.bin") == $(sha256_of "$LAB/down.bin") ]] || fail "--stdio: peer -> stdout differs"
+[[ $(sha256_of "$LAB/stdout.bin") == $(sha256_of "$LAB/down.bin") ]] || {
+  cat "$err" >&2
+  fail "--stdio: peer -> stdout differs ($(stat -c %s "$LAB/stdout.bin") of 1048576 B;" \
+    "$(cmp "$LAB/stdout.bin" "$LAB/down.bin" 2>&1 | head -n 1))"
+}
 note "ok: --stdio: 1 MiB each way, exit 0"
 
 # --expect: a peer from 127.0.0.1 when 127.0.0.2 is expected is refused by danted (REP 0x02).

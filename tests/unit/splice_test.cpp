@@ -30,6 +30,9 @@ class SocketToFile final : public hc::transport::RawIo {
     co_return ec;
   }
   awaitable<std::error_code> wait_writable() override { co_return std::error_code(); }
+  void notify_readable(ReadyCallback ready) override {
+    from_.async_wait(tcp::socket::wait_read, std::move(ready));
+  }
 
  private:
   tcp::socket& from_;

@@ -59,6 +59,13 @@ class LocalSide final : public hc::transport::Stream, private hc::transport::Raw
     co_return std::error_code{};
   }
   awaitable<std::error_code> wait_writable() override { co_return std::error_code{}; }
+  void notify_readable(ReadyCallback ready) override {
+    if (!to_send_.empty()) {
+      asio::post(quiet_.get_executor(), [ready = std::move(ready)] { ready(std::error_code{}); });
+      return;
+    }
+    quiet_.async_wait(std::move(ready));
+  }
 
   std::string to_send_;
   asio::steady_timer quiet_;
