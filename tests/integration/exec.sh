@@ -108,6 +108,26 @@ hc_exec "${CHAIN[@]}" exec -- python3 "$HC_SUPPORT/exec_many.py" "$T" "$E" 5 --r
 grep -q "could not reach the target $T:$DEAD" "$LAB/refused.err" ||
   fail "the refused connection was not logged: $(cat "$LAB/refused.err")"
 
+note "a hop killed mid-run fails only the connections through it"
+# Round-robin over two one-hop chains: connections alternate between the first microsocks and a
+# second one; once the second is killed, its connections end and the others go on, and the
+# program and hopchain both carry on to a normal exit.
+M2=$(free_port)
+start_microsocks "$M2"
+M2_PID=$LAB_LAST_PID
+lab_bg exec-hold timeout -k 5 120 "$HOPCHAIN" --strategy round-robin --chain-len 1 \
+  -x "socks5://127.0.0.1:$M" -x "socks5://127.0.0.1:$M2" \
+  exec -- python3 "$HC_SUPPORT/exec_hold.py" "$T" "$E" 6 "$LAB/hold.ready" "$LAB/hold.go"
+HOLD_PID=$LAB_LAST_PID
+wait_file "$LAB/hold.ready" 30 || fail "the connections under exec did not open: $(cat "$LAB/exec-hold.log")"
+lab_kill "$M2_PID"
+touch "$LAB/hold.go"
+rc=0
+wait "$HOLD_PID" || rc=$?
+((rc == 0)) || fail "a killed hop ended the program or hopchain (exit $rc): $(cat "$LAB/exec-hold.log")"
+grep -qx "alive=3 dead=3" "$LAB/exec-hold.log" ||
+  fail "want 3 connections alive and 3 ended (through the killed hop): $(cat "$LAB/exec-hold.log")"
+
 note "ssh with no ProxyCommand reaches the lab sshd"
 S=$(free_port)
 start_sshd "$S"
