@@ -1,5 +1,6 @@
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <exception>
 #include <optional>
 #include <string>
@@ -18,6 +19,7 @@
 #include "chain/strategy.hpp"
 #include "dns/resolver.hpp"
 #include "log/log.hpp"
+#include "transport/tls_sessions.hpp"
 
 namespace hc::app {
 namespace {
@@ -94,6 +96,16 @@ awaitable<int> run_mode(const Config& config, chain::Services& services, ModeSta
     co_await services.probes->wait(std::chrono::milliseconds(10));
   }
   co_return code;
+}
+
+/// Where a stdio run (one process per connection) keeps TLS sessions between runs; empty for
+/// other modes, whose process keeps them in memory, or when HOPCHAIN_NO_TLS_CACHE is set.
+std::string tls_sessions_path(const Config& config) {
+  const char* off = std::getenv("HOPCHAIN_NO_TLS_CACHE");
+  if (config.mode != Mode::stdio || (off != nullptr && off[0] != '\0')) {
+    return {};
+  }
+  return chain::cache_path("tls-sessions");
 }
 
 /// Each tunnel takes two sockets (and a pipe per busy direction); servers with thousands of
@@ -245,7 +257,19 @@ int run(const Config& config) {
   services.planner = &planner;
   ForwardWorkers workers(config, pipeline_memory, totals);
   ModeState state{workers, udp_totals, exec_namespace ? &*exec_namespace : nullptr};
-  return serve(config, io, services, state, totals);
+  const std::string sessions_path = tls_sessions_path(config);
+  if (!sessions_path.empty()) {
+    std::string why;
+    transport::load_sessions(sessions_path, why);
+    if (!why.empty()) {
+      log::verbose("tls: ignoring the session cache " + sessions_path + ": " + why);
+    }
+  }
+  const int code = serve(config, io, services, state, totals);
+  if (std::string text = transport::render_sessions(); !sessions_path.empty() && !text.empty()) {
+    cache_writer.save(sessions_path, std::move(text));  // written before cache_writer goes
+  }
+  return code;
 }
 
 }  // namespace hc::app

@@ -89,7 +89,9 @@ Result<std::unique_ptr<asio::ssl::context>> make_client_context(const TlsClientS
   auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
   SSL_CTX* native = context->native_handle();
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-  keep_client_sessions(native);
+  // What a session must not cross; paths, never credentials (the file holds these keys).
+  keep_client_sessions(native, (settings.insecure ? "insecure" : "verify=" + settings.cafile) +
+                                   " cert=" + settings.cert);
   std::error_code ec;
   // An encrypted key would make OpenSSL prompt on the terminal, in the middle of a stdio
   // tunnel: answer with an empty passphrase so that loading fails instead.
