@@ -69,10 +69,16 @@ std::vector<SessionLine> parse_session_lines(std::string_view text, std::int64_t
     const auto end = std::min(text.find('\n'), text.size());
     auto session = parse_line(text.substr(0, end));
     text.remove_prefix(std::min(end + 1, text.size()));
-    if (session && session->expiry > now) {
+    if (session) {
       sessions.push_back(std::move(*session));
     }
   }
+  return usable_sessions(std::move(sessions), now, cap);
+}
+
+std::vector<SessionLine> usable_sessions(std::vector<SessionLine> sessions, std::int64_t now,
+                                         std::size_t cap) {
+  std::erase_if(sessions, [now](const SessionLine& s) { return s.expiry <= now; });
   if (sessions.size() > cap) {
     std::stable_sort(sessions.begin(), sessions.end(),
                      [](const auto& a, const auto& b) { return a.expiry > b.expiry; });

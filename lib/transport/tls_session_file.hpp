@@ -30,6 +30,10 @@ std::string render_session_lines(const std::vector<SessionLine>& sessions);
 std::vector<SessionLine> parse_session_lines(std::string_view text, std::int64_t now,
                                              std::size_t cap = kMaxKeptSessions);
 
+/// `sessions` without the expired ones and, past `cap`, without those expiring first.
+std::vector<SessionLine> usable_sessions(std::vector<SessionLine> sessions, std::int64_t now,
+                                         std::size_t cap = kMaxKeptSessions);
+
 /// Why a file with these stat fields must not be trusted (another user could choose whom we
 /// resume with, or read the session secrets), or nullopt if it may be used.
 std::optional<std::string> unsafe_session_file(uid_t owner, mode_t mode, uid_t user);

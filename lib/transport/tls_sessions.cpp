@@ -159,8 +159,7 @@ std::string render_sessions() {
       lines.push_back(std::move(line));
     }
   }
-  // Parsing drops the expired and keeps the latest within the cap.
-  return render_session_lines(parse_session_lines(render_session_lines(lines), std::time(nullptr)));
+  return render_session_lines(usable_sessions(std::move(lines), std::time(nullptr)));
 }
 
 }  // namespace hc::transport
