@@ -22,27 +22,7 @@ BYTES=${BENCH_BYTES:-$((256 << 20))}
 T=$CAPTURE_TARGET_IP
 
 B=$(free_port) S=$(free_port)
-lab_bg banner nsenter -t "$CAPTURE_TARGETS_PID" -n python3 "$HC_SUPPORT/echo_server.py" \
-  --port "$B" --bind "$T" --mode banner --banner HELLO
-lab_bg source nsenter -t "$CAPTURE_TARGETS_PID" -n python3 -c '
-import socket, sys, threading
-chunk = bytes(1 << 20)
-def serve(c):
-    with c:
-        left = int(sys.argv[3])
-        while left > 0:
-            c.sendall(chunk[:min(left, len(chunk))])
-            left -= len(chunk)
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], int(sys.argv[2])))
-s.listen(16)
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-' "$T" "$S" "$BYTES"
-wait_target_port "$B"
-wait_target_port "$S"
+capture_bench_targets "$B" "$S" "$BYTES"
 D=$(free_port); start_danted dante "$D" "external=$CAPTURE_LOCAL_IP"
 
 # user 4242 -> hopchain redirect, user 4244 -> redsocks

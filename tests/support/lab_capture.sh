@@ -69,6 +69,34 @@ wait_target_port() { # PORT [udp]
     'sport = :$1' | grep -q ." || fail "nothing listens on $CAPTURE_TARGET_IP:$1"
 }
 
+# capture_bench_targets BANNER_PORT SOURCE_PORT BYTES: the benches' two targets on
+# $CAPTURE_TARGET_IP, started and waited for: a banner server (its first byte is what a setup
+# time is measured to) and a source that sends BYTES to each connection.
+capture_bench_targets() {
+  local banner=$1 source=$2 bytes=$3
+  lab_bg banner nsenter -t "$CAPTURE_TARGETS_PID" -n python3 "$HC_SUPPORT/echo_server.py" \
+    --port "$banner" --bind "$CAPTURE_TARGET_IP" --mode banner --banner HELLO
+  lab_bg source nsenter -t "$CAPTURE_TARGETS_PID" -n python3 -c '
+import socket, sys, threading
+chunk = bytes(1 << 20)
+def serve(c):
+    with c:
+        left = int(sys.argv[3])
+        while left > 0:
+            c.sendall(chunk[:min(left, len(chunk))])
+            left -= len(chunk)
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(16)
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+' "$CAPTURE_TARGET_IP" "$source" "$bytes"
+  wait_target_port "$banner"
+  wait_target_port "$source"
+}
+
 capture_rules() { # UID:PORT...
   local rules=$LAB/capture.nft pair uid port
   {
