@@ -4,9 +4,10 @@
 # independent client) through `hopchain socks --gssapi-keytab` at protection none (all curl
 # implements); hopchain's client through hopchain's server at each protection level as the only
 # hop, as the middle and last hops behind danted (username): danted -> hopchain-gss ->
-# hopchain-gss, and inside a TLS hop (stunnel), a few MiB echoed and byte-checked; the level and principal in the -v log, no
-# token; failures named: no ticket ("run kinit"), an unknown service principal, a server that
-# selects less than `require`, a client without GSS-API refused by a GSS-API-only server.
+# hopchain-gss, and inside a TLS hop (stunnel), echoed and byte-checked; the level and principal
+# in the -v log, no token; failures named: no ticket ("run kinit"), an expired ticket, an unknown
+# service principal, a server that selects less than `require`, a client without GSS-API refused
+# by a GSS-API-only server. Transfers are 64 MiB each way (GSS_TEST_BYTES to change it).
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../support/lab.sh
 source "${HC_SUPPORT:?HC_SUPPORT must point to tests/support}/lab.sh"
@@ -23,7 +24,7 @@ kdc_init
 tls_init_pki
 tls_issue proxy "DNS:localhost,IP:127.0.0.1"
 LAB_CMD_TIMEOUT=30
-SIZE=3145728
+SIZE=${GSS_TEST_BYTES:-67108864}
 PRINCIPAL="rcmd/localhost"
 
 # --- the lab -------------------------------------------------------------------------------------
@@ -132,6 +133,21 @@ expect_fail_with "run kinit" env KRB5CCNAME="FILE:$LAB/empty.ccache" \
 assert_stderr_has "hop 1/1 socks5h://localhost:${GSS[integrity]}: auth:"
 expect_fail_with "run kinit" env KRB5CCNAME="FILE:$LAB/none.ccache" \
   "$HOPCHAIN" -x "$(gss_url integrity)" stdio 127.0.0.1 "$E"
+# An expired ticket: a 3-second one, waited out. Kerberos accepts a ticket up to its clock skew
+# allowance (5 minutes by default) past its end, so this client's krb5.conf allows 1 second.
+SHORT_CC=FILE:$LAB/short.ccache
+KRB5CCNAME=$SHORT_CC timeout 10 kinit -l 3s -k -t "$KDC_USER_KEYTAB" "$KDC_USER" \
+  >>"$LAB/kdc/kinit.log" 2>&1 || fail "kinit -l 3s failed"
+sed 's/^\[libdefaults\]$/&\n  clockskew = 1/' "$KRB5_CONFIG" >"$LAB/kdc/skew1.conf"
+ticket_end=$(KRB5CCNAME=$SHORT_CC klist | awk '/krbtgt/ {print $3 " " $4; exit}')
+[[ -n $ticket_end ]] || fail "no ticket end in klist's output"
+ticket_end=$(date -d "$ticket_end" +%s)
+past_skew() { (($(date +%s) >= ticket_end + 2)); }
+wait_until 30 past_skew || fail "the 3-second ticket did not end"
+expect_fail_with "the Kerberos ticket has expired (run kinit)" \
+  env KRB5CCNAME="$SHORT_CC" KRB5_CONFIG="$LAB/kdc/skew1.conf" \
+  "$HOPCHAIN" -x "$(gss_url integrity)" stdio 127.0.0.1 "$E"
+assert_stderr_has "hop 1/1 socks5h://localhost:${GSS[integrity]}: auth:"
 expect_fail_with "unknown GSS-API service principal" \
   "$HOPCHAIN" -x "$(gss_url integrity service=nosuch)" stdio 127.0.0.1 "$E"
 assert_stderr_has "auth:"
