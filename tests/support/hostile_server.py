@@ -63,6 +63,7 @@ Cases (read the client's request first, as a real server would, then):
   target_echo               no handshake: echo (a capturing target)
   target_echo_reset_K       no handshake: echo the first K KiB, then reset (RST)
   target_stream             no handshake: send 64 KiB every 5 ms, discard what arrives
+  gss_*                     SOCKS5 GSS-API (RFC 1961) cases: see hostile_gss.py
 
 Failure replies are followed by reading until the client closes: a client that waits for more
 after a refusal hangs visibly instead of being rescued by our close.
@@ -76,6 +77,8 @@ import struct
 import sys
 import threading
 import time
+
+import hostile_gss
 
 GLUE = b"GLUED-PAYLOAD-0123456789\n"
 IO_TIMEOUT = 60  # seconds any single read or write may block
@@ -140,6 +143,18 @@ class Peer:
                 break
             self.sock.sendall(d)
         self.sock.shutdown(socket.SHUT_WR)
+
+    def relay_to(self, sock):
+        """Sends what the client sends on to `sock` until its EOF, then half-closes `sock`."""
+        try:
+            while True:
+                d = self.recv_some()
+                if not d:
+                    break
+                sock.sendall(d)
+            sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
 
     def reset(self):
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -280,15 +295,7 @@ def forward(p, host, port):
 
     t = threading.Thread(target=downstream, daemon=True)
     t.start()
-    try:
-        while True:
-            d = p.recv_some()
-            if not d:
-                break
-            up.sendall(d)
-        up.shutdown(socket.SHUT_WR)
-    except OSError:
-        pass
+    p.relay_to(up)
     t.join(IO_TIMEOUT)
     up.close()
 
@@ -463,6 +470,10 @@ def play(p, case):
     elif name == "socks4_trunc":
         s4_request(p)
         p.send(s4_reply()[:intarg])
+
+    # SOCKS5 GSS-API (RFC 1961), in hostile_gss.py
+    elif case.startswith("gss_"):
+        hostile_gss.play(p, name, intarg, log)
 
     # HTTP CONNECT
     elif case.startswith("http_"):
