@@ -80,6 +80,8 @@ class Attempt {
   awaitable<Failure> connect_first();
   awaitable<Failure> connect_tcp(const proto::HostPort& first, std::size_t hop);
   awaitable<Failure> start_tls_for(std::size_t index);
+  bool hello_rides(const Batch& batch) const;
+  awaitable<Failure> begin_hello(Batch& batch);
   awaitable<Failure> start_gssapi_for(std::size_t index);
   Batch plan_batch(std::size_t begin) const;
   awaitable<Failure> prepare_batch(Batch& batch);
@@ -112,6 +114,8 @@ class Attempt {
   std::size_t first_bytes_sent_ = 0;  ///< the user's bytes written before the last reply
   std::size_t with_request_ = 0;      ///< of them, in the same write as the last request
   bool pipelining_failed_ = false;
+  std::optional<EarlyTls> early_tls_;  ///< the next TLS hop's session, its hello sent early
+  Clock::time_point early_tls_started_;
 };
 
 awaitable<AttemptOutcome> Attempt::run() {
@@ -214,20 +218,50 @@ awaitable<Failure> Attempt::connect_tcp(const proto::HostPort& first, std::size_
   co_return std::nullopt;
 }
 
-/// A TLS hop gets its session over the tunnel so far, before its proxy handshake.
+/// A TLS hop gets its session over the tunnel so far, before its proxy handshake; when its
+/// ClientHello went with the previous hop's request, the handshake goes on from there.
 awaitable<Failure> Attempt::start_tls_for(std::size_t index) {
   const Hop& hop = *hops_[index];
   if (hop.spec.tls_options.insecure) {
     observer_.on_insecure_tls(index + 1);
   }
-  const auto started = Clock::now();
-  TlsOutcome outcome =
-      co_await start_tls(stream_, hop.spec, hop.tls.get(), services_.connect_timeout);
+  auto started = Clock::now();
+  TlsOutcome outcome;
+  if (early_tls_) {
+    started = early_tls_started_;
+    outcome = co_await finish_early_tls(*early_tls_, stream_, services_.connect_timeout);
+    early_tls_.reset();
+    outcome.session += " (ClientHello sent with hop " + std::to_string(index) + "'s request)";
+  } else {
+    outcome = co_await start_tls(stream_, hop.spec, hop.tls.get(), services_.connect_timeout);
+  }
   if (outcome.ec) {
     co_return hop_failure(index + 1, proto::Stage::tls, outcome.ec, std::move(outcome.detail));
   }
   timing_.hops[index].tls = since_start();
   observer_.on_tls(index + 1, outcome.session, started);
+  co_return std::nullopt;
+}
+
+/// A TLS hop right behind a pipelined batch: its ClientHello can follow the batch's last request,
+/// which the hop before reads exactly and then relays what follows (a SOCKS server; not HTTP
+/// CONNECT, see takes_optimistic_data), as it would the next hop's pipelined request.
+bool Attempt::hello_rides(const Batch& batch) const {
+  return batch.pipelined && batch.end < hops_.size() && hops_[batch.end]->spec.tls &&
+         takes_optimistic_data(hops_[batch.end - 1]->spec);
+}
+
+/// The next TLS hop's ClientHello, made now and added to the batch's write.
+awaitable<Failure> Attempt::begin_hello(Batch& batch) {
+  const Hop& hop = *hops_[batch.end];
+  early_tls_started_ = Clock::now();
+  EarlyTls early = co_await begin_early_tls(hop.spec, hop.tls.get(), stream_->bottom());
+  if (early.failure) {
+    co_return hop_failure(batch.end + 1, proto::Stage::tls, early.failure->ec,
+                          std::move(early.failure->detail));
+  }
+  batch.bytes.insert(batch.bytes.end(), early.hello.begin(), early.hello.end());
+  early_tls_ = std::move(early);
   co_return std::nullopt;
 }
 
@@ -318,6 +352,12 @@ awaitable<Failure> Attempt::run_batch(Batch& batch) {
       // hop has connected, a round trip earlier than after its reply.
       const std::vector<std::uint8_t> early = take_user_bytes();
       batch.bytes.insert(batch.bytes.end(), early.begin(), early.end());
+    }
+    if (hello_rides(batch)) {
+      failed = co_await begin_hello(batch);
+      if (failed) {
+        co_return failed;
+      }
     }
     observer_.on_batch(batch.begin + 1, batch.end, batch.bytes.size(), first_bytes_sent_);
     if (const std::error_code ec = co_await write(batch.bytes)) {

@@ -6,6 +6,7 @@
 #include "dns/resolver.hpp"
 #include "log/durations.hpp"
 #include "transport/deadline.hpp"
+#include "transport/deferred_stream.hpp"
 #include "transport/tls_stream.hpp"
 
 namespace hc::chain {
@@ -34,6 +35,26 @@ awaitable<Resolved> resolve_for_hop(dns::Resolver& resolver, const proto::HopSpe
   co_return r;
 }
 
+namespace {
+
+std::string tls_name(const proto::HopSpec& hop) {
+  return hop.tls_options.sni.empty() ? hop.server.host : hop.tls_options.sni;
+}
+
+awaitable<TlsOutcome> complete_handshake(transport::Stream& stream, transport::TlsStream& session,
+                                         std::chrono::milliseconds timeout) {
+  auto result = co_await transport::with_deadline(*stream.bottom(), timeout, session.handshake());
+  if (!result) {
+    co_return TlsOutcome{ChainErrc::timed_out, "no answer within " + seconds_text(timeout), {}};
+  }
+  if (result->ec) {
+    co_return TlsOutcome{result->ec, std::move(result->detail), {}};
+  }
+  co_return TlsOutcome{{}, {}, session.describe()};
+}
+
+}  // namespace
+
 awaitable<TlsOutcome> start_tls(std::unique_ptr<transport::Stream>& stream,
                                 const proto::HopSpec& hop, asio::ssl::context* context,
                                 std::chrono::milliseconds timeout) {
@@ -44,16 +65,47 @@ awaitable<TlsOutcome> start_tls(std::unique_ptr<transport::Stream>& stream,
   auto tls_stream = std::make_unique<transport::TlsStream>(std::move(stream), *context, executor);
   transport::TlsStream& session = *tls_stream;
   stream = std::move(tls_stream);
-  std::string name = hop.tls_options.sni.empty() ? hop.server.host : hop.tls_options.sni;
-  auto result = co_await transport::with_deadline(*stream->bottom(), timeout,
-                                                  session.handshake(name, hop.server.to_string()));
-  if (!result) {
-    co_return TlsOutcome{ChainErrc::timed_out, "no answer within " + seconds_text(timeout), {}};
+  const transport::TlsHandshakeResult named =
+      session.set_peer(tls_name(hop), hop.server.to_string());
+  if (named.ec) {
+    co_return TlsOutcome{named.ec, named.detail, {}};
   }
-  if (result->ec) {
-    co_return TlsOutcome{result->ec, std::move(result->detail), {}};
+  co_return co_await complete_handshake(*stream, session, timeout);
+}
+
+awaitable<EarlyTls> begin_early_tls(const proto::HopSpec& hop, asio::ssl::context* context,
+                                    tcp::socket* bottom) {
+  EarlyTls early;
+  if (context == nullptr) {
+    early.failure = TlsOutcome{transport::TlsErrc::setup_failed, "no TLS context for this hop", {}};
+    co_return early;
   }
-  co_return TlsOutcome{{}, {}, session.describe()};
+  auto below = std::make_unique<transport::DeferredStream>(bottom);
+  early.below = below.get();
+  early.session = std::make_unique<transport::TlsStream>(std::move(below), *context,
+                                                         co_await asio::this_coro::executor);
+  transport::TlsHandshakeResult result =
+      early.session->set_peer(tls_name(hop), hop.server.to_string());
+  if (!result.ec) {
+    // Writes the ClientHello into `below`, then stops at the read of the ServerHello.
+    result = co_await early.session->handshake();
+  }
+  early.hello = early.below->take_written();
+  if (result.ec != asio::error::would_block || early.hello.empty()) {
+    early.failure =
+        TlsOutcome{result.ec ? result.ec : make_error_code(transport::TlsErrc::setup_failed),
+                   result.ec ? std::move(result.detail) : "no ClientHello",
+                   {}};
+  }
+  co_return early;
+}
+
+awaitable<TlsOutcome> finish_early_tls(EarlyTls& early, std::unique_ptr<transport::Stream>& stream,
+                                       std::chrono::milliseconds timeout) {
+  early.below->attach(std::move(stream));
+  transport::TlsStream& session = *early.session;
+  stream = std::move(early.session);
+  co_return co_await complete_handshake(*stream, session, timeout);
 }
 
 awaitable<std::error_code> tls_reason(transport::Stream& stream, std::error_code ec,

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -14,9 +15,14 @@
 #include "proto/proxy_url.hpp"
 #include "transport/asio.hpp"
 #include "transport/stream.hpp"
+#include "transport/tls_stream.hpp"
 
 namespace hc::dns {
 class Resolver;
+}
+
+namespace hc::transport {
+class DeferredStream;
 }
 
 namespace hc::chain {
@@ -44,6 +50,25 @@ struct TlsOutcome {
 awaitable<TlsOutcome> start_tls(std::unique_ptr<transport::Stream>& stream,
                                 const proto::HopSpec& hop, asio::ssl::context* context,
                                 std::chrono::milliseconds timeout);
+
+/// A TLS hop's session begun before the tunnel to it exists: `hello`, its ClientHello, rides in
+/// the same write as the previous hop's request (it depends on nothing the reply says), so the
+/// hop costs only its own handshake's round trip.
+struct EarlyTls {
+  std::optional<TlsOutcome> failure;  ///< the session could not be set up
+  std::unique_ptr<transport::TlsStream> session;
+  transport::DeferredStream* below = nullptr;  ///< under `session`, until the tunnel is attached
+  std::vector<std::uint8_t> hello;
+};
+
+/// Makes the ClientHello for `hop` without writing it; `bottom`: hop 1's socket.
+awaitable<EarlyTls> begin_early_tls(const proto::HopSpec& hop, asio::ssl::context* context,
+                                    tcp::socket* bottom);
+
+/// Once the previous hop's reply is in (its hello already sent): puts the session on top of
+/// `stream`, the tunnel to the hop, and completes the handshake under the connect deadline.
+awaitable<TlsOutcome> finish_early_tls(EarlyTls& early, std::unique_ptr<transport::Stream>& stream,
+                                       std::chrono::milliseconds timeout);
 
 /// TLS 1.3 servers reject a client (a missing client certificate) only after the client's
 /// handshake has finished: the alert comes with the proxy's first reply, or the connection is

@@ -150,7 +150,7 @@ TlsStream::TlsStream(std::unique_ptr<Stream> inner, asio::ssl::context& context,
                      asio::any_io_executor executor)
     : ssl_(StreamAdapter(std::move(inner), std::move(executor)), context) {}
 
-awaitable<TlsHandshakeResult> TlsStream::handshake(std::string name, std::string resume_key) {
+TlsHandshakeResult TlsStream::set_peer(const std::string& name, const std::string& resume_key) {
   SSL* ssl = ssl_.native_handle();
   std::error_code not_ip;
   (void)asio::ip::make_address(name, not_ip);
@@ -169,18 +169,30 @@ awaitable<TlsHandshakeResult> TlsStream::handshake(std::string name, std::string
     }
   }
   if (!ok) {
-    co_return TlsHandshakeResult{TlsErrc::setup_failed, "cannot use the name " + name};
+    return TlsHandshakeResult{TlsErrc::setup_failed, "cannot use the name " + name};
   }
   if (!resume_key.empty()) {
     offer_session(ssl, resume_key + " " + name);
   }
+  return {};
+}
 
+awaitable<TlsHandshakeResult> TlsStream::handshake(std::string name, std::string resume_key) {
+  TlsHandshakeResult named = set_peer(name, resume_key);
+  if (named.ec) {
+    co_return named;
+  }
+  co_return co_await handshake();
+}
+
+awaitable<TlsHandshakeResult> TlsStream::handshake() {
+  SSL* ssl = ssl_.native_handle();
   auto [ec] = co_await ssl_.async_handshake(asio::ssl::stream_base::client, nothrow);
   if (!ec) {
     co_return TlsHandshakeResult{};
   }
   const long verify_result = SSL_get_verify_result(ssl);
-  if (verify && verify_result != X509_V_OK) {
+  if (SSL_get_verify_mode(ssl) != SSL_VERIFY_NONE && verify_result != X509_V_OK) {
     co_return TlsHandshakeResult{TlsErrc::certificate_verify_failed,
                                  X509_verify_cert_error_string(verify_result)};
   }

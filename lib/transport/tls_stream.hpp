@@ -59,6 +59,12 @@ class TlsStream final : public Stream {
   /// `resume_key` (the hop's "host:port"), when set: a session kept from an earlier handshake
   /// with it is offered, and the one this handshake gets is kept (transport/tls_sessions.hpp).
   awaitable<TlsHandshakeResult> handshake(std::string name, std::string resume_key = {});
+  /// The two halves of the above: the name and the session to offer, then the handshake from
+  /// where it stands. Run again after a DeferredStream below failed it with would_block (the
+  /// ClientHello written, the ServerHello not readable yet), it goes on waiting for the
+  /// ServerHello over the attached stream: asio's SSL stream leaves OpenSSL's state as it was.
+  TlsHandshakeResult set_peer(const std::string& name, const std::string& resume_key);
+  awaitable<TlsHandshakeResult> handshake();
   /// "TLSv1.3 TLS_AES_256_GCM_SHA384, certificate CN=proxy verified", then ", resumed" when
   /// the session was resumed: for -v logs.
   std::string describe();

@@ -2,7 +2,8 @@
 # Proves TLS-wrapped hops (issue 7): https:// (HTTP CONNECT in TLS) and socks*+tls:// (SOCKS in
 # TLS) through stunnel in front of danted and tinyproxy, with a CA and certificates this script
 # makes with the openssl command line. Chains put TLS hops first, in the middle and
-# consecutively (TLS inside TLS, three deep); the hop's certificate is verified against
+# consecutively (TLS inside TLS, three deep); with --pipeline=always a TLS hop's ClientHello
+# rides with the previous SOCKS hop's request (never behind HTTP CONNECT or with =never); the hop's certificate is verified against
 # ?cafile= or --cafile, by IPv4 or IPv6 address or by name (sni=, localhost), and each failure
 # names the hop and OpenSSL's reason: expired, unknown CA, IP/host name mismatch, a plain server
 # behind a TLS scheme, a TLS handshake that never answers (at hop 1 and inside hop 1's tunnel).
@@ -96,6 +97,44 @@ stdio_echo_check "plain -> TLS -> plain" "$K64" 127.0.0.1 "$E" --cafile "$CA" \
   -x "socks5h://127.0.0.1:$DC" -x "socks5h+tls://127.0.0.1:$SA" -x "socks5://127.0.0.1:$DB"
 driver_echo_check "plain -> https -> target by name" 65536 localhost "$E" \
   --cafile "$CA" -x "socks5h://127.0.0.1:$DC" -x "https://127.0.0.1:$SH"
+
+# --- a TLS hop's ClientHello rides with the previous hop's pipelined request ------------------
+# tls_v_run DESC ARGS...: a -v stdio run with a full handshake; its stderr in $LAB/v.err
+tls_v_run() {
+  local desc=$1
+  shift
+  HOPCHAIN_NO_TLS_CACHE=1 timeout -k 5 "$LAB_CMD_TIMEOUT" "$HOPCHAIN" -v --cafile "$CA" "$@" \
+    stdio 127.0.0.1 "$E" <"$ONE" >"$LAB/v.out" 2>"$LAB/v.err" ||
+    { cat "$LAB/v.err" >&2; fail "$desc: -v run failed"; }
+  cmp -s "$ONE" "$LAB/v.out" || fail "$desc: wrong echo"
+}
+EARLY=(-x "socks5h://127.0.0.1:$DC" -x "socks5h+tls://127.0.0.1:$SA" -x "socks5://127.0.0.1:$DB")
+stdio_echo_check "plain -> TLS -> plain, --pipeline=always" "$K64" 127.0.0.1 "$E" --cafile "$CA" \
+  --pipeline=always "${EARLY[@]}"
+tls_v_run "hello with hop 1's request" --pipeline=always "${EARLY[@]}"
+grep -qF "hop 2/3 socks5h+tls://127.0.0.1:$SA: TLSv1.3" "$LAB/v.err" &&
+  grep -qF "(ClientHello sent with hop 1's request)" "$LAB/v.err" ||
+  { cat "$LAB/v.err" >&2; fail "--pipeline=always: hop 2's ClientHello did not ride with hop 1's request"; }
+tls_v_run "TLS in TLS, hello inside hop 1's TLS" --pipeline=always \
+  -x "socks5h+tls://127.0.0.1:$SA" -x "socks5h+tls://127.0.0.1:$SB"
+grep -qE "hop 2/2 .*\(ClientHello sent with hop 1's request\)" "$LAB/v.err" ||
+  { cat "$LAB/v.err" >&2; fail "TLS in TLS: hop 2's ClientHello did not ride with hop 1's request"; }
+tls_v_run "--pipeline=never" --pipeline=never "${EARLY[@]}"
+! grep -qF "ClientHello sent with" "$LAB/v.err" || fail "--pipeline=never sent a ClientHello early"
+tls_v_run "behind HTTP CONNECT" --pipeline=always -x "https://127.0.0.1:$SH" \
+  -x "socks5h+tls://127.0.0.1:$SB"
+! grep -qF "ClientHello sent with" "$LAB/v.err" || fail "a ClientHello rode behind HTTP CONNECT"
+# The hello's hop is no TLS server, or is not there: each named, at its hop, in bounded time.
+expect_fail_with "hop 2/2 socks5h+tls://127.0.0.1:$DB: TLS:" "$HOPCHAIN" --pipeline=always \
+  --connect-timeout 3 --cafile "$CA" -x "socks5h://127.0.0.1:$DC" -x "socks5h+tls://127.0.0.1:$DB" \
+  stdio 127.0.0.1 "$E"
+assert_rc 1
+NOBODY=$(free_port)
+expect_fail_with "hop 1/2 socks5h://127.0.0.1:$DC: could not reach hop 2" "$HOPCHAIN" \
+  --pipeline=always --connect-timeout 3 --cafile "$CA" -x "socks5h://127.0.0.1:$DC" \
+  -x "socks5h+tls://127.0.0.1:$NOBODY" stdio 127.0.0.1 "$E"
+assert_rc 1
+note "ok: with pipelining a TLS hop's ClientHello rides with the previous SOCKS hop's request"
 
 # --- consecutive TLS hops: TLS inside TLS ----------------------------------------------------
 stdio_echo_check "TLS in TLS: socks5h+tls -> socks5h+tls" "$K64" 127.0.0.1 "$E" --cafile "$CA" \
