@@ -56,7 +56,8 @@ gss_url() { # LEVEL [QUERY]
 # authentication is not supported" without trying; and when it does negotiate, it then fails
 # with "Undocumented SOCKS5 mode" instead of sending its request. Both are fixed in later curl.
 # With such a curl this step proves what it can: the context and level negotiation with an
-# independent client, from the server's log.
+# independent client, from the server's log. (Debian's hpsockd, the other candidate peer, has no
+# GSS-API method: none, userPass and v4 are built in, and it links no Kerberos library.)
 CURL_GSS=(curl -sS --max-time 20 --socks5-gssapi --socks5-gssapi-service rcmd
   -x "socks5h://localhost:${GSS[none]}" "http://127.0.0.1:$H/index.html")
 authenticated="GSS-API: authenticated $KDC_USER@$KDC_REALM, protection none"
