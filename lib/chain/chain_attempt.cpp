@@ -5,9 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "chain/gss_hop.hpp"
+#include "chain/attempt.hpp"
 #include "chain/handshake.hpp"
-#include "chain/hop_steps.hpp"
 #include "chain/loop_guard.hpp"
 #include "chain/refusal_body.hpp"
 #include "dns/resolver.hpp"
@@ -16,33 +15,15 @@
 #include "transport/connect.hpp"
 #include "transport/deadline.hpp"
 #include "transport/prefixed_stream.hpp"
-#include "transport/readiness_wait.hpp"
 #include "transport/tls_stream.hpp"
 
 namespace hc::chain {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using log::seconds_text;
-/// Set when a step failed: the attempt ends with it.
-using Failure = std::optional<ChainError>;
 
 // How long a refusing HTTP proxy's body may take to arrive (it follows the head at once).
 constexpr std::chrono::milliseconds kRefusalWait{250};
-
-/// Consecutive hops whose handshakes go out together: with pipelining, in one write, their
-/// replies then read in order, so a chain costs one round trip per link instead of two or three
-/// per hop; without, a batch is a single hop.
-struct Batch {
-  std::size_t begin = 0;  ///< 0-based, first hop of the batch
-  std::size_t end = 0;    ///< one past its last hop
-  bool pipelined = false;
-  bool optimistic = false;  ///< the user's first bytes ride behind the chain's last request
-  Clock::time_point started;
-  std::vector<std::unique_ptr<proto::Handshake>> codecs;  ///< one per hop
-  std::vector<proto::HostPort> nexts;                     ///< what each hop is asked for
-  std::vector<std::uint8_t> bytes;                        ///< the pipelined write
-};
 
 /// With no hop: leaves out the addresses Services::target_check refuses; returns why the first
 /// one was refused.
@@ -64,59 +45,7 @@ bool ended_early(std::error_code ec) {
          ec == asio::error::broken_pipe;
 }
 
-class Attempt {
- public:
-  Attempt(const Hops& hops, const proto::HostPort& target, Services& services,
-          ChainObserver& observer, transport::FirstBytes* first_bytes)
-      : hops_(hops),
-        target_(target),
-        services_(services),
-        observer_(observer),
-        first_bytes_(first_bytes) {}
-
-  awaitable<AttemptOutcome> run();
-
- private:
-  awaitable<Failure> connect_first();
-  awaitable<Failure> connect_tcp(const proto::HostPort& first, std::size_t hop);
-  awaitable<Failure> start_tls_for(std::size_t index);
-  bool hello_rides(const Batch& batch) const;
-  awaitable<Failure> begin_hello(Batch& batch);
-  awaitable<Failure> start_gssapi_for(std::size_t index);
-  Batch plan_batch(std::size_t begin) const;
-  awaitable<Failure> prepare_batch(Batch& batch);
-  awaitable<Failure> run_batch(Batch& batch);
-  awaitable<std::error_code> write(std::span<const std::uint8_t> bytes);
-  std::vector<std::uint8_t> take_user_bytes();
-  awaitable<Failure> read_replies(Batch& batch);
-  awaitable<Failure> read_replies_feeding(Batch& batch);
-  awaitable<void> feed_user_bytes(transport::ReadinessWait& local_ready);
-  awaitable<Failure> read_reply(Batch& batch, std::size_t k);
-  awaitable<ChainError> reply_failure(const Batch& batch, std::size_t k,
-                                      const proto::Handshake& codec, proto::Stage stage,
-                                      std::error_code failure, bool answered, std::size_t received);
-  ChainError hop_failure(std::size_t hop, proto::Stage stage, std::error_code ec,
-                         std::string detail) const;
-  bool pipelines(const proto::HopSpec& hop) const;
-  std::chrono::microseconds since_start() const {
-    return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_);
-  }
-
-  const Hops& hops_;
-  const proto::HostPort& target_;
-  Services& services_;
-  ChainObserver& observer_;
-  transport::FirstBytes* first_bytes_;
-  Clock::time_point started_ = Clock::now();
-  ChainTiming timing_;
-  std::unique_ptr<transport::Stream> stream_;
-  asio::ip::address first_peer_;
-  std::size_t first_bytes_sent_ = 0;  ///< the user's bytes written before the last reply
-  std::size_t with_request_ = 0;      ///< of them, in the same write as the last request
-  bool pipelining_failed_ = false;
-  std::optional<EarlyTls> early_tls_;  ///< the next TLS hop's session, its hello sent early
-  Clock::time_point early_tls_started_;
-};
+}  // namespace
 
 awaitable<AttemptOutcome> Attempt::run() {
   timing_.target = target_.to_string();
@@ -215,67 +144,6 @@ awaitable<Failure> Attempt::connect_tcp(const proto::HostPort& first, std::size_
                               : "");
   }
   stream_ = std::make_unique<transport::TcpStream>(std::move(socket));
-  co_return std::nullopt;
-}
-
-/// A TLS hop gets its session over the tunnel so far, before its proxy handshake; when its
-/// ClientHello went with the previous hop's request, the handshake goes on from there.
-awaitable<Failure> Attempt::start_tls_for(std::size_t index) {
-  const Hop& hop = *hops_[index];
-  if (hop.spec.tls_options.insecure) {
-    observer_.on_insecure_tls(index + 1);
-  }
-  auto started = Clock::now();
-  TlsOutcome outcome;
-  if (early_tls_) {
-    started = early_tls_started_;
-    outcome = co_await finish_early_tls(*early_tls_, stream_, services_.connect_timeout);
-    early_tls_.reset();
-    outcome.session += " (ClientHello sent with hop " + std::to_string(index) + "'s request)";
-  } else {
-    outcome = co_await start_tls(stream_, hop.spec, hop.tls.get(), services_.connect_timeout);
-  }
-  if (outcome.ec) {
-    co_return hop_failure(index + 1, proto::Stage::tls, outcome.ec, std::move(outcome.detail));
-  }
-  timing_.hops[index].tls = since_start();
-  observer_.on_tls(index + 1, outcome.session, started);
-  co_return std::nullopt;
-}
-
-/// A TLS hop right behind a pipelined batch: its ClientHello can follow the batch's last request,
-/// which the hop before reads exactly and then relays what follows (a SOCKS server; not HTTP
-/// CONNECT, see takes_optimistic_data), as it would the next hop's pipelined request.
-bool Attempt::hello_rides(const Batch& batch) const {
-  return batch.pipelined && batch.end < hops_.size() && hops_[batch.end]->spec.tls &&
-         takes_optimistic_data(hops_[batch.end - 1]->spec);
-}
-
-/// The next TLS hop's ClientHello, made now and added to the batch's write.
-awaitable<Failure> Attempt::begin_hello(Batch& batch) {
-  const Hop& hop = *hops_[batch.end];
-  early_tls_started_ = Clock::now();
-  EarlyTls early = co_await begin_early_tls(hop.spec, hop.tls.get(), stream_->bottom());
-  if (early.failure) {
-    co_return hop_failure(batch.end + 1, proto::Stage::tls, early.failure->ec,
-                          std::move(early.failure->detail));
-  }
-  batch.bytes.insert(batch.bytes.end(), early.hello.begin(), early.hello.end());
-  early_tls_ = std::move(early);
-  co_return std::nullopt;
-}
-
-/// A GSS-API hop authenticates before its request, and its protection layer (if any) then
-/// carries the request and everything after it.
-awaitable<Failure> Attempt::start_gssapi_for(std::size_t index) {
-  const auto started = Clock::now();
-  GssOutcome outcome = co_await start_gssapi(stream_, hops_[index]->spec, services_.gss_client,
-                                             services_.connect_timeout);
-  if (outcome.ec) {
-    co_return hop_failure(index + 1, outcome.stage, outcome.ec, std::move(outcome.detail));
-  }
-  timing_.hops[index].gssapi = proto::protection_name(outcome.level);
-  observer_.on_gssapi(index + 1, outcome.principal, outcome.level, started);
   co_return std::nullopt;
 }
 
@@ -399,60 +267,6 @@ awaitable<Failure> Attempt::read_replies(Batch& batch) {
   co_return failed;
 }
 
-/// The replies, while the user's bytes are fed behind the requests by a task of its own; it is
-/// waited for before returning, so a write of the user's bytes is never cut short. A task and
-/// two timers rather than `&&`: see transport/readiness_wait.hpp.
-awaitable<Failure> Attempt::read_replies_feeding(Batch& batch) {
-  const auto ex = co_await asio::this_coro::executor;
-  struct Feeding {
-    explicit Feeding(const asio::any_io_executor& ex)
-        : local_ready(ex), ended(ex, asio::steady_timer::time_point::max()) {}
-    transport::ReadinessWait local_ready;
-    asio::steady_timer ended;  ///< cancelled when the feeder returns
-    bool done = false;
-  };
-  const auto feeding = std::make_shared<Feeding>(ex);
-  asio::co_spawn(
-      ex, [this, feeding]() -> awaitable<void> { co_await feed_user_bytes(feeding->local_ready); },
-      [feeding](const std::exception_ptr&) {  // the feeder's operations do not throw
-        feeding->done = true;
-        feeding->ended.cancel();
-      });
-  Failure failed = co_await read_replies(batch);
-  feeding->local_ready.wake();
-  if (!feeding->done) {
-    co_await feeding->ended.async_wait(nothrow);
-  }
-  co_return failed;
-}
-
-/// While an optimistic batch's replies come (a round trip per link), what the user sends goes
-/// out at once behind the requests: ssh's identification string, written a moment after the
-/// batch left, then still reaches the server before the last reply is in. Only the wait is ever
-/// cut short (by the last reply), never a write. A failed write is left for the reply's read to
-/// report; its bytes count as sent, since some may have gone.
-awaitable<void> Attempt::feed_user_bytes(transport::ReadinessWait& local_ready) {
-  for (;;) {
-    transport::RawIo* local = first_bytes_->waitable();
-    if (local == nullptr) {
-      co_return;
-    }
-    const std::error_code failed = co_await local_ready.readable_or_woken(*local);
-    if (failed || local_ready.woken() || !first_bytes_->poll_more()) {
-      co_return;
-    }
-    const auto more = first_bytes_->bytes().subspan(first_bytes_sent_);
-    if (more.empty()) {
-      continue;
-    }
-    first_bytes_sent_ += more.size();
-    observer_.on_more_user_bytes(more.size());
-    if (co_await write(more)) {
-      co_return;
-    }
-  }
-}
-
 awaitable<Failure> Attempt::read_reply(Batch& batch, std::size_t k) {
   proto::Handshake& codec = *batch.codecs[k - batch.begin];
   proto::Stage stage = proto::Stage::auth;
@@ -543,8 +357,6 @@ ChainError Attempt::hop_failure(std::size_t hop, proto::Stage stage, std::error_
   }
   return e;
 }
-
-}  // namespace
 
 awaitable<AttemptOutcome> attempt_chain(const Hops& hops, const proto::HostPort& target,
                                         Services& services, ChainObserver& observer,
