@@ -35,6 +35,8 @@ struct Batch {
   std::vector<std::unique_ptr<proto::Handshake>> codecs;  ///< one per hop
   std::vector<proto::HostPort> nexts;                     ///< what each hop is asked for
   std::vector<std::uint8_t> bytes;                        ///< the pipelined write
+  bool prepared = false;    ///< prepare_batch ran (early, for TLS early data)
+  bool sent_early = false;  ///< `bytes` went as the TLS hop's early data, and it took them
 };
 
 class Attempt {
@@ -55,6 +57,8 @@ class Attempt {
   awaitable<Failure> start_tls_for(std::size_t index);
   bool hello_rides(const Batch& batch) const;
   awaitable<Failure> begin_hello(Batch& batch);
+  awaitable<Failure> prepare_early_data(std::size_t tls_hop);
+  std::string early_note(std::size_t index, const TlsOutcome& outcome);
   awaitable<Failure> start_gssapi_for(std::size_t index);
   Batch plan_batch(std::size_t begin) const;
   awaitable<Failure> prepare_batch(Batch& batch);
@@ -89,6 +93,7 @@ class Attempt {
   bool pipelining_failed_ = false;
   std::optional<EarlyTls> early_tls_;  ///< the next TLS hop's session, its hello sent early
   Clock::time_point early_tls_started_;
+  std::optional<Batch> early_batch_;  ///< the batch after it, prepared to go as early data
 };
 
 }  // namespace hc::chain

@@ -18,7 +18,7 @@ awaitable<Failure> Attempt::start_tls_for(std::size_t index) {
     started = early_tls_started_;
     outcome = co_await finish_early_tls(*early_tls_, stream_, services_.connect_timeout);
     early_tls_.reset();
-    outcome.session += " (ClientHello sent with hop " + std::to_string(index) + "'s request)";
+    outcome.session += early_note(index, outcome);
   } else {
     outcome = co_await start_tls(stream_, hop.spec, hop.tls.get(), services_.connect_timeout);
   }
@@ -38,18 +38,61 @@ bool Attempt::hello_rides(const Batch& batch) const {
          takes_optimistic_data(hops_[batch.end - 1]->spec);
 }
 
-/// The next TLS hop's ClientHello, made now and added to the batch's write.
+/// The next TLS hop's first flight, made now and added to the batch's write: its ClientHello,
+/// and with `early-data=1` its own batch of handshakes as TLS 1.3 early data when the session
+/// offered allows it. Never the user's bytes: early data can be replayed.
 awaitable<Failure> Attempt::begin_hello(Batch& batch) {
   const Hop& hop = *hops_[batch.end];
   early_tls_started_ = Clock::now();
-  EarlyTls early = co_await begin_early_tls(hop.spec, hop.tls.get(), stream_->bottom());
+  EarlyTls early = begin_early_tls(hop.spec, hop.tls.get(), stream_->bottom(),
+                                   co_await asio::this_coro::executor);
+  if (!early.failure && hop.spec.tls_options.early_data && early.session->early_data_allowed()) {
+    Failure failed = co_await prepare_early_data(batch.end);
+    if (failed) {
+      co_return failed;
+    }
+  }
+  if (!early.failure) {
+    make_first_flight(early, early_batch_ ? early_batch_->bytes : std::vector<std::uint8_t>{});
+  }
   if (early.failure) {
     co_return hop_failure(batch.end + 1, proto::Stage::tls, early.failure->ec,
                           std::move(early.failure->detail));
   }
+  if (early_batch_) {
+    early_batch_->sent_early = early.early_sent;
+  }
   batch.bytes.insert(batch.bytes.end(), early.hello.begin(), early.hello.end());
   early_tls_ = std::move(early);
   co_return std::nullopt;
+}
+
+/// The batch that starts at TLS hop `tls_hop`, prepared now to go as its early data (if the
+/// session allows that much; else it is written after the handshake, as usual).
+awaitable<Failure> Attempt::prepare_early_data(std::size_t tls_hop) {
+  Batch next = plan_batch(tls_hop);
+  if (!next.pipelined) {
+    co_return std::nullopt;
+  }
+  next.optimistic = false;
+  Failure failed = co_await prepare_batch(next);
+  next.prepared = true;
+  early_batch_ = std::move(next);
+  co_return failed;
+}
+
+/// How the TLS hop at `index` (0-based) began: for -v.
+std::string Attempt::early_note(std::size_t index, const TlsOutcome& outcome) {
+  std::string note = " (ClientHello sent with hop " + std::to_string(index) + "'s request";
+  if (early_batch_ && early_batch_->sent_early) {
+    if (outcome.early_data_accepted) {
+      note += ", hop " + std::to_string(index + 1) + "'s handshake as early data, accepted";
+    } else {
+      early_batch_->sent_early = false;  // dropped unread: run_batch writes it now
+      note += ", early data refused: hop " + std::to_string(index + 1) + "'s handshake follows";
+    }
+  }
+  return note + ")";
 }
 
 /// A GSS-API hop authenticates before its request, and its protection layer (if any) then

@@ -66,8 +66,11 @@ awaitable<AttemptOutcome> Attempt::run() {
         break;
       }
     }
-    Batch batch = plan_batch(i);
-    failed = co_await prepare_batch(batch);
+    Batch batch = early_batch_ ? std::move(*early_batch_) : plan_batch(i);
+    early_batch_.reset();
+    if (!batch.prepared) {
+      failed = co_await prepare_batch(batch);
+    }
     if (!failed) {
       failed = co_await run_batch(batch);
     }
@@ -214,7 +217,7 @@ awaitable<Failure> Attempt::prepare_batch(Batch& batch) {
 /// one takes the user's bytes behind its request there.
 awaitable<Failure> Attempt::run_batch(Batch& batch) {
   Failure failed;
-  if (batch.pipelined) {
+  if (batch.pipelined && !batch.sent_early) {
     if (batch.optimistic) {
       // The last request is on its way: bytes behind it reach the target as soon as the last
       // hop has connected, a round trip earlier than after its reply.

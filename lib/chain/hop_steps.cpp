@@ -73,31 +73,32 @@ awaitable<TlsOutcome> start_tls(std::unique_ptr<transport::Stream>& stream,
   co_return co_await complete_handshake(*stream, session, timeout);
 }
 
-awaitable<EarlyTls> begin_early_tls(const proto::HopSpec& hop, asio::ssl::context* context,
-                                    tcp::socket* bottom) {
-  EarlyTls early;
+EarlyTls begin_early_tls(const proto::HopSpec& hop, asio::ssl::context* context,
+                         tcp::socket* bottom, const asio::any_io_executor& executor) {
+  EarlyTls out;
   if (context == nullptr) {
-    early.failure = TlsOutcome{transport::TlsErrc::setup_failed, "no TLS context for this hop", {}};
-    co_return early;
+    out.failure = TlsOutcome{transport::TlsErrc::setup_failed, "no TLS context for this hop", {}};
+    return out;
   }
   auto below = std::make_unique<transport::DeferredStream>(bottom);
-  early.below = below.get();
-  early.session = std::make_unique<transport::TlsStream>(std::move(below), *context,
-                                                         co_await asio::this_coro::executor);
-  transport::TlsHandshakeResult result =
-      early.session->set_peer(tls_name(hop), hop.server.to_string());
-  if (!result.ec) {
-    // Writes the ClientHello into `below`, then stops at the read of the ServerHello.
-    result = co_await early.session->handshake();
+  out.below = below.get();
+  out.session = std::make_unique<transport::TlsStream>(std::move(below), *context, executor);
+  const transport::TlsHandshakeResult named =
+      out.session->set_peer(tls_name(hop), hop.server.to_string());
+  if (named.ec) {
+    out.failure = TlsOutcome{named.ec, named.detail, {}};
   }
-  early.hello = early.below->take_written();
-  if (result.ec != asio::error::would_block || early.hello.empty()) {
-    early.failure =
-        TlsOutcome{result.ec ? result.ec : make_error_code(transport::TlsErrc::setup_failed),
-                   result.ec ? std::move(result.detail) : "no ClientHello",
-                   {}};
+  return out;
+}
+
+void make_first_flight(EarlyTls& early, std::span<const std::uint8_t> early_data) {
+  transport::TlsStream::FirstFlight flight = early.session->first_flight(early_data);
+  if (flight.ec) {
+    early.failure = TlsOutcome{flight.ec, "cannot make the ClientHello", {}};
+    return;
   }
-  co_return early;
+  early.hello = std::move(flight.bytes);
+  early.early_sent = flight.early_sent;
 }
 
 awaitable<TlsOutcome> finish_early_tls(EarlyTls& early, std::unique_ptr<transport::Stream>& stream,
@@ -105,7 +106,9 @@ awaitable<TlsOutcome> finish_early_tls(EarlyTls& early, std::unique_ptr<transpor
   early.below->attach(std::move(stream));
   transport::TlsStream& session = *early.session;
   stream = std::move(early.session);
-  co_return co_await complete_handshake(*stream, session, timeout);
+  TlsOutcome outcome = co_await complete_handshake(*stream, session, timeout);
+  outcome.early_data_accepted = early.early_sent && !outcome.ec && session.early_data_accepted();
+  co_return outcome;
 }
 
 awaitable<std::error_code> tls_reason(transport::Stream& stream, std::error_code ec,

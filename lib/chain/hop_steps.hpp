@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -43,6 +44,7 @@ struct TlsOutcome {
   std::error_code ec;
   std::string detail;
   std::string session;  ///< on success: "TLSv1.3 ..., verified", for the log
+  bool early_data_accepted = false;
 };
 
 /// Puts a TLS session to `hop` on top of `stream` (the tunnel to it, or hop 1's TCP connection)
@@ -58,12 +60,17 @@ struct EarlyTls {
   std::optional<TlsOutcome> failure;  ///< the session could not be set up
   std::unique_ptr<transport::TlsStream> session;
   transport::DeferredStream* below = nullptr;  ///< under `session`, until the tunnel is attached
-  std::vector<std::uint8_t> hello;
+  std::vector<std::uint8_t> hello;             ///< the ClientHello, and the early data if sent
+  bool early_sent = false;
 };
 
-/// Makes the ClientHello for `hop` without writing it; `bottom`: hop 1's socket.
-awaitable<EarlyTls> begin_early_tls(const proto::HopSpec& hop, asio::ssl::context* context,
-                                    tcp::socket* bottom);
+/// The session for `hop`, named and offered a kept session, with nothing written yet;
+/// `bottom`: hop 1's socket.
+EarlyTls begin_early_tls(const proto::HopSpec& hop, asio::ssl::context* context,
+                         tcp::socket* bottom, const asio::any_io_executor& executor);
+/// Its first flight into `early.hello`: the ClientHello, and `early_data` as TLS 1.3 early data
+/// when the offered session allows that much (then `early.early_sent`).
+void make_first_flight(EarlyTls& early, std::span<const std::uint8_t> early_data);
 
 /// Once the previous hop's reply is in (its hello already sent): puts the session on top of
 /// `stream`, the tunnel to the hop, and completes the handshake under the connect deadline.

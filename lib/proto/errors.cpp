@@ -178,10 +178,10 @@ class UrlCategory final : public std::error_category {
       case UrlError::unexpected_path:
         return "unexpected text after host:port";
       case UrlError::query_without_tls:
-        return "cafile, sni, cert, key and insecure are TLS settings; use https:// or a +tls "
-               "scheme";
+        return "cafile, sni, cert, key, insecure and early-data are TLS settings; use https:// or "
+               "a +tls scheme";
       case UrlError::unknown_parameter:
-        return "unknown query parameter (expected cafile, sni, cert, key, insecure, "
+        return "unknown query parameter (expected cafile, sni, cert, key, insecure, early-data, "
                "grants-early, auth, service, protection or require)";
       case UrlError::bad_parameter_value:
         return "bad query parameter value (empty or malformed)";

@@ -33,6 +33,9 @@ struct TlsOptions {
   std::string cert;       ///< client certificate chain (PEM); given together with key
   std::string key;        ///< client private key (PEM, unencrypted)
   bool insecure = false;  ///< no certificate or name verification (warned about on every use)
+  /// `early-data=1`: on a resumed session that allows it, the hop's handshake goes as TLS 1.3
+  /// early data (0-RTT), which a network attacker can replay to the hop
+  bool early_data = false;
   friend bool operator==(const TlsOptions&, const TlsOptions&) = default;
 };
 

@@ -15,12 +15,13 @@ using url::is_host_char;
 using url::kFieldMax;
 using url::kPathMax;
 
-constexpr std::array<std::string_view, 10> kParameters{
-    "cafile",       "sni",  "cert",    "key",        "insecure",
+constexpr std::array<std::string_view, 11> kParameters{
+    "cafile",       "sni",  "cert",    "key",        "insecure", "early-data",
     "grants-early", "auth", "service", "protection", "require"};
 
 bool is_tls_parameter(std::string_view name) {
-  return name == "cafile" || name == "sni" || name == "cert" || name == "key" || name == "insecure";
+  return name == "cafile" || name == "sni" || name == "cert" || name == "key" ||
+         name == "insecure" || name == "early-data";
 }
 
 bool is_gssapi_setting(std::string_view name) {
@@ -42,6 +43,8 @@ std::error_code apply_tls(std::string_view name, std::string value, TlsOptions& 
     options.key = std::move(value);
   } else if (value != "1" && value != "0") {
     return UrlError::bad_parameter_value;
+  } else if (name == "early-data") {
+    options.early_data = value == "1";
   } else {
     options.insecure = value == "1";
   }
@@ -97,9 +100,9 @@ std::error_code check_query(const HopSpec& hop, bool gssapi_settings) {
 
 }  // namespace
 
-/// `cafile=PATH&sni=NAME&cert=PATH&key=PATH&insecure=1` (TLS schemes only), the GSS-API
-/// settings (SOCKS5 only) and `grants-early=0|1` (any scheme), values percent-decoded. Empty
-/// items ("a=1&&b=2", a trailing '&') are skipped; anything else unexpected is an error, so a
+/// `cafile=PATH&sni=NAME&cert=PATH&key=PATH&insecure=1&early-data=1` (TLS schemes only), the
+/// GSS-API settings (SOCKS5 only) and `grants-early=0|1` (any scheme), values percent-decoded.
+/// Empty items ("a=1&&b=2", a trailing '&') are skipped; anything else unexpected is an error, so a
 /// typo cannot silently leave verification or protection at a default.
 std::error_code parse_query(std::string_view query, HopSpec& hop) {
   std::array<bool, kParameters.size()> seen{};

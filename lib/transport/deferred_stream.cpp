@@ -13,15 +13,14 @@ awaitable<IoResult> DeferredStream::write_all(std::span<const std::uint8_t> data
   if (inner_) {
     co_return co_await inner_->write_all(data);
   }
-  written_.insert(written_.end(), data.begin(), data.end());
-  co_return IoResult{std::error_code{}, data.size()};
+  co_return IoResult{asio::error::would_block, 0};
 }
 
 awaitable<std::error_code> DeferredStream::shutdown_send() {
   if (inner_) {
     co_return co_await inner_->shutdown_send();
   }
-  co_return asio::error::not_connected;
+  co_return asio::error::would_block;
 }
 
 void DeferredStream::close() {

@@ -1,13 +1,10 @@
-/// A stream whose layer below is not there yet: what is written goes into a buffer, and reads
-/// fail with would_block, until attach() gives it the stream it stands for. It lets a TLS hop's
-/// ClientHello be made before the tunnel to that hop exists, so the hello can ride in the same
-/// write as the previous hop's request (it depends on nothing the reply says); the handshake then
-/// goes on over the attached tunnel from where OpenSSL left it, waiting for the ServerHello.
+/// A stream whose layer below is not there yet: every operation fails with would_block until
+/// attach() gives it the stream it stands for. A TLS hop's session is made on it before the
+/// tunnel to that hop exists (its first flight then rides with the previous hop's request,
+/// TlsStream::first_flight), and its handshake goes on over the tunnel once attached.
 #pragma once
 
-#include <cstdint>
 #include <memory>
-#include <vector>
 
 #include "transport/stream.hpp"
 
@@ -18,8 +15,6 @@ class DeferredStream final : public Stream {
   /// `bottom`: the socket under the tunnel-to-be, so that a deadline can abort it meanwhile.
   explicit DeferredStream(tcp::socket* bottom) : bottom_(bottom) {}
 
-  /// The bytes written before attach(), handed over once.
-  std::vector<std::uint8_t> take_written() { return std::move(written_); }
   /// From now on every operation goes to `inner`.
   void attach(std::unique_ptr<Stream> inner) { inner_ = std::move(inner); }
 
@@ -34,7 +29,6 @@ class DeferredStream final : public Stream {
  private:
   tcp::socket* bottom_;
   std::unique_ptr<Stream> inner_;
-  std::vector<std::uint8_t> written_;
 };
 
 }  // namespace hc::transport

@@ -8,8 +8,10 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include <asio/ssl.hpp>
 
@@ -65,6 +67,20 @@ class TlsStream final : public Stream {
   /// ServerHello over the attached stream: asio's SSL stream leaves OpenSSL's state as it was.
   TlsHandshakeResult set_peer(const std::string& name, const std::string& resume_key);
   awaitable<TlsHandshakeResult> handshake();
+
+  /// The client's first flight, made without writing it: the ClientHello, followed by `early`
+  /// as TLS 1.3 early data when the offered session allows that much (`early_sent`). After
+  /// set_peer, before handshake(), which then goes on from there over the layer below.
+  struct FirstFlight {
+    std::error_code ec;
+    std::vector<std::uint8_t> bytes;
+    bool early_sent = false;
+  };
+  FirstFlight first_flight(std::span<const std::uint8_t> early);
+  /// How many bytes of early data the offered session allows (0: none, or no session).
+  std::size_t early_data_allowed();
+  /// After the handshake: the server took the early data (else it was dropped, unread).
+  bool early_data_accepted();
   /// "TLSv1.3 TLS_AES_256_GCM_SHA384, certificate CN=proxy verified", then ", resumed" when
   /// the session was resumed: for -v logs.
   std::string describe();

@@ -274,7 +274,7 @@ assert_rc 2
 expect_fail_with "bad proxy URL: cert= and key= must be given together" \
   "$HOPCHAIN" -x "https://127.0.0.1:$SH?cert=$TLS_PKI/client.pem" stdio 127.0.0.1 "$E"
 assert_rc 2
-expect_fail_with "bad proxy URL: cafile, sni, cert, key and insecure are TLS settings" \
+expect_fail_with "bad proxy URL: cafile, sni, cert, key, insecure and early-data are TLS settings" \
   "$HOPCHAIN" -x "socks5h://127.0.0.1:$DA?cafile=$CA" stdio 127.0.0.1 "$E"
 assert_rc 2
 note "ok: missing CA file, missing key, mismatched key and bad parameters are usage errors (exit 2)"

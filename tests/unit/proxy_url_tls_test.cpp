@@ -68,6 +68,12 @@ BOOST_AUTO_TEST_CASE(insecure_values) {
   BOOST_TEST(parse_ok("https://h?cafile=/ca.pem&insecure=1").tls_options.insecure);
 }
 
+BOOST_AUTO_TEST_CASE(early_data_values) {
+  BOOST_TEST(parse_ok("socks5h+tls://h?early-data=1").tls_options.early_data);
+  BOOST_TEST(!parse_ok("socks5h+tls://h?early-data=0").tls_options.early_data);
+  BOOST_TEST(!parse_ok("socks5h+tls://h").tls_options.early_data);
+}
+
 BOOST_AUTO_TEST_CASE(query_shapes) {
   // With or without the slash; empty items are skipped; an empty query is no parameter at all.
   BOOST_TEST(parse_ok("https://h?cafile=a").tls_options.cafile == "a");
@@ -111,6 +117,7 @@ BOOST_DATA_TEST_CASE(rejected,
                          // parameters are TLS settings
                          {"http://h?cafile=/ca.pem", UrlError::query_without_tls},
                          {"socks5h://h?insecure=1", UrlError::query_without_tls},
+                         {"socks5h://h?early-data=1", UrlError::query_without_tls},
                          {"socks4://h/?sni=x", UrlError::query_without_tls},
                          // unknown names, case-sensitive
                          {"https://h?foo=1", UrlError::unknown_parameter},
@@ -122,6 +129,7 @@ BOOST_DATA_TEST_CASE(rejected,
                          {"https://h?cafile", UrlError::bad_parameter_value},
                          {"https://h?cafile=", UrlError::bad_parameter_value},
                          {"https://h?insecure", UrlError::bad_parameter_value},
+                         {"https://h?early-data=yes", UrlError::bad_parameter_value},
                          {"https://h?insecure=yes", UrlError::bad_parameter_value},
                          {"https://h?insecure=2", UrlError::bad_parameter_value},
                          {"https://h?insecure=", UrlError::bad_parameter_value},
