@@ -7,6 +7,7 @@
 #include "app/socks_reply.hpp"
 #include "log/log.hpp"
 #include "transport/deadline.hpp"
+#include "transport/first_to_end.hpp"
 #include "udp/association.hpp"
 #include "udp/socket_owner.hpp"
 #include "udp/socks_client.hpp"
@@ -145,7 +146,6 @@ UdpSenderRule udp_sender_rule(const asio::ip::address& client, const asio::ip::a
 awaitable<void> serve_udp_associate(transport::Stream& client,
                                     const proto::SocksServerHandshake& codec, std::string who,
                                     const Config& config, chain::Services& services) {
-  using namespace asio::experimental::awaitable_operators;
   const std::string what = who + ": SOCKS5 UDP ASSOCIATE";
   const auto& request = codec.request();
   tcp::socket* bottom = client.bottom();
@@ -200,7 +200,11 @@ awaitable<void> serve_udp_associate(transport::Stream& client,
   }
   log::verbose(what + " from " + request.target.to_string() + ": relay " + bnd.to_string() + ", " +
                relay.association->describe());
-  co_await (udp::relay_socks_client(relay) || udp::until_closed(client));
+  // Tasks rather than `||` (the relay has tasks of its own): see transport/first_to_end.hpp.
+  std::vector<transport::Task> tasks;
+  tasks.emplace_back([&relay] { return udp::relay_socks_client(relay); });
+  tasks.emplace_back([&client] { return udp::until_closed(client); });
+  co_await transport::first_to_end(tasks);
   if (relay.association) {
     relay.association->close();
   }

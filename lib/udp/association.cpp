@@ -3,7 +3,9 @@
 #include <array>
 #include <chrono>
 #include <utility>
+#include <vector>
 
+#include "transport/first_to_end.hpp"
 #include "udp/resolve_host.hpp"
 
 namespace hc::udp {
@@ -64,16 +66,6 @@ Endpoint for_socket(const Endpoint& e, const asio::ip::udp& protocol) {
     return {asio::ip::make_address_v6(asio::ip::v4_mapped, e.address().to_v4()), e.port()};
   }
   return e;
-}
-
-/// Returns when any of `streams` closes: a tree of `||`, so no task outlives the call.
-awaitable<void> until_any_closed(std::span<const std::unique_ptr<transport::Stream>> streams) {
-  using namespace asio::experimental::awaitable_operators;
-  if (streams.size() == 1) {
-    co_await until_closed(*streams.front());
-    co_return;
-  }
-  co_await (until_closed(*streams.front()) || until_any_closed(streams.subspan(1)));
 }
 
 awaitable<void> forever() {
@@ -255,7 +247,17 @@ awaitable<void> Association::wait_closed() {
     co_await forever();
     co_return;
   }
-  co_await until_any_closed(controls_);
+  if (controls_.size() == 1) {
+    co_await until_closed(*controls_.front());
+    co_return;
+  }
+  // One watch per connection side by side, not a tree of `||`: see transport/first_to_end.hpp.
+  std::vector<transport::Task> watches;
+  for (const auto& control : controls_) {
+    transport::Stream* stream = control.get();
+    watches.emplace_back([stream] { return until_closed(*stream); });
+  }
+  co_await transport::first_to_end(watches);
 }
 
 std::string Association::describe() const {

@@ -52,7 +52,7 @@ enum class UdpErrc {
 const std::error_category& udp_category();
 std::error_code make_error_code(UdpErrc e);
 
-/// True once the running coroutine was cancelled (a `||` sibling finished first). Loops check it
+/// True once the running coroutine was cancelled (a task beside it finished first). Loops check it
 /// between operations: a cancellation that arrives while no operation is pending cancels none.
 awaitable<bool> is_cancelled();
 

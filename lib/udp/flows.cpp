@@ -6,9 +6,11 @@
 #include <map>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "log/durations.hpp"
 #include "log/log.hpp"
+#include "transport/first_to_end.hpp"
 #include "udp/association.hpp"
 #include "udp/strategy.hpp"
 
@@ -186,6 +188,31 @@ awaitable<void> pump_down(Forward& f, Session& s, Association& a, const Target& 
   }
 }
 
+/// Whether `s` went idle (or was evicted) before a datagram was queued.
+awaitable<bool> went_idle(Session& s, std::chrono::milliseconds timeout) {
+  // Tasks rather than `||` (here and in pump_both_ways): see transport/first_to_end.hpp.
+  std::vector<transport::Task> waits;
+  waits.emplace_back([&s] { return wait_datagram(s); });
+  waits.emplace_back([&s, timeout] { return idle(s, timeout); });
+  const std::size_t first = co_await transport::first_to_end(waits);
+  co_return first == 1;
+}
+
+/// What ended an association's pumping: the tasks of pump_both_ways, in order.
+enum class Ended : std::size_t { pump_up, pump_down, lost, idle };
+
+/// Datagrams both ways until a pump ends, a control connection closes or the source goes idle.
+awaitable<Ended> pump_both_ways(Forward& f, Session& s, Association& a, const Target& t,
+                                std::chrono::milliseconds timeout) {
+  std::vector<transport::Task> tasks;
+  tasks.emplace_back([&f, &s, &a, &t] { return pump_up(f, s, a, t); });
+  tasks.emplace_back([&f, &s, &a, &t] { return pump_down(f, s, a, t); });
+  tasks.emplace_back([&a] { return a.wait_closed(); });
+  tasks.emplace_back([&s, timeout] { return idle(s, timeout); });
+  const std::size_t first = co_await transport::first_to_end(tasks);
+  co_return static_cast<Ended>(first);
+}
+
 awaitable<void> pause_until(Clock::time_point when) {
   asio::steady_timer timer(co_await asio::this_coro::executor, when);
   co_await timer.async_wait(nothrow);
@@ -213,7 +240,6 @@ awaitable<std::unique_ptr<Association>> open_for(Forward& f, Session& s) {
 /// One local source's life: open an association when there is something to send, pump both ways
 /// until the association is lost, the source goes idle or a new source evicts it.
 awaitable<void> run_session(std::shared_ptr<Forward> f, std::shared_ptr<Session> s) {
-  using namespace asio::experimental::awaitable_operators;
   const auto timeout = f->options.idle_timeout;
   const auto session_started = Clock::now();
   if (f->options.hooks.opened) {
@@ -225,9 +251,9 @@ awaitable<void> run_session(std::shared_ptr<Forward> f, std::shared_ptr<Session>
       break;
     }
     if (s->queue.empty()) {
-      auto woke = co_await (wait_datagram(*s) || idle(*s, timeout));
+      const bool idle_first = co_await went_idle(*s, timeout);
       // A datagram queued just as the timer fired still counts.
-      if (s->evicted || (woke.index() == 1 && s->queue.empty())) {
+      if (s->evicted || (idle_first && s->queue.empty())) {
         break;
       }
     }
@@ -257,13 +283,12 @@ awaitable<void> run_session(std::shared_ptr<Forward> f, std::shared_ptr<Session>
       continue;
     }
     log::verbose(s->who + ": association open in " + ms_since(last_open) + ": " + a.describe());
-    auto ended = co_await (pump_up(*f, *s, a, t) || pump_down(*f, *s, a, t) || a.wait_closed() ||
-                           idle(*s, timeout));
+    const Ended ended = co_await pump_both_ways(*f, *s, a, t, timeout);
     a.close();
-    if (s->evicted || (ended.index() == 3 && s->queue.empty())) {
+    if (s->evicted || (ended == Ended::idle && s->queue.empty())) {
       break;
     }
-    if (ended.index() == 2) {
+    if (ended == Ended::lost) {
       log::info(s->who + ": association lost (a control connection closed); the next datagram " +
                 "opens a new one");
     }

@@ -3,9 +3,11 @@
 #include <chrono>
 #include <span>
 #include <utility>
+#include <vector>
 
 #include "log/log.hpp"
 #include "proto/socks5_udp.hpp"
+#include "transport/first_to_end.hpp"
 #include "udp/strategy.hpp"
 
 namespace hc::udp {
@@ -183,6 +185,20 @@ awaitable<void> chain_to_client(SocksClientRelay& r) {
   }
 }
 
+/// What ended relaying through an association: the tasks of relay_through, in order.
+enum class Ended : std::size_t { local_socket, association_socket, lost };
+
+/// Both ways through the open association until our socket or the association's fails or a
+/// control connection closes. Tasks rather than `||`: see transport/first_to_end.hpp.
+awaitable<Ended> relay_through(SocksClientRelay& r, std::span<std::uint8_t> buffer) {
+  std::vector<transport::Task> tasks;
+  tasks.emplace_back([&r, buffer] { return client_to_chain(r, buffer); });
+  tasks.emplace_back([&r] { return chain_to_client(r); });
+  tasks.emplace_back([&r] { return r.association->wait_closed(); });
+  const std::size_t first = co_await transport::first_to_end(tasks);
+  co_return static_cast<Ended>(first);
+}
+
 awaitable<void> pause_until(Clock::time_point when) {
   asio::steady_timer timer(co_await asio::this_coro::executor, when);
   co_await timer.async_wait(nothrow);
@@ -191,13 +207,11 @@ awaitable<void> pause_until(Clock::time_point when) {
 }  // namespace
 
 awaitable<void> relay_socks_client(SocksClientRelay& r) {
-  using namespace asio::experimental::awaitable_operators;
   std::vector<std::uint8_t> buffer(kBufferSize);
   Clock::time_point last_open = Clock::now();
   for (;;) {
     if (r.association) {
-      auto ended = co_await (client_to_chain(r, buffer) || chain_to_client(r) ||
-                             r.association->wait_closed());
+      const Ended ended = co_await relay_through(r, buffer);
       r.association->close();
       r.association.reset();
       r.targets.clear();
@@ -205,7 +219,7 @@ awaitable<void> relay_socks_client(SocksClientRelay& r) {
       if (co_await is_cancelled()) {
         co_return;
       }
-      if (ended.index() == 0) {
+      if (ended == Ended::local_socket) {
         co_return;
       }
       log::info(r.who + ": association through the chain lost; the next datagram opens a new one");
