@@ -58,7 +58,7 @@ class Attempt {
   bool hello_rides(const Batch& batch) const;
   awaitable<Failure> begin_hello(Batch& batch);
   awaitable<Failure> prepare_early_data(std::size_t tls_hop);
-  std::string early_note(std::size_t index, const TlsOutcome& outcome);
+  std::string early_note(std::size_t index, const TlsOutcome& outcome) const;
   awaitable<Failure> start_gssapi_for(std::size_t index);
   Batch plan_batch(std::size_t begin) const;
   awaitable<Failure> prepare_batch(Batch& batch);

@@ -19,6 +19,9 @@ awaitable<Failure> Attempt::start_tls_for(std::size_t index) {
     outcome = co_await finish_early_tls(*early_tls_, stream_, services_.connect_timeout);
     early_tls_.reset();
     outcome.session += early_note(index, outcome);
+    if (early_batch_ && !outcome.early_data_accepted) {
+      early_batch_->sent_early = false;  // dropped unread: run_batch writes it now
+    }
   } else {
     outcome = co_await start_tls(stream_, hop.spec, hop.tls.get(), services_.connect_timeout);
   }
@@ -44,8 +47,8 @@ bool Attempt::hello_rides(const Batch& batch) const {
 awaitable<Failure> Attempt::begin_hello(Batch& batch) {
   const Hop& hop = *hops_[batch.end];
   early_tls_started_ = Clock::now();
-  EarlyTls early = begin_early_tls(hop.spec, hop.tls.get(), stream_->bottom(),
-                                   co_await asio::this_coro::executor);
+  const auto executor = co_await asio::this_coro::executor;
+  EarlyTls early = begin_early_tls(hop.spec, hop.tls.get(), stream_->bottom(), executor);
   if (!early.failure && hop.spec.tls_options.early_data && early.session->early_data_allowed()) {
     Failure failed = co_await prepare_early_data(batch.end);
     if (failed) {
@@ -82,15 +85,12 @@ awaitable<Failure> Attempt::prepare_early_data(std::size_t tls_hop) {
 }
 
 /// How the TLS hop at `index` (0-based) began: for -v.
-std::string Attempt::early_note(std::size_t index, const TlsOutcome& outcome) {
+std::string Attempt::early_note(std::size_t index, const TlsOutcome& outcome) const {
   std::string note = " (ClientHello sent with hop " + std::to_string(index) + "'s request";
   if (early_batch_ && early_batch_->sent_early) {
-    if (outcome.early_data_accepted) {
-      note += ", hop " + std::to_string(index + 1) + "'s handshake as early data, accepted";
-    } else {
-      early_batch_->sent_early = false;  // dropped unread: run_batch writes it now
-      note += ", early data refused: hop " + std::to_string(index + 1) + "'s handshake follows";
-    }
+    note += outcome.early_data_accepted
+                ? ", hop " + std::to_string(index + 1) + "'s handshake as early data, accepted"
+                : ", early data refused: hop " + std::to_string(index + 1) + "'s handshake follows";
   }
   return note + ")";
 }

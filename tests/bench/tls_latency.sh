@@ -10,6 +10,8 @@
 #   all plain            the reference, 3 link round trips
 #   tls, full            HOPCHAIN_NO_TLS_CACHE=1: a full TLS 1.3 handshake on every run
 #   tls, resumed         the stdio TLS session cache of earlier runs: a resumed handshake
+#   0-rtt, resumed       the middle hop through HAProxy (allow-0rtt) instead of stunnel, with
+#                        ?early-data=1: hop 2's handshake goes as TLS 1.3 early data
 #   baseline full        TLS_BASELINE=/path/to/an/older/hopchain, the same as "tls, full"
 # A TLS hop needs one round trip of its own to its server (client -> hop 2 is two links), so the
 # floor for the TLS chain is the plain chain plus 2 link round trips. Nothing is asserted.
@@ -19,7 +21,7 @@ source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
 # shellcheck source=../support/lab_tls.sh
 source "$HC_SUPPORT/lab_tls.sh"
 bench_init
-lab_require danted stunnel4
+lab_require danted stunnel4 haproxy
 tls_init_pki
 tls_issue proxy "DNS:localhost,IP:127.0.0.1"
 RUNS=${TLS_RUNS:-21}
@@ -32,6 +34,10 @@ S2=$(free_port)
 start_stunnel tls-hop2 "$S2" "${P[2]}" proxy
 DS2=$(free_port)
 start_delay_proxy "$DS2" "$S2" "$DELAY"
+H2=$(free_port)
+start_haproxy_tls haproxy-hop2 "$H2" "${P[2]}" proxy
+DH2=$(free_port)
+start_delay_proxy "$DH2" "$H2" "$DELAY"
 DE=$(free_port)
 start_delay_proxy "$DE" "$E" "$DELAY"
 
@@ -70,6 +76,10 @@ measure "tls, full" env HOPCHAIN_NO_TLS_CACHE=1 "${CMD[@]}"
 R[full]=$M
 measure "tls, resumed" "${CMD[@]}"
 R[resumed]=$M
+hc "$HOPCHAIN" -x "socks5://127.0.0.1:${D[1]}" -x "socks5h+tls://127.0.0.1:$DH2?cafile=$TLS_CA&early-data=1" \
+  -x "socks5://127.0.0.1:${D[3]}"
+measure "0-rtt, resumed" "${CMD[@]}"
+R[0-rtt]=$M
 if [[ -n ${TLS_BASELINE:-} ]]; then
   hc "$TLS_BASELINE" "${TLS[@]}"
   measure "baseline, tls, full" env HOPCHAIN_NO_TLS_CACHE=1 "${CMD[@]}"
@@ -79,7 +89,7 @@ fi
 bench_header "3 hops, the middle one plain or socks5h+tls, ${DELAY} ms each way per link (median of $RUNS)"
 printf 'link RTT measured %s ms; floor with TLS = all plain + 2 link RTTs\n' "$LINK"
 printf '%-22s %10s %12s %14s\n' chain "ms" "- all plain" "in link RTTs"
-for k in plain full resumed baseline; do
+for k in plain full resumed 0-rtt baseline; do
   [[ -n ${R[$k]:-} ]] || continue
   printf '%-22s %10.1f %12.1f %14.2f\n' "$k" "${R[$k]}" "$(awk -v a="${R[$k]}" -v b="${R[plain]}" 'BEGIN { print a - b }')" \
     "$(awk -v a="${R[$k]}" -v b="${R[plain]}" -v l="$LINK" 'BEGIN { print (a - b) / l }')"
