@@ -19,6 +19,7 @@ constexpr const char* kFooter = R"(URL schemes (how each hop is asked for the ne
   https://[user:pass@]host[:443]           HTTP CONNECT inside TLS
   socks5h+tls://[user[:pass]@]host[:1080]  any socks scheme + "+tls": SOCKS inside TLS
 TLS hops: ?cafile=PATH ?sni=NAME ?cert=PATH&key=PATH ?insecure=1 (no verification)
+  ?early-data=1 (on resumption, the hop's handshake as TLS 1.3 early data: replayable)
 Any hop: ?grants-early=1 (it grants before connecting: an early end is its failure, and
   the user's first bytes are sent again elsewhere -- a target may get them twice)
 A user without a password takes it from ~/.config/hopchain/credentials, then ~/.netrc
