@@ -77,7 +77,6 @@ awaitable<Failure> Attempt::prepare_early_data(std::size_t tls_hop) {
   if (!next.pipelined) {
     co_return std::nullopt;
   }
-  next.optimistic = false;
   Failure failed = co_await prepare_batch(next);
   next.prepared = true;
   early_batch_ = std::move(next);

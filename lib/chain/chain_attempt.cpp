@@ -234,6 +234,11 @@ awaitable<Failure> Attempt::run_batch(Batch& batch) {
     if (const std::error_code ec = co_await write(batch.bytes)) {
       co_return hop_failure(batch.begin + 1, proto::Stage::auth, ec, "");
     }
+  } else if (batch.sent_early && batch.optimistic) {
+    failed = co_await send_after_early_data(batch);
+    if (failed) {
+      co_return failed;
+    }
   }
   if (batch.optimistic && batch.pipelined) {
     failed = co_await read_replies_feeding(batch);
@@ -244,6 +249,22 @@ awaitable<Failure> Attempt::run_batch(Batch& batch) {
     observer_.on_pipelining_verdict(*hops_[k], PipelineVerdict::accepts);
   }
   co_return failed;
+}
+
+/// The batch's handshakes went as TLS early data, which a replay could send again: the user's
+/// bytes never do. They go now, right after the TLS handshake, still ahead of the replies.
+awaitable<Failure> Attempt::send_after_early_data(const Batch& batch) {
+  first_bytes_->poll();
+  const auto more = first_bytes_->bytes().subspan(first_bytes_sent_);
+  if (more.empty()) {
+    co_return std::nullopt;
+  }
+  first_bytes_sent_ += more.size();
+  observer_.on_more_user_bytes(more.size());
+  if (const std::error_code ec = co_await write(more)) {
+    co_return hop_failure(batch.begin + 1, proto::Stage::auth, ec, "");
+  }
+  co_return std::nullopt;
 }
 
 awaitable<std::error_code> Attempt::write(std::span<const std::uint8_t> bytes) {
