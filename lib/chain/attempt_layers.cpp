@@ -49,7 +49,9 @@ awaitable<Failure> Attempt::begin_hello(Batch& batch) {
   early_tls_started_ = Clock::now();
   const auto executor = co_await asio::this_coro::executor;
   EarlyTls early = begin_early_tls(hop.spec, hop.tls.get(), stream_->bottom(), executor);
-  if (!early.failure && hop.spec.tls_options.early_data && early.session->early_data_allowed()) {
+  // Not for a GSS-API hop: its request goes through a context that the handshake sets up first.
+  if (!early.failure && hop.spec.tls_options.early_data && !hop.spec.gssapi.enabled &&
+      early.session->early_data_allowed()) {
     Failure failed = co_await prepare_early_data(batch.end);
     if (failed) {
       co_return failed;
