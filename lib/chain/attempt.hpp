@@ -65,6 +65,7 @@ class Attempt {
   awaitable<Failure> run_batch(Batch& batch);
   awaitable<std::error_code> write(std::span<const std::uint8_t> bytes);
   awaitable<Failure> send_after_early_data(const Batch& batch);
+  awaitable<std::error_code> write_more_user_bytes();
   std::vector<std::uint8_t> take_user_bytes();
   awaitable<Failure> read_replies(Batch& batch);
   awaitable<Failure> read_replies_feeding(Batch& batch);

@@ -45,13 +45,7 @@ awaitable<void> Attempt::feed_user_bytes(transport::ReadinessWait& local_ready) 
     if (failed || local_ready.woken() || !first_bytes_->poll_more()) {
       co_return;
     }
-    const auto more = first_bytes_->bytes().subspan(first_bytes_sent_);
-    if (more.empty()) {
-      continue;
-    }
-    first_bytes_sent_ += more.size();
-    observer_.on_more_user_bytes(more.size());
-    if (co_await write(more)) {
+    if (co_await write_more_user_bytes()) {
       co_return;
     }
   }

@@ -49,20 +49,24 @@ awaitable<Failure> Attempt::begin_hello(Batch& batch) {
   early_tls_started_ = Clock::now();
   const auto executor = co_await asio::this_coro::executor;
   EarlyTls early = begin_early_tls(hop.spec, hop.tls.get(), stream_->bottom(), executor);
+  const auto tls_failure = [&] {
+    return hop_failure(batch.end + 1, proto::Stage::tls, early.failure->ec,
+                       std::move(early.failure->detail));
+  };
+  if (early.failure) {
+    co_return tls_failure();
+  }
   // Not for a GSS-API hop: its request goes through a context that the handshake sets up first.
-  if (!early.failure && hop.spec.tls_options.early_data && !hop.spec.gssapi.enabled &&
+  if (hop.spec.tls_options.early_data && !hop.spec.gssapi.enabled &&
       early.session->early_data_allowed()) {
     Failure failed = co_await prepare_early_data(batch.end);
     if (failed) {
       co_return failed;
     }
   }
-  if (!early.failure) {
-    make_first_flight(early, early_batch_ ? early_batch_->bytes : std::vector<std::uint8_t>{});
-  }
+  make_first_flight(early, early_batch_ ? early_batch_->bytes : std::vector<std::uint8_t>{});
   if (early.failure) {
-    co_return hop_failure(batch.end + 1, proto::Stage::tls, early.failure->ec,
-                          std::move(early.failure->detail));
+    co_return tls_failure();
   }
   if (early_batch_) {
     early_batch_->sent_early = early.early_sent;

@@ -255,16 +255,22 @@ awaitable<Failure> Attempt::run_batch(Batch& batch) {
 /// bytes never do. They go now, right after the TLS handshake, still ahead of the replies.
 awaitable<Failure> Attempt::send_after_early_data(const Batch& batch) {
   first_bytes_->poll();
-  const auto more = first_bytes_->bytes().subspan(first_bytes_sent_);
-  if (more.empty()) {
-    co_return std::nullopt;
-  }
-  first_bytes_sent_ += more.size();
-  observer_.on_more_user_bytes(more.size());
-  if (const std::error_code ec = co_await write(more)) {
+  if (const std::error_code ec = co_await write_more_user_bytes()) {
     co_return hop_failure(batch.begin + 1, proto::Stage::auth, ec, "");
   }
   co_return std::nullopt;
+}
+
+/// What the user sent beyond what the chain carried so far, written now. It counts as sent
+/// even when the write fails: some of it may have gone, and a user's byte never goes twice.
+awaitable<std::error_code> Attempt::write_more_user_bytes() {
+  const auto more = first_bytes_->bytes().subspan(first_bytes_sent_);
+  if (more.empty()) {
+    co_return std::error_code{};
+  }
+  first_bytes_sent_ += more.size();
+  observer_.on_more_user_bytes(more.size());
+  co_return co_await write(more);
 }
 
 awaitable<std::error_code> Attempt::write(std::span<const std::uint8_t> bytes) {
