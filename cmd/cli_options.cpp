@@ -267,8 +267,8 @@ CLI::App* add_redirect_command(CLI::App& app, RawOptions& raw) {
 CLI::App* add_exec_command(CLI::App& app, RawOptions& raw) {
   auto* exec = app.add_subcommand(
       "exec",
-      "Run CMD in its own network namespace: every TCP connection it makes goes through the "
-      "chain (no root, no LD_PRELOAD; static programs too)");
+      "Run CMD in its own network namespace: every TCP connection and UDP datagram it sends "
+      "goes through the chain (no root, no LD_PRELOAD; static programs too)");
   exec->add_option("--dns", raw.exec_dns,
                    "How CMD resolves names, through a stub at 127.0.0.53 in its namespace: "
                    "fake (default: A/AAAA get stand-in addresses and the chain gets the names; "
@@ -277,8 +277,9 @@ CLI::App* add_exec_command(CLI::App& app, RawOptions& raw) {
       ->type_name("MODE")
       ->check(CLI::IsMember({"fake", "chain"}));
   exec->add_flag("--no-udp", raw.exec_no_udp,
-                 "Do not carry CMD's UDP datagrams (the current behaviour: UDP is not carried "
-                 "yet; none but DNS to the stub leaves the namespace)");
+                 "Do not carry CMD's UDP datagrams (by default they go through the chain's UDP "
+                 "associations, over the hops that carry UDP); none but DNS to the stub then "
+                 "leaves the namespace");
   // Everything from CMD on is CMD's, options included, as with sudo and env: the first word that
   // is not exec's own ends the parse (prefix_command); cli.cpp splits at `--` before CLI11 runs.
   exec->prefix_command();

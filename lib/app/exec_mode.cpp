@@ -6,6 +6,7 @@
 
 #include "app/captured_tcp.hpp"
 #include "app/exec_dns.hpp"
+#include "app/exec_udp.hpp"
 #include "app/listener.hpp"
 #include "app/signal_forwarding.hpp"
 #include "log/log.hpp"
@@ -68,6 +69,13 @@ void serve_listeners(const std::vector<int>& listeners, const CapturedTarget& ta
   }
 }
 
+/// The TCP capture's mapper (fake DNS addresses to names) for datagrams.
+CapturedUdpTarget udp_target(CapturedTarget tcp_target) {
+  return [tcp_target = std::move(tcp_target)](const UdpEndpoint& destination) {
+    return tcp_target(tcp::endpoint(destination.address(), destination.port()));
+  };
+}
+
 }  // namespace
 
 Result<capture::CaptureNamespace, int> start_exec_namespace(const Config& config) {
@@ -85,6 +93,9 @@ Result<capture::CaptureNamespace, int> start_exec_namespace(const Config& config
     log::error("exec: " + planned.error());
     return failure(2);
   }
+  if (config.exec_udp) {
+    plan_exec_udp(plan);
+  }
   auto space = capture::CaptureNamespace::start(plan);
   // Mounted in the namespace by now (or never to be): the mount holds the file's content.
   ::unlink(plan.resolv_conf.c_str());
@@ -96,14 +107,22 @@ Result<capture::CaptureNamespace, int> start_exec_namespace(const Config& config
 }
 
 awaitable<int> run_exec(const Config& config, capture::CaptureNamespace& space,
-                        chain::Services& services, ServerStats& totals) {
+                        chain::Services& services, ServerStats& totals, UdpTotals& udp_totals) {
   const auto ex = co_await asio::this_coro::executor;
   auto upstream = exec_dns_upstream(config);  // checked (and said) by start_exec_namespace
   const std::vector<int> listeners = space.take_tcp_listeners();
+  // The DNS stub's two sockets first (plan_exec_dns), then the UDP capture's (plan_exec_udp).
+  std::vector<int> extra = space.take_extra_sockets();
+  std::vector<int> udp(extra.begin() + std::min<std::ptrdiff_t>(2, std::ssize(extra)), extra.end());
+  extra.resize(std::min<std::size_t>(2, extra.size()));
   const CapturedTarget target =
-      serve_exec_dns(config, upstream ? *upstream : proto::HostPort{}, space.take_extra_sockets(),
+      serve_exec_dns(config, upstream ? *upstream : proto::HostPort{}, std::move(extra),
                      listeners.size() > 1, services, ex);
   serve_listeners(listeners, target, services, totals, ex);
+  if (config.exec_udp) {
+    serve_exec_udp(config, std::move(udp), udp_target(target), services, udp_totals.captured_flows,
+                   udp_totals, ex);
+  }
   // Installed before the go: a signal from now on is the command's to handle.
   SignalForwarding forwarding(space.pidfd());
   if (auto started = space.start_command(); !started) {

@@ -38,8 +38,11 @@ awaitable<int> run_socks(const Config& config, chain::Services& services, Server
 /// udp mode's datagram totals, owned by run(): they are printed after the event loop has stopped,
 /// when no coroutine can be asked for them any more.
 struct UdpTotals {
+  explicit UdpTotals(bool stats = false) : captured_flows(stats) {}
   udp::Counters datagrams;
   bool serving = false;  ///< run_udp got as far as serving: the totals are worth a line at exit
+  /// exec's UDP flows, counted apart from its TCP tunnels, which it waits for at exit.
+  ServerStats captured_flows;
 };
 
 awaitable<int> run_udp(const Config& config, chain::Services& services, ServerStats& totals,

@@ -86,7 +86,7 @@ awaitable<int> run_mode(const Config& config, chain::Services& services, ModeSta
     co_return co_await run_check(config, services);
   }
   if (config.mode == Mode::exec) {
-    co_return co_await run_exec(config, *state.exec_namespace, services, totals);
+    co_return co_await run_exec(config, *state.exec_namespace, services, totals, state.udp);
   }
   const int code = co_await run_stdio(config, services, totals);
   // A pipelining probe of a new hop may still be waiting for its answer. The user's tunnel is
@@ -226,7 +226,7 @@ int run(const Config& config) {
 
   // Before the io_context: connections still open when it is destroyed count themselves out.
   ServerStats totals(config.stats);
-  UdpTotals udp_totals;
+  UdpTotals udp_totals(config.stats);
   // Before what saves through it: it outlives them and writes what they left pending at exit.
   chain::CacheWriter cache_writer;
   asio::io_context io(1);

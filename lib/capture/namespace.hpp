@@ -31,8 +31,9 @@ asio::ip::address namespace_address_v6();  // fd00:6863:ffff::1
 struct NamespacePlan {
   std::vector<std::string> argv;  ///< the command; argv[0] is looked up in PATH
   std::string resolv_conf;        ///< bind-mounted over /etc/resolv.conf; empty: left as it is
-  /// Runs in the namespace after lo and the routes, before any socket. Returns an error to stop.
-  std::function<std::error_code()> extra_setup;
+  /// Runs in the namespace after lo and the routes, before any socket. Returns what failed, in
+  /// words (with the errno's), to stop; empty when all went well.
+  std::function<std::string()> extra_setup;
   /// Each opens one socket in the namespace (close-on-exec): the fd, or -errno.
   std::vector<std::function<int()>> extra_sockets;
   /// nftables text added to the capture rules, given the extra sockets in order.

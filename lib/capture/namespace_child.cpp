@@ -287,8 +287,8 @@ void run_namespace_child(const ChildContext& context) {
   }
   const bool v6 = set_up_loopback(context.channel);
   if (context.plan.extra_setup) {
-    if (const std::error_code ec = context.plan.extra_setup()) {
-      fail(context.channel, Stage::extra_setup, ec.value(), "");
+    if (const std::string failed = context.plan.extra_setup(); !failed.empty()) {
+      fail(context.channel, Stage::extra_setup, 0, failed);
     }
   }
   std::vector<int> fds;

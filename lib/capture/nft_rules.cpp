@@ -18,6 +18,35 @@ std::string capture_ruleset(std::uint16_t v4_port, std::uint16_t v6_port, std::s
   return text;
 }
 
+std::string udp_capture_rules(std::uint16_t port, std::uint32_t mark, std::string_view own_v4,
+                              std::string_view own_v6) {
+  const std::string v4 =
+      "meta l4proto udp ip daddr != { 127.0.0.0/8, " + std::string(own_v4) + " }";
+  const std::string v6 = "meta l4proto udp ip6 daddr != { ::1, " + std::string(own_v6) + " }";
+  const std::string set_mark = "meta mark set " + std::to_string(mark);
+  const std::string to = std::to_string(port);
+  return "table inet hopchain_udp {\n"
+         "  chain mark_udp {\n"
+         "    type route hook output priority mangle; policy accept;\n"
+         "    " +
+         v4 + " " + set_mark +
+         "\n"
+         "    " +
+         v6 + " " + set_mark +
+         "\n"
+         "  }\n"
+         "  chain capture_udp {\n"
+         "    type filter hook prerouting priority mangle; policy accept;\n"
+         "    " +
+         v4 + " tproxy ip to 127.0.0.1:" + to + " " + set_mark +
+         " accept\n"
+         "    " +
+         v6 + " tproxy ip6 to [::1]:" + to + " " + set_mark +
+         " accept\n"
+         "  }\n"
+         "}\n";
+}
+
 std::string explain_nft_error(std::string_view message) {
   std::string text(message);
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
@@ -30,9 +59,10 @@ std::string explain_nft_error(std::string_view message) {
                        text.find("Protocol not supported") != std::string::npos;
   if (missing) {
     text +=
-        " (this kernel lacks nftables or its NAT/redirect support: load the modules with "
-        "`modprobe nf_tables nft_chain_nat nft_redir` as root, or use a kernel built with "
-        "CONFIG_NF_TABLES, CONFIG_NFT_NAT and CONFIG_NFT_REDIR)";
+        " (this kernel lacks nftables or its NAT/redirect/tproxy support: load the modules "
+        "with `modprobe nf_tables nft_chain_nat nft_redir nft_tproxy` as root, or use a kernel "
+        "built with CONFIG_NF_TABLES, CONFIG_NFT_NAT, CONFIG_NFT_REDIR and CONFIG_NFT_TPROXY; "
+        "exec --no-udp needs no tproxy)";
   }
   return text;
 }

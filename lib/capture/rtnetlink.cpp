@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <ctime>
 #include <libmnl/libmnl.h>
+#include <linux/fib_rules.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -67,6 +68,12 @@ std::uint8_t family_of(const asio::ip::address& address) {
   return address.is_v4() ? AF_INET : AF_INET6;
 }
 
+/// A table id in rtmsg's 8 bits where it fits; RTA_TABLE carries the whole id either way.
+std::uint8_t short_table(std::uint32_t table) {
+  return table < 256 ? static_cast<std::uint8_t>(table)
+                     : static_cast<std::uint8_t>(RT_TABLE_UNSPEC);
+}
+
 }  // namespace
 
 std::error_code bring_loopback_up() {
@@ -105,6 +112,34 @@ std::error_code add_default_route_to_loopback(const asio::ip::address& source) {
   route->rtm_scope = RT_SCOPE_LINK;  // "dev lo" with no gateway
   route->rtm_type = RTN_UNICAST;
   put_address(header, RTA_PREFSRC, source);
+  mnl_attr_put_u32(header, RTA_OIF, kLoopbackIndex);
+  return send_request(header);
+}
+
+std::error_code add_fwmark_rule(int family, std::uint32_t mark, std::uint32_t table) {
+  Buffer buffer{};
+  nlmsghdr* header = start_request(buffer.data(), RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL);
+  auto* rule = static_cast<fib_rule_hdr*>(mnl_nlmsg_put_extra_header(header, sizeof(fib_rule_hdr)));
+  rule->family = static_cast<std::uint8_t>(family);
+  rule->table = short_table(table);
+  rule->action = FR_ACT_TO_TBL;
+  mnl_attr_put_u32(header, FRA_FWMARK, mark);
+  mnl_attr_put_u32(header, FRA_FWMASK, 0xffffffffU);
+  mnl_attr_put_u32(header, FRA_TABLE, table);
+  return send_request(header);
+}
+
+std::error_code add_local_default_route(int family, std::uint32_t table) {
+  Buffer buffer{};
+  nlmsghdr* header = start_request(buffer.data(), RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+  auto* route = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(header, sizeof(rtmsg)));
+  route->rtm_family = static_cast<std::uint8_t>(family);
+  route->rtm_dst_len = 0;  // default
+  route->rtm_table = short_table(table);
+  route->rtm_protocol = RTPROT_BOOT;
+  route->rtm_scope = RT_SCOPE_HOST;
+  route->rtm_type = RTN_LOCAL;
+  mnl_attr_put_u32(header, RTA_TABLE, table);
   mnl_attr_put_u32(header, RTA_OIF, kLoopbackIndex);
   return send_request(header);
 }

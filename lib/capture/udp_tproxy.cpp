@@ -4,6 +4,7 @@
 #include <cstring>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 namespace hc::capture {
 namespace {
@@ -151,22 +152,37 @@ awaitable<Result<CapturedDatagram, std::error_code>> receive_captured(
   }
 }
 
+int open_reply_fd(const UdpEndpoint& destination) {
+  const bool v6 = destination.address().is_v6();
+  const int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) {
+    return -errno;
+  }
+  std::error_code ec = set_transparent(fd, v6);
+  if (!ec) {
+    ec = set_flag(fd, SOL_SOCKET, SO_REUSEADDR);
+  }
+  if (!ec && ::bind(fd, destination.data(), static_cast<socklen_t>(destination.size())) != 0) {
+    ec = last_error();
+  }
+  if (ec) {
+    ::close(fd);
+    return -ec.value();
+  }
+  return fd;
+}
+
 asio::ip::udp::socket open_reply_socket(const asio::any_io_executor& ex,
                                         const UdpEndpoint& destination, std::error_code& ec) {
   asio::ip::udp::socket socket(ex);
-  socket.open(destination.protocol(), ec);
-  if (!ec) {
-    ec = set_transparent(socket.native_handle(), destination.address().is_v6());
+  const int fd = open_reply_fd(destination);
+  if (fd < 0) {
+    ec = std::error_code(-fd, std::system_category());
+    return socket;
   }
-  if (!ec) {
-    socket.set_option(asio::socket_base::reuse_address(true), ec);
-  }
-  if (!ec) {
-    socket.bind(destination, ec);
-  }
+  socket.assign(destination.protocol(), fd, ec);
   if (ec) {
-    std::error_code ignored;
-    socket.close(ignored);
+    ::close(fd);
   }
   return socket;
 }

@@ -42,7 +42,11 @@ awaitable<Result<CapturedDatagram, std::error_code>> receive_captured(
     asio::ip::udp::socket& socket, std::span<std::uint8_t> buffer);
 
 /// A socket whose datagrams leave from `destination` (IP_TRANSPARENT, SO_REUSEADDR: every flow
-/// to the same destination binds the same address). On failure `ec` is set.
+/// to the same destination binds the same address), close-on-exec and non-blocking: the fd, or
+/// -errno. Made in the calling process's network namespace.
+int open_reply_fd(const UdpEndpoint& destination);
+
+/// open_reply_fd as an asio socket. On failure `ec` is set.
 asio::ip::udp::socket open_reply_socket(const asio::any_io_executor& ex,
                                         const UdpEndpoint& destination, std::error_code& ec);
 

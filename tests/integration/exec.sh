@@ -9,21 +9,15 @@
 # loopback stays local), so the whole script runs in a network namespace of its own where
 # 10.77.0.1 on lo plays the outside world. The product itself spawns no `ip` or `nft`.
 set -euo pipefail
-if [[ -z ${HC_EXEC_TEST_NETNS:-} ]]; then
-  if ! unshare --net true 2>/dev/null; then
-    echo "SKIP: this test needs to create a network namespace (root)"
-    exit 0
-  fi
-  exec env HC_EXEC_TEST_NETNS=1 unshare --net -- bash "$0" "$@"
-fi
+# shellcheck source=SCRIPTDIR/../support/lab_exec.sh
+source "${HC_SUPPORT:?HC_SUPPORT must point to tests/support}/lab_exec.sh"
+exec_enter_namespaces "$0" "$@"
 # shellcheck source=SCRIPTDIR/../support/lab.sh
-source "${HC_SUPPORT:?HC_SUPPORT must point to tests/support}/lab.sh"
+source "$HC_SUPPORT/lab.sh"
 lab_init
 require_hopchain
 lab_require curl busybox ip setpriv proxychains4
-ip link set lo up
-ip addr add 10.77.0.1/32 dev lo
-ip -6 addr add fd77::1/128 dev lo nodad
+exec_outside_world
 T=10.77.0.1
 
 D=$(free_port)
@@ -139,13 +133,10 @@ out=$(hc_exec "${CHAIN[@]}" exec -- ssh -F "$LAB_SSH_CONFIG" -p "$S2" "$LAB_SSH_
 [[ $out == hello-through-exec ]] || fail "ssh under exec said '$out'"
 
 note "as user nobody: an unprivileged user namespace"
-if ! setpriv --reuid nobody --regid nogroup --clear-groups unshare -rn true 2>/dev/null; then
+if ! nobody_has_userns; then
   note "SKIPPED: unprivileged user namespaces are forbidden here"
 else
-  home=$(mktemp -d "$LAB/nobody.XXXX")
-  chmod 777 "$home"
-  out=$(setpriv --reuid nobody --regid nogroup --clear-groups env HOME="$home" \
-    XDG_CACHE_HOME="$home/cache" timeout -k 5 60 "$HOPCHAIN" "${CHAIN[@]}" exec -- \
+  out=$(as_nobody timeout -k 5 60 "$HOPCHAIN" "${CHAIN[@]}" exec -- \
     sh -c "id -un; grep ^CapEff /proc/self/status; busybox wget -q -O - $URL") ||
     fail "exec as nobody failed"
   grep -qx nobody <<<"$out" || fail "the command did not run as nobody: $out"

@@ -7,15 +7,11 @@
 # 10.77.0.1 on lo plays the outside world, and a dnsmasq on 127.0.0.1:53 (this namespace's
 # resolv.conf) is the resolver of the hops.
 set -euo pipefail
-if [[ -z ${HC_EXEC_TEST_NETNS:-} ]]; then
-  if ! unshare --net --mount true 2>/dev/null; then
-    echo "SKIP: this test needs to create network and mount namespaces (root)"
-    exit 0
-  fi
-  exec env HC_EXEC_TEST_NETNS=1 unshare --net --mount -- bash "$0" "$@"
-fi
+# shellcheck source=SCRIPTDIR/../support/lab_exec.sh
+source "${HC_SUPPORT:?HC_SUPPORT must point to tests/support}/lab_exec.sh"
+exec_enter_namespaces "$0" "$@"
 # shellcheck source=SCRIPTDIR/../support/lab.sh
-source "${HC_SUPPORT:?HC_SUPPORT must point to tests/support}/lab.sh"
+source "$HC_SUPPORT/lab.sh"
 lab_init
 require_hopchain
 lab_require curl dig getent ip dnsmasq
