@@ -2,9 +2,9 @@
 # redirect mode (the redsocks role) behind real nftables rules, in a network namespace of its
 # own: a user's TCP to an address outside loopback is `redirect`ed, its UDP `tproxy`'d, to
 # hopchain redirect, which carries each through the chain to the original destination; the
-# targets listen in a second namespace, across a veth pair (10.99.0.2).
+# targets listen in a second namespace, across a veth pair (10.99.0.2, fd99::2).
 #   - danted as hop: curl gets a page, 1 MiB echoes byte-checked, a UDP echo comes back from the
-#     destination the program sent to;
+#     destination the program sent to; the same TCP and UDP echoes over IPv6;
 #   - microsocks as hop (no UDP): TCP works, datagrams are dropped and the reason logged once
 #     per destination; a connection to the listener's own address is refused as a loop;
 #   - without CAP_NET_ADMIN, --udp is refused by name; SIGTERM exits 0.
@@ -27,11 +27,14 @@ H=$(free_port) E=$(free_port) U=$(free_port)
 lab_bg target-http nsenter -t "$CAPTURE_TARGETS_PID" -n python3 -m http.server --bind "$T" --directory "$LAB/www" "$H"
 lab_bg target-echo nsenter -t "$CAPTURE_TARGETS_PID" -n python3 "$HC_SUPPORT/echo_server.py" --port "$E" --bind "$T" --mode echo
 lab_bg target-udp nsenter -t "$CAPTURE_TARGETS_PID" -n python3 "$HC_SUPPORT/udp_echo.py" --port "$U" --bind "$T"
-wait_target_port "$H"
-wait_target_port "$E"
+T6=$CAPTURE_TARGET_IP6 E6=$(free_port) U6=$(free_port)
+lab_bg target-echo6 nsenter -t "$CAPTURE_TARGETS_PID" -n python3 "$HC_SUPPORT/echo_server.py" --port "$E6" --bind "$T6" --mode echo
+lab_bg target-udp6 nsenter -t "$CAPTURE_TARGETS_PID" -n python3 "$HC_SUPPORT/udp_echo.py" --port "$U6" --bind "$T6"
+for port in "$H" "$E" "$E6"; do wait_target_port "$port"; done
 wait_target_port "$U" udp
+wait_target_port "$U6" udp
 
-D=$(free_port); start_danted dante "$D" "external=$CAPTURE_LOCAL_IP"
+D=$(free_port); start_danted dante "$D" "external=$CAPTURE_LOCAL_IP" "external=$CAPTURE_LOCAL_IP6"
 M=$(free_port); start_microsocks "$M"
 
 # Users 4242 and 4243 are captured, each to its own hopchain; hops run as other users.
@@ -39,20 +42,21 @@ RD=$(free_port) RM=$(free_port)
 capture_rules "4242:$RD" "4243:$RM"
 note "lab up: targets $T (http $H, echo $E, udp $U), danted $D, microsocks $M"
 
-"$HOPCHAIN" -v -x "socks5://127.0.0.1:$D" redirect --udp "$RD" 2>"$LAB/hc-dante.err" &
+"$HOPCHAIN" -v -x "socks5://127.0.0.1:$D" redirect --udp "*:$RD" 2>"$LAB/hc-dante.err" &
 HCD=$!
 echo "$HCD hc-dante" >>"$LAB/pids"
 "$HOPCHAIN" -x "socks5://127.0.0.1:$M" redirect --udp "*:$RM" 2>"$LAB/hc-micro.err" &
 HCM=$!
 echo "$HCM hc-micro" >>"$LAB/pids"
-wait_port "$RD" 127.0.0.1 || fail "redirect did not listen on $RD"
-wait_until 15 sh -c "ss -Hltn 'sport = :$RM' | grep -q ." || fail "redirect did not listen on *:$RM"
+for port in "$RD" "$RM"; do
+  wait_until 15 sh -c "ss -Hltn 'sport = :$port' | grep -q ." || fail "redirect did not listen on *:$port"
+done
 
 # --- through danted -----------------------------------------------------------------------
 as_user 4242 curl -sS --max-time 30 "http://$T:$H/page.bin" >"$LAB/page.got" ||
   fail "curl through redirect (danted) failed"
 cmp -s "$LAB/page.got" "$LAB/www/page.bin" || fail "curl got other bytes than the page"
-wait_log "$LAB/hc-dante.err" "redirect 127.0.0.1:$RD: tcp 10.99.0.1:[0-9]+ -> $T:$H" 10
+wait_log "$LAB/hc-dante.err" "redirect \\*:$RD: tcp 10.99.0.1:[0-9]+ -> $T:$H" 10
 note "ok: curl through redirect and danted"
 
 # 1 MiB each way, half-closed and byte-checked (danted and hopchain relay the half-close)
@@ -65,6 +69,14 @@ as_user 4242 "$CAPTURE_PYTHON" "$HC_SUPPORT/udp_check.py" echo "$T" "$U" --count
   --timeout 30 || fail "UDP echo through redirect --udp (danted) failed"
 wait_log "$LAB/hc-dante.err" "udp 10.99.0.1:[0-9]+ -> $T:$U" 5
 note "ok: UDP echo through redirect --udp and danted, replies from $T:$U"
+
+as_user 4242 "$CAPTURE_PYTHON" "$HC_SUPPORT/tcp_check.py" echo "$T6" "$E6" --count 2 \
+  --min-size 65536 --max-size 65536 --timeout 60 || fail "IPv6 echo through redirect (danted) failed"
+wait_log "$LAB/hc-dante.err" "tcp \\[$CAPTURE_LOCAL_IP6\\]:[0-9]+ -> \\[$T6\\]:$E6" 10
+as_user 4242 "$CAPTURE_PYTHON" "$HC_SUPPORT/udp_check.py" echo "$T6" "$U6" --count 20 \
+  --timeout 30 || fail "IPv6 UDP echo through redirect --udp (danted) failed"
+wait_log "$LAB/hc-dante.err" "udp \\[$CAPTURE_LOCAL_IP6\\]:[0-9]+ -> \\[$T6\\]:$U6" 5
+note "ok: IPv6 TCP and UDP echoes through redirect and danted"
 
 # --- through microsocks (no UDP) ------------------------------------------------------------
 as_user 4243 curl -sS --max-time 30 "http://$T:$H/page.bin" >"$LAB/page2.got" ||

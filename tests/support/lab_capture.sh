@@ -5,14 +5,16 @@
 #                                  network namespace (as root; an unprivileged user gets a SKIP,
 #                                  exit 77), so that its addresses, routes and rules vanish with it
 #   capture_lab_init               (after lab_init) loopback up, and a second namespace holding
-#                                  the targets, reached over a veth pair: here 10.99.0.1/24, the
-#                                  targets' side $CAPTURE_TARGET_IP (10.99.0.2)
+#                                  the targets, reached over a veth pair: here 10.99.0.1/24 and
+#                                  fd99::1/64, the targets' side $CAPTURE_TARGET_IP (10.99.0.2)
+#                                  and $CAPTURE_TARGET_IP6 (fd99::2)
 #   in_targets CMD...              runs CMD in the targets' namespace
 #   wait_target_port PORT [udp]    something listens on $CAPTURE_TARGET_IP:PORT there
 #   capture_rules UID:PORT...      nftables rules: TCP of user UID to any address outside
-#                                  127.0.0.0/8 is redirected to 127.0.0.1:PORT, its UDP tproxy'd
-#                                  there (marked UID on output, so that a rule sends it to the
-#                                  local route of table 100, then tproxy'd on its way in)
+#                                  127.0.0.0/8 and ::1 is redirected to PORT on loopback, its UDP
+#                                  tproxy'd there (marked UID on output, so that a rule sends it
+#                                  to the local route of table 100, then tproxy'd on its way in),
+#                                  IPv4 and IPv6
 #   as_user UID CMD...             runs CMD as UID (no such account needed); $CAPTURE_PYTHON is
 #                                  a python3 that any user can run (not a shim in root's home)
 #   nft_cmd ARGS...                nft, or tests/support/nft.py (libnftables) without it
@@ -22,6 +24,8 @@
 
 CAPTURE_TARGET_IP=10.99.0.2
 CAPTURE_LOCAL_IP=10.99.0.1
+CAPTURE_TARGET_IP6=fd99::2
+CAPTURE_LOCAL_IP6=fd99::1
 CAPTURE_PYTHON=/usr/bin/python3
 [[ -x $CAPTURE_PYTHON ]] || CAPTURE_PYTHON=$(command -v python3)
 
@@ -55,11 +59,14 @@ capture_lab_init() {
     fail "the targets' namespace did not come up"
   ip link add hcv0 type veth peer name hcv1 netns "$CAPTURE_TARGETS_PID"
   ip addr add "$CAPTURE_LOCAL_IP/24" dev hcv0
+  ip -6 addr add "$CAPTURE_LOCAL_IP6/64" dev hcv0 nodad
   ip link set hcv0 up
   in_targets ip link set lo up
   in_targets ip addr add "$CAPTURE_TARGET_IP/24" dev hcv1
+  in_targets ip -6 addr add "$CAPTURE_TARGET_IP6/64" dev hcv1 nodad
   in_targets ip link set hcv1 up
   ip route add local 0.0.0.0/0 dev lo table 100
+  ip -6 route add local ::/0 dev lo table 100
 }
 
 wait_target_port() { # PORT [udp]
@@ -100,23 +107,26 @@ while True:
 capture_rules() { # UID:PORT...
   local rules=$LAB/capture.nft pair uid port
   {
-    echo "table ip hc_capture {"
+    echo "table inet hc_capture {"
     echo "  chain out_nat { type nat hook output priority -100; policy accept;"
     for pair in "$@"; do
       uid=${pair%%:*} port=${pair##*:}
       echo "    meta skuid $uid ip daddr != 127.0.0.0/8 tcp dport 1-65535 redirect to :$port"
+      echo "    meta skuid $uid ip6 daddr != ::1 tcp dport 1-65535 redirect to :$port"
     done
     echo "  }"
     echo "  chain out_route { type route hook output priority -150; policy accept;"
     for pair in "$@"; do
       uid=${pair%%:*}
       echo "    meta skuid $uid ip daddr != 127.0.0.0/8 udp dport 1-65535 meta mark set $uid"
+      echo "    meta skuid $uid ip6 daddr != ::1 udp dport 1-65535 meta mark set $uid"
     done
     echo "  }"
     echo "  chain pre { type filter hook prerouting priority -150; policy accept;"
     for pair in "$@"; do
       uid=${pair%%:*} port=${pair##*:}
-      echo "    meta mark $uid udp dport 1-65535 tproxy to 127.0.0.1:$port accept"
+      echo "    meta mark $uid meta nfproto ipv4 udp dport 1-65535 tproxy ip to 127.0.0.1:$port accept"
+      echo "    meta mark $uid meta nfproto ipv6 udp dport 1-65535 tproxy ip6 to [::1]:$port accept"
     done
     echo "  }"
     echo "}"
@@ -125,6 +135,7 @@ capture_rules() { # UID:PORT...
   # The marks above pick the port by user; a packet marked so must be delivered here.
   for pair in "$@"; do
     ip rule add fwmark "${pair%%:*}" lookup 100
+    ip -6 rule add fwmark "${pair%%:*}" lookup 100
   done
 }
 
