@@ -78,8 +78,9 @@ std::shared_ptr<asio::ip::udp::socket> reply_socket(Capture& c, const UdpEndpoin
   return shared;
 }
 
-/// The flow's target and reply socket, or nullopt (logged) when its datagrams must be dropped.
-std::optional<udp::FlowStart> start_flow(Capture& c, const capture::CapturedDatagram& d) {
+/// Where datagrams from d.source to d.destination go and the socket their replies leave from, or
+/// nullopt (logged) when they must be dropped.
+std::optional<udp::FlowRoute> route_for(Capture& c, const capture::CapturedDatagram& d) {
   const std::string flow = c.front.label + ": udp " + udp::endpoint_text(d.source) + " -> " +
                            udp::endpoint_text(d.destination);
   if (is_own_socket(c, d.destination)) {
@@ -103,7 +104,7 @@ std::optional<udp::FlowStart> start_flow(Capture& c, const capture::CapturedData
   log::verbose(flow + (target->host == d.destination.address().to_string()
                            ? std::string()
                            : " (" + target->to_string() + ")"));
-  return udp::FlowStart{std::move(*target), std::move(reply), flow};
+  return udp::FlowRoute{std::move(*target), std::move(reply)};
 }
 
 /// Counts like `udp` mode; an association that cannot be opened is named once per target.
@@ -113,7 +114,8 @@ udp::ForwardOptions flow_options(const std::shared_ptr<Capture>& c, ServerStats&
   std::weak_ptr<Capture> weak = c;
   options.hooks.open_failed = [weak](const std::string& who, const proto::HostPort& target,
                                      const chain::ChainError& error) {
-    const std::string line = who + ": datagrams dropped: " + error.message();
+    const std::string line =
+        who + " -> " + target.to_string() + ": datagrams dropped: " + error.message();
     if (auto capture = weak.lock()) {
       report_once(*capture, target.to_string(), line);
     } else {
@@ -164,9 +166,18 @@ awaitable<void> serve_captured_udp(asio::ip::udp::socket capture, CaptureUdpFron
       continue;
     }
     const capture::CapturedDatagram& d = *received;
-    udp::push_datagram(table, udp::FlowKey{d.source, d.destination},
-                       std::span<const std::uint8_t>(buffer.data(), d.size),
-                       [&] { return start_flow(*c, d); });
+    // One flow per source, whatever it sends to: one association, one address seen outside.
+    const auto add_route = [&] { return route_for(*c, d); };
+    const auto start = [&]() -> std::optional<udp::FlowStart> {
+      std::optional<udp::FlowRoute> route = add_route();
+      if (!route) {
+        return std::nullopt;
+      }
+      return udp::FlowStart{std::move(*route),
+                            c->front.label + ": udp " + udp::endpoint_text(d.source)};
+    };
+    udp::push_datagram(table, udp::FlowKey{d.source}, d.destination,
+                       std::span<const std::uint8_t>(buffer.data(), d.size), start, add_route);
   }
 }
 

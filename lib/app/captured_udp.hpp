@@ -1,8 +1,9 @@
 /// Serves datagrams that a netfilter rule (nftables `tproxy`) sent to a local socket (`redirect
-/// --udp`, exec's namespace): each flow, a source and the destination it sent to, gets its own
-/// SOCKS5 UDP association through the chain (udp/flows.hpp: only hops that carry UDP, idle
-/// timeout), and replies reach the program from the destination it sent to. When the chain
-/// cannot carry UDP the datagrams are dropped, and the reason logged once per destination.
+/// --udp`, exec's namespace): each flow, a source and whatever destinations it sends to, gets
+/// its own SOCKS5 UDP association through the chain (udp/flows.hpp: only hops that carry UDP,
+/// idle timeout), and replies reach the program from the destination it sent to, each through
+/// a socket bound there; a reply from anywhere else is dropped. When the chain cannot carry UDP
+/// the datagrams are dropped, and the reason logged once per destination.
 #pragma once
 
 #include <chrono>

@@ -27,25 +27,37 @@ constexpr std::size_t kBufferSize = 65536;
 // hop that accepts and then drops every association cannot make us spin.
 constexpr auto kMinReopenInterval = std::chrono::seconds(1);
 
-/// One local source: its datagrams waiting for the chain, and its counters.
+/// One destination of a flow.
+struct Route {
+  FlowRoute where;
+  std::optional<Target> prepared;  // as the current association names it; reset for each one
+  Clock::time_point prepared_at;
+};
+
+struct Queued {
+  Endpoint destination;
+  std::vector<std::uint8_t> bytes;
+};
+
+/// One local source: its routes, its datagrams waiting for the chain, and its counters.
 struct Session {
-  Session(const asio::any_io_executor& ex, FlowKey flow, FlowStart start,
-          const chain::Services& shared)
+  Session(const asio::any_io_executor& ex, FlowKey flow, const Endpoint& destination,
+          FlowStart start, const chain::Services& shared)
       : key(flow),
-        target(std::move(start.target)),
-        reply(std::move(start.reply)),
+        first_target(start.route.target),
         services(shared),
         wake(ex, Clock::time_point::max()),
         quiet(ex) {
+    routes.emplace(destination, Route{std::move(start.route), std::nullopt, {}});
     services.log_tag = log::next_connection_tag();
     who = services.log_tag + start.name;
   }
   FlowKey key;
-  proto::HostPort target;
-  std::shared_ptr<asio::ip::udp::socket> reply;  // replies leave from it to key.source
+  proto::HostPort first_target;  // named when its association cannot be opened
+  std::map<Endpoint, Route> routes;
   chain::Services services;  // its own copy: the tag its chain's log lines carry
   std::string who;           // "[c3] udp 5353 from 127.0.0.1:40000", for logs
-  std::deque<std::vector<std::uint8_t>> queue;
+  std::deque<Queued> queue;
   asio::steady_timer wake;  // cancelled when a datagram is queued
   Clock::time_point last_activity = Clock::now();
   Counters counters;
@@ -115,14 +127,40 @@ awaitable<void> idle(Session& s, std::chrono::milliseconds timeout) {
   }
 }
 
+/// The route's target as `a` names it, prepared on its first datagram; nullptr (logged, once per
+/// association) when it cannot be resolved.
+awaitable<const Target*> prepared_target(Session& s, Route& route, Association& a) {
+  // A name that did not resolve is tried again, but not for every datagram.
+  const bool retry = route.prepared && route.prepared->ec &&
+                     Clock::now() >= route.prepared_at + kMinReopenInterval;
+  if (!route.prepared || retry) {
+    route.prepared_at = Clock::now();
+    Target t = co_await a.prepare(route.where.target);
+    if (t.ec) {
+      log::error(s.who + ": target " + route.where.target.to_string() + ": " + t.ec.message());
+    }
+    route.prepared = std::move(t);
+  }
+  co_return route.prepared->ec ? nullptr : &*route.prepared;
+}
+
 /// Local source -> chain. Returns when the association fails or on cancellation.
-awaitable<void> pump_up(Forward& f, Session& s, Association& a, const Target& t) {
+awaitable<void> pump_up(Forward& f, Session& s, Association& a) {
   for (;;) {
     if (s.queue.empty()) {
       co_await wait_datagram(s);
     } else {
-      const std::vector<std::uint8_t> datagram = std::move(s.queue.front());
+      const Queued queued = std::move(s.queue.front());
       s.queue.pop_front();
+      const std::vector<std::uint8_t>& datagram = queued.bytes;
+      // Routes are only ever added while the flow lives: the reference stays valid.
+      Route& route = s.routes.at(queued.destination);
+      const Target* target = co_await prepared_target(s, route, a);
+      if (target == nullptr) {
+        count_drop(f, s, "target " + route.where.target.to_string() + " not resolved");
+        continue;
+      }
+      const Target& t = *target;
       const SendResult r = co_await a.send(t, datagram);
       if (r.status == SendStatus::sent) {
         ++s.counters.sent;
@@ -149,8 +187,34 @@ awaitable<void> pump_up(Forward& f, Session& s, Association& a, const Target& t)
   }
 }
 
+/// The route a reply from `origin` belongs to: the one whose address it is, else one sent to by
+/// name on its port (a name comes back as the address the hop resolved it to); nullptr if none.
+const Route* route_of(const Session& s, const proto::HostPort& origin) {
+  const Route* by_name = nullptr;
+  for (const auto& [destination, route] : s.routes) {
+    if (!route.prepared || route.prepared->ec ||
+        !proto::socks5::udp_address_matches(route.prepared->header, origin)) {
+      continue;
+    }
+    asio::error_code not_ip;
+    asio::ip::make_address(route.prepared->header.host, not_ip);
+    if (!not_ip) {
+      return &route;
+    }
+    by_name = by_name != nullptr ? by_name : &route;
+  }
+  return by_name;
+}
+
+std::string expected_origins(const Session& s) {
+  if (s.routes.size() == 1 && s.routes.begin()->second.prepared) {
+    return s.routes.begin()->second.prepared->header.to_string();
+  }
+  return "any destination of this flow";
+}
+
 /// Chain -> local source. Returns when the association's socket fails or on cancellation.
-awaitable<void> pump_down(Forward& f, Session& s, Association& a, const Target& t) {
+awaitable<void> pump_down(Forward& f, Session& s, Association& a) {
   std::vector<std::uint8_t> buffer(kBufferSize);
   for (;;) {
     const Received r = co_await a.receive(buffer);
@@ -166,11 +230,11 @@ awaitable<void> pump_down(Forward& f, Session& s, Association& a, const Target& 
       count_drop(f, s,
                  "reply header " + std::to_string(r.layer + 1) + ": " +
                      std::string(proto::socks5::to_string(r.drop)));
-    } else if (!proto::socks5::udp_address_matches(t.header, r.origin)) {
+    } else if (const Route* route = route_of(s, r.origin); route == nullptr) {
       count_drop(f, s,
-                 "it came from " + r.origin.to_string() + ", not from " + t.header.to_string());
+                 "it came from " + r.origin.to_string() + ", not from " + expected_origins(s));
     } else {
-      auto [ec, n] = co_await s.reply->async_send_to(
+      auto [ec, n] = co_await route->where.reply->async_send_to(
           asio::buffer(r.payload.data(), r.payload.size()), s.key.source, nothrow);
       if (ec) {
         count_drop(f, s, "cannot deliver it locally: " + ec.message());
@@ -202,11 +266,11 @@ awaitable<bool> went_idle(Session& s, std::chrono::milliseconds timeout) {
 enum class Ended : std::size_t { pump_up, pump_down, lost, idle };
 
 /// Datagrams both ways until a pump ends, a control connection closes or the source goes idle.
-awaitable<Ended> pump_both_ways(Forward& f, Session& s, Association& a, const Target& t,
+awaitable<Ended> pump_both_ways(Forward& f, Session& s, Association& a,
                                 std::chrono::milliseconds timeout) {
   std::vector<transport::Task> tasks;
-  tasks.emplace_back([&f, &s, &a, &t] { return pump_up(f, s, a, t); });
-  tasks.emplace_back([&f, &s, &a, &t] { return pump_down(f, s, a, t); });
+  tasks.emplace_back([&f, &s, &a] { return pump_up(f, s, a); });
+  tasks.emplace_back([&f, &s, &a] { return pump_down(f, s, a); });
   tasks.emplace_back([&a] { return a.wait_closed(); });
   tasks.emplace_back([&s, timeout] { return idle(s, timeout); });
   const std::size_t first = co_await transport::first_to_end(tasks);
@@ -223,7 +287,7 @@ awaitable<std::unique_ptr<Association>> open_for(Forward& f, Session& s) {
   auto opened = co_await open_association(f.hops, s.services);
   if (opened.error) {
     if (f.options.hooks.open_failed) {
-      f.options.hooks.open_failed(s.who, s.target, *opened.error);
+      f.options.hooks.open_failed(s.who, s.first_target, *opened.error);
     } else {
       log::error(s.who + ": " + opened.error->message());
     }
@@ -272,18 +336,11 @@ awaitable<void> run_session(std::shared_ptr<Forward> f, std::shared_ptr<Session>
       continue;
     }
     Association& a = *association;
-    const Target t = co_await a.prepare(s->target);
-    if (s->evicted) {
-      break;
-    }
-    if (t.ec) {
-      log::error(s->who + ": target " + s->target.to_string() + ": " + t.ec.message());
-      count_drop(*f, *s, "target not resolved", s->queue.size());
-      s->queue.clear();
-      continue;
+    for (auto& [destination, route] : s->routes) {
+      route.prepared.reset();  // this association may resolve (or name) them differently
     }
     log::verbose(s->who + ": association open in " + ms_since(last_open) + ": " + a.describe());
-    const Ended ended = co_await pump_both_ways(*f, *s, a, t, timeout);
+    const Ended ended = co_await pump_both_ways(*f, *s, a, timeout);
     a.close();
     if (s->evicted || (ended == Ended::idle && s->queue.empty())) {
       break;
@@ -355,21 +412,34 @@ std::string endpoint_text(const Endpoint& e) {
   return proto::HostPort{address.to_string(), e.port()}.to_string();
 }
 
-bool FlowKey::operator<(const FlowKey& other) const {
-  if (source != other.source) {
-    return source < other.source;
-  }
-  return destination < other.destination;
-}
-
 std::shared_ptr<FlowTable> make_flow_table(const asio::any_io_executor& ex, chain::Hops hops,
                                            chain::Services& services, ForwardOptions options,
                                            Counters& totals) {
   return std::make_shared<FlowTable>(ex, std::move(hops), services, std::move(options), totals);
 }
 
+/// Whether `s` has a route to `destination` now, adding one with `add_route` if it may.
+bool has_route(Forward& f, Session& s, const Endpoint& destination, const RouteStarter& add_route) {
+  if (s.routes.contains(destination)) {
+    return true;
+  }
+  if (s.routes.size() >= kMaxFlowRoutes) {
+    count_drop(f, s, std::to_string(kMaxFlowRoutes) + " destinations served for this source");
+    return false;
+  }
+  std::optional<FlowRoute> route = add_route ? add_route() : std::nullopt;
+  if (!route) {
+    ++s.counters.dropped;
+    ++f.totals.dropped;
+    return false;
+  }
+  s.routes.emplace(destination, Route{std::move(*route), std::nullopt, {}});
+  return true;
+}
+
 void push_datagram(const std::shared_ptr<FlowTable>& table, const FlowKey& key,
-                   std::span<const std::uint8_t> datagram, const FlowStarter& start) {
+                   const Endpoint& destination, std::span<const std::uint8_t> datagram,
+                   const FlowStarter& start, const RouteStarter& add_route) {
   FlowTable& f = *table;
   auto it = f.sessions.find(key);
   if (it == f.sessions.end()) {
@@ -379,9 +449,12 @@ void push_datagram(const std::shared_ptr<FlowTable>& table, const FlowKey& key,
       return;
     }
     make_room(f, key.source);
-    auto session = std::make_shared<Session>(f.ex, key, std::move(*started), f.services);
+    auto session =
+        std::make_shared<Session>(f.ex, key, destination, std::move(*started), f.services);
     it = f.sessions.emplace(key, session).first;
     asio::co_spawn(f.ex, run_session(table, std::move(session)), log_session_end);
+  } else if (!has_route(f, *it->second, destination, add_route)) {
+    return;
   }
   Session& s = *it->second;
   s.last_activity = Clock::now();
@@ -389,7 +462,7 @@ void push_datagram(const std::shared_ptr<FlowTable>& table, const FlowKey& key,
     count_drop(f, s, "queue full while the association opens");
     return;
   }
-  s.queue.emplace_back(datagram.begin(), datagram.end());
+  s.queue.push_back(Queued{destination, {datagram.begin(), datagram.end()}});
   s.wake.cancel();
 }
 

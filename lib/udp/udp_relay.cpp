@@ -83,8 +83,8 @@ awaitable<void> serve_forward(asio::ip::udp::socket listener, proto::HostPort ta
       co_await pause_for(std::chrono::milliseconds(100));
       continue;
     }
-    push_datagram(table, FlowKey{from, {}}, std::span<const std::uint8_t>(buffer.data(), n), [&] {
-      return FlowStart{target, socket, "udp " + port_text + " from " + endpoint_text(from)};
+    push_datagram(table, FlowKey{from}, {}, std::span<const std::uint8_t>(buffer.data(), n), [&] {
+      return FlowStart{{target, socket}, "udp " + port_text + " from " + endpoint_text(from)};
     });
   }
 }

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # exec mode's UDP: a program's datagrams to addresses outside its namespace go through the
 # chain's UDP associations (danted), and the replies come back from the address it sent to:
-# an echo over IPv4 and IPv6, a DNS query to an outside server (dig @SERVER), a datagram to a
-# fake DNS address going to the chain as its name; a chain that cannot carry UDP drops them and
-# says why once; --no-udp carries none. The reply helper is hopchain's child (not the
+# an echo over IPv4 and IPv6, one source to two destinations by one association, a DNS query
+# to an outside server (dig @SERVER), a datagram to a fake DNS address going to the chain as its
+# name; a chain that cannot carry UDP drops them and says why once; --no-udp carries none. The reply helper is hopchain's child (not the
 # command's), holds only the network capabilities, and is gone when hopchain exits. As root and
 # as user nobody. The script runs in network and mount namespaces of its own: 10.77.0.1 (and
 # fd77::1) on lo play the outside world, a dnsmasq on 127.0.0.1:53 is the hops' resolver.
@@ -43,6 +43,30 @@ grep -qE "exec: udp 10\.255\.255\.1:[0-9]+ -> $T:$U" "$LAB/echo.err" ||
   fail "the flow was not logged: $(cat "$LAB/echo.err")"
 # The flows idle for a minute; hopchain leaves with the command, not with them.
 ((SECONDS - started < 30)) || fail "hopchain waited for the UDP flows after the command exited"
+
+note "one source, two destinations: one association, each reply from where it was sent"
+U2=$(free_port)
+lab_bg udp-echo2 python3 "$HC_SUPPORT/udp_echo.py" --port "$U2" --bind "$T"
+wait_until 10 sh -c "ss -Hlun 'sport = :$U2' | grep -q ." || fail "the second UDP echo did not start"
+hc_exec -v "${DANTE[@]}" exec -- python3 - "$T" "$U" "$U2" 2>"$LAB/two.err" <<'PY' ||
+import socket, sys
+host, ports = sys.argv[1], [int(p) for p in sys.argv[2:]]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(10)
+for i in range(20):
+    port = ports[i % 2]
+    s.sendto(b"to %d #%d" % (port, i), (host, port))
+    data, peer = s.recvfrom(100)
+    if peer != (host, port) or data != b"to %d #%d" % (port, i):
+        sys.exit("datagram %d: %r from %r" % (i, data, peer))
+PY
+  fail "one source to two destinations under exec: $(cat "$LAB/two.err")"
+n=$(count_log "$LAB/two.err" "association open")
+((n == 1)) || fail "$n associations for one source, not 1: $(cat "$LAB/two.err")"
+for port in "$U" "$U2"; do
+  grep -qE "exec: udp 10\.255\.255\.1:[0-9]+ -> $T:$port" "$LAB/two.err" ||
+    fail "no route to $T:$port logged: $(cat "$LAB/two.err")"
+done
 
 note "IPv6: an echo on [fd77::1]:$U6"
 hc_exec "${DANTE[@]}" exec -- python3 "${CHECK[@]}" echo fd77::1 "$U6" --count 20 --timeout 30 ||
