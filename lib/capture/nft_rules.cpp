@@ -20,12 +20,14 @@ std::string capture_ruleset(std::uint16_t v4_port, std::uint16_t v6_port, std::s
 
 std::string udp_capture_rules(std::uint16_t port, std::uint32_t mark, std::string_view own_v4,
                               std::string_view own_v6) {
+  // Two comparisons rather than an anonymous set: the same match, and a set costs libnftables
+  // and the kernel more to build (every exec pays it).
   const std::string v4 =
-      "meta l4proto udp ip daddr != { 127.0.0.0/8, " + std::string(own_v4) + " }";
-  const std::string v6 = "meta l4proto udp ip6 daddr != { ::1, " + std::string(own_v6) + " }";
+      "meta l4proto udp ip daddr != 127.0.0.0/8 ip daddr != " + std::string(own_v4);
+  const std::string v6 = "meta l4proto udp ip6 daddr != ::1 ip6 daddr != " + std::string(own_v6);
   const std::string set_mark = "meta mark set " + std::to_string(mark);
   const std::string to = std::to_string(port);
-  return "table inet hopchain_udp {\n"
+  return "table inet hopchain {\n"
          "  chain mark_udp {\n"
          "    type route hook output priority mangle; policy accept;\n"
          "    " +
@@ -37,11 +39,8 @@ std::string udp_capture_rules(std::uint16_t port, std::uint32_t mark, std::strin
          "  }\n"
          "  chain capture_udp {\n"
          "    type filter hook prerouting priority mangle; policy accept;\n"
-         "    " +
-         v4 + " tproxy ip to 127.0.0.1:" + to + " " + set_mark +
-         " accept\n"
-         "    " +
-         v6 + " tproxy ip6 to [::1]:" + to + " " + set_mark +
+         "    meta mark " +
+         std::to_string(mark) + " meta l4proto udp tproxy to :" + to +
          " accept\n"
          "  }\n"
          "}\n";

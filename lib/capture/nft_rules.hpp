@@ -20,8 +20,9 @@ std::string capture_ruleset(std::uint16_t v4_port, std::uint16_t v6_port,
 /// Every UDP datagram that leaves the namespace for an address other than loopback and the
 /// namespace's own (`own_v4`, `own_v6`: replies to the program go there) is marked `mark` at
 /// output, so that the ip rules send it back in through lo (add_fwmark_rule,
-/// add_local_default_route), and then handed by `tproxy` to the socket on `port` (127.0.0.1 and
-/// [::1]) unchanged, its destination kept for IP_RECVORIGDSTADDR.
+/// add_local_default_route), where, the mark still on it, `tproxy` hands it unchanged to the
+/// socket bound to `port` on the wildcard address, its destination kept for IP_RECVORIGDSTADDR.
+/// Added to capture_ruleset's table.
 std::string udp_capture_rules(std::uint16_t port, std::uint32_t mark, std::string_view own_v4,
                               std::string_view own_v6);
 
