@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -20,6 +21,7 @@ namespace {
 // Messages: the helper's hello 'H' + its pid; a request 'D' + the destination's sockaddr; an
 // answer 'S' with the socket attached, or 'E' + errno.
 constexpr int kAnswerTimeoutMs = 2000;
+constexpr int kExitTimeoutMs = 1000;
 
 std::error_code errno_code(int value) {
   return {value, std::system_category()};
@@ -162,10 +164,18 @@ std::shared_ptr<ReplySocketHelper> ReplySocketHelper::connect(int channel, std::
 
 ReplySocketHelper::~ReplySocketHelper() {
   close_channel();
-  // The helper exits on the channel's EOF, at once. It is reaped here if it already has;
-  // otherwise it is left to end by itself: waiting for it would add to every exec's exit, and
-  // hopchain ends right after this (init then reaps it).
-  ::waitpid(pid_, nullptr, WNOHANG);
+  // The helper exits on the channel's EOF, at once: wait for that (bounded) and reap it here,
+  // not leave it to whatever reaps orphans (a container's init may not).
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+  if (pidfd >= 0) {
+    pollfd entry{pidfd, POLLIN, 0};
+    ::poll(&entry, 1, kExitTimeoutMs);
+    ::close(pidfd);
+  }
+  if (::waitpid(pid_, nullptr, WNOHANG) == 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
 }
 
 void ReplySocketHelper::close_channel() {

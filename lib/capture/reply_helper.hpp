@@ -29,7 +29,7 @@ class ReplySocketHelper {
 
   ReplySocketHelper(const ReplySocketHelper&) = delete;
   ReplySocketHelper& operator=(const ReplySocketHelper&) = delete;
-  /// Closes the channel, upon which the helper exits (reaped here if it already has).
+  /// Closes the channel, upon which the helper exits, and reaps it.
   ~ReplySocketHelper();
 
   /// A socket bound to `destination` (open_reply_fd, made in the namespace): the fd, or -1 and
