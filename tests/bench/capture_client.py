@@ -7,6 +7,10 @@ connections go through whichever redirector the rules send that user's traffic t
       first byte received, in ms; prints "median=M min=A max=B" (after one warm-up).
   capture_client.py bulk HOST PORT --bytes N
       One connection to a source server that sends N bytes: prints "mib_s=R seconds=S".
+  capture_client.py udp HOST PORT --runs N
+      One UDP socket to an echo server: the first datagram's round trip (it opens the relay's
+      association), then N more one after the other; prints "first=F median=M min=A max=B" (ms),
+      and the datagrams per second of the N: "dgram_s=R". Every echo must carry what was sent.
 """
 
 import argparse
@@ -44,9 +48,31 @@ def bulk(host, port, size):
     print(f"mib_s={size / seconds / (1 << 20):.1f} seconds={seconds:.3f}")
 
 
+def udp_round_trips(host, port, runs):
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as s:
+        s.settimeout(10)
+        times = []
+        t_all = time.perf_counter()
+        for i in range(runs + 1):
+            payload = b"round trip %d " % i + bytes(100)
+            t0 = time.perf_counter()
+            s.sendto(payload, (host, port))
+            data, _ = s.recvfrom(2048)
+            if data != payload:
+                sys.exit(f"datagram {i}: another payload came back")
+            times.append((time.perf_counter() - t0) * 1000)
+            if i == 0:
+                t_all = time.perf_counter()
+        rate = runs / (time.perf_counter() - t_all)
+    rest = times[1:]
+    print(f"first={times[0]:.2f} median={statistics.median(rest):.3f} min={min(rest):.3f} "
+          f"max={max(rest):.3f} dgram_s={rate:.0f}")
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["first-byte", "bulk"])
+    ap.add_argument("mode", choices=["first-byte", "bulk", "udp"])
     ap.add_argument("host")
     ap.add_argument("port", type=int)
     ap.add_argument("--runs", type=int, default=21)
@@ -54,6 +80,8 @@ def main():
     args = ap.parse_args()
     if args.mode == "first-byte":
         first_byte(args.host, args.port, args.runs)
+    elif args.mode == "udp":
+        udp_round_trips(args.host, args.port, args.runs)
     else:
         bulk(args.host, args.port, args.bytes)
 
