@@ -20,6 +20,9 @@ namespace {
 constexpr std::size_t kBufferSize = 65536;
 // Destinations remembered as already named in an error line.
 constexpr std::size_t kMaxReported = 4096;
+// Reply sockets open at once, one per destination in use by any flow: each is a descriptor, and a
+// program that sends to every address it can think of must not exhaust them.
+constexpr std::size_t kMaxReplySockets = 1024;
 
 /// What the flows of one capture socket share.
 struct Capture {
@@ -59,8 +62,12 @@ bool is_own_socket(const Capture& c, const UdpEndpoint& destination) {
 
 std::shared_ptr<asio::ip::udp::socket> reply_socket(Capture& c, const UdpEndpoint& destination,
                                                     std::error_code& ec) {
-  if (c.replies.size() >= 2 * c.front.max_flows) {
+  if (c.replies.size() >= kMaxReplySockets) {
     std::erase_if(c.replies, [](const auto& entry) { return entry.second.expired(); });
+  }
+  if (c.replies.size() >= kMaxReplySockets && !c.replies.contains(destination)) {
+    ec = std::make_error_code(std::errc::too_many_files_open);
+    return nullptr;
   }
   auto& slot = c.replies[destination];
   if (auto shared = slot.lock()) {
@@ -97,8 +104,11 @@ std::optional<udp::FlowRoute> route_for(Capture& c, const capture::CapturedDatag
   std::error_code ec;
   auto reply = reply_socket(c, d.destination, ec);
   if (!reply) {
+    const std::string why = ec == std::errc::too_many_files_open
+                                ? std::to_string(kMaxReplySockets) + " destinations in use"
+                                : ec.message();
     report_once(c, udp::endpoint_text(d.destination),
-                flow + ": cannot reply from the destination (" + ec.message() + "); dropped");
+                flow + ": cannot reply from the destination (" + why + "); dropped");
     return std::nullopt;
   }
   log::verbose(flow + (target->host == d.destination.address().to_string()

@@ -116,6 +116,9 @@ std::string error_answer(int error) {
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  // A session of its own: the terminal's ^C, ^\ and ^Z are for the command (which may well go
+  // on after them), and must not end or stop the helper it still needs.
+  ::setsid();
   close_inherited(channel);
   keep_network_capabilities();
   const pid_t pid = ::getpid();

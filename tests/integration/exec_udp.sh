@@ -3,10 +3,11 @@
 # chain's UDP associations (danted), and the replies come back from the address it sent to:
 # an echo over IPv4 and IPv6, one source to two destinations by one association, a DNS query
 # to an outside server (dig @SERVER), a datagram to a fake DNS address going to the chain as its
-# name; a chain that cannot carry UDP drops them and says why once; --no-udp carries none. The reply helper is hopchain's child (not the
-# command's), holds only the network capabilities, and is gone when hopchain exits. As root and
-# as user nobody. The script runs in network and mount namespaces of its own: 10.77.0.1 (and
-# fd77::1) on lo play the outside world, a dnsmasq on 127.0.0.1:53 is the hops' resolver.
+# name; a chain that cannot carry UDP drops them and says why once; --no-udp carries none. The
+# reply helper is hopchain's child (not the command's), holds only the network capabilities,
+# outlives a ^C to the process group, and is gone when hopchain exits. As root and as nobody.
+# The script runs in network and mount namespaces of its own: 10.77.0.1 (and fd77::1) on lo
+# play the outside world, a dnsmasq on 127.0.0.1:53 is the hops' resolver.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../support/lab_exec.sh
 source "${HC_SUPPORT:?HC_SUPPORT must point to tests/support}/lab_exec.sh"
@@ -141,6 +142,26 @@ fi
 touch "$LAB/helper.go"
 wait_exit "$HELPER_RUN" 30 || fail "hopchain did not exit with its command"
 wait_exit "$helper" 10 || fail "the helper outlived hopchain"
+
+note "^C at the terminal (SIGINT to the process group) spares the helper: UDP works after it"
+lab_bg exec-sigint "$HOPCHAIN" "${DANTE[@]}" exec -- python3 -c "
+import os, signal, socket, time
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+open('$LAB/sigint', 'w').write('ready')
+end = time.monotonic() + 60
+while not os.path.exists('$LAB/sigint.go') and time.monotonic() < end:
+    time.sleep(0.05)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(10)
+s.sendto(b'after ^C', ('$T', $U))
+print('echo:', s.recvfrom(100)[0].decode(), flush=True)"
+SIGINT_RUN=$LAB_LAST_PID
+wait_file "$LAB/sigint" 30 || fail "the command did not start: $(cat "$LAB/exec-sigint.log")"
+kill -INT -- "-$SIGINT_RUN"
+touch "$LAB/sigint.go"
+wait_exit "$SIGINT_RUN" 30 || fail "hopchain did not exit with its command"
+grep -q "echo: after ^C" "$LAB/exec-sigint.log" ||
+  fail "no UDP after a SIGINT to the process group: $(cat "$LAB/exec-sigint.log")"
 
 note "as user nobody: an unprivileged user namespace"
 if ! nobody_has_userns; then
