@@ -22,6 +22,9 @@ namespace hc::app {
 /// the error names the fix.
 Result<proto::HostPort> exec_dns_upstream(const Config& config);
 
+/// How many sockets plan_exec_dns appends to the plan's extra sockets.
+inline constexpr std::ptrdiff_t kDnsStubSockets = 2;
+
 /// Appends the stub's UDP socket and TCP listener (127.0.0.53:53 in the namespace: loopback,
 /// which the capture rules leave alone) to `plan.extra_sockets`, and writes the namespace's
 /// resolv.conf to a private temporary file named in `plan.resolv_conf`. The caller removes

@@ -111,17 +111,18 @@ awaitable<int> run_exec(const Config& config, capture::CaptureNamespace& space,
   const auto ex = co_await asio::this_coro::executor;
   auto upstream = exec_dns_upstream(config);  // checked (and said) by start_exec_namespace
   const std::vector<int> listeners = space.take_tcp_listeners();
-  // The DNS stub's two sockets first (plan_exec_dns), then the UDP capture's (plan_exec_udp).
+  // The DNS stub's sockets first (plan_exec_dns), then the UDP capture's (plan_exec_udp).
   std::vector<int> extra = space.take_extra_sockets();
-  std::vector<int> udp(extra.begin() + std::min<std::ptrdiff_t>(2, std::ssize(extra)), extra.end());
-  extra.resize(std::min<std::size_t>(2, extra.size()));
+  const auto stub_end =
+      extra.begin() + std::min<std::ptrdiff_t>(kDnsStubSockets, std::ssize(extra));
+  std::vector<int> udp(stub_end, extra.end());
+  extra.erase(stub_end, extra.end());
   const CapturedTarget target =
       serve_exec_dns(config, upstream ? *upstream : proto::HostPort{}, std::move(extra),
                      listeners.size() > 1, services, ex);
   serve_listeners(listeners, target, services, totals, ex);
   if (config.exec_udp) {
-    serve_exec_udp(config, std::move(udp), udp_target(target), services, udp_totals.captured_flows,
-                   udp_totals, ex);
+    serve_exec_udp(config, std::move(udp), udp_target(target), services, udp_totals, ex);
   }
   // Installed before the go: a signal from now on is the command's to handle.
   SignalForwarding forwarding(space.pidfd());

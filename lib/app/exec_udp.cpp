@@ -41,30 +41,9 @@ std::string route_marked_datagrams_in() {
 
 /// The tproxy target: one socket for both families ([::], dual-stack) where IPv6 exists.
 int open_tproxy_socket() {
-  int fd = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  const bool v6 = fd >= 0;
-  if (!v6) {
-    fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  }
-  if (fd < 0) {
-    return -errno;
-  }
-  const int off = 0;
-  if (v6) {
-    ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
-  }
-  std::error_code ec = capture::make_tproxy_target(fd);
-  const UdpEndpoint any(v6 ? asio::ip::udp::v6() : asio::ip::udp::v4(), 0);
-  if (!ec && ::bind(fd, any.data(), static_cast<socklen_t>(any.size())) != 0) {
-    ec = std::error_code(errno, std::system_category());
-  }
-  if (ec) {
-    ::close(fd);
-    return -ec.value();
-  }
-  const int buffer = 1 << 20;
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer);
-  return fd;
+  const int fd = capture::open_udp_tproxy_fd(UdpEndpoint(asio::ip::udp::v6(), 0));
+  return fd != -EAFNOSUPPORT ? fd
+                             : capture::open_udp_tproxy_fd(UdpEndpoint(asio::ip::udp::v4(), 0));
 }
 
 std::uint16_t bound_port(int fd) {
@@ -79,15 +58,7 @@ std::uint16_t bound_port(int fd) {
 ReplySocketMaker reply_sockets(std::shared_ptr<capture::ReplySocketHelper> helper,
                                const asio::any_io_executor& ex) {
   return [helper = std::move(helper), ex](const UdpEndpoint& destination, std::error_code& ec) {
-    asio::ip::udp::socket socket(ex);
-    const int fd = helper->open(destination, ec);
-    if (fd >= 0) {
-      socket.assign(destination.protocol(), fd, ec);
-      if (ec) {
-        ::close(fd);
-      }
-    }
-    return socket;
+    return capture::adopt_udp_socket(ex, destination.protocol(), helper->open(destination), ec);
   };
 }
 
@@ -108,7 +79,7 @@ void plan_exec_udp(capture::NamespacePlan& plan) {
 }
 
 void serve_exec_udp(const Config& config, std::vector<int> sockets, CapturedUdpTarget target,
-                    chain::Services& services, ServerStats& sessions, UdpTotals& udp_totals,
+                    chain::Services& services, UdpTotals& udp_totals,
                     const asio::any_io_executor& ex) {
   std::error_code ec;
   auto helper = capture::ReplySocketHelper::connect(sockets.at(1), ec);
@@ -132,12 +103,11 @@ void serve_exec_udp(const Config& config, std::vector<int> sockets, CapturedUdpT
   // parameters: GCC 12 destroys those twice when the loop is torn down before the task starts.
   auto owned_socket = std::make_shared<asio::ip::udp::socket>(std::move(capture));
   auto owned_front = std::make_shared<CaptureUdpFront>(std::move(front));
-  auto& datagrams = udp_totals.datagrams;
   asio::co_spawn(
       ex,
-      [owned_socket, owned_front, &services, &sessions, &datagrams]() -> awaitable<void> {
+      [owned_socket, owned_front, &services, &udp_totals]() -> awaitable<void> {
         co_await serve_captured_udp(std::move(*owned_socket), std::move(*owned_front), services,
-                                    sessions, datagrams);
+                                    udp_totals.captured_flows, udp_totals.datagrams);
       },
       log_task_end);
   // The datagram totals at exit, for -v and --stats only: a program's run must not end with a

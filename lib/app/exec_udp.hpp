@@ -23,11 +23,11 @@ void plan_exec_udp(capture::NamespacePlan& plan);
 
 /// Serves the datagrams of `sockets` (the two that plan_exec_udp added, in its order) until the
 /// loop stops; `target` maps a destination to what the chain is asked for (fake DNS addresses
-/// to names). When the helper does not answer, it says so and the datagrams go nowhere.
-/// `sessions` counts the flows (apart from the TCP tunnels, which exec waits for at exit);
-/// it and the others must outlive the loop.
+/// to names). When the helper does not answer, it says so and the datagrams go nowhere. The
+/// flows count in udp_totals.captured_flows (apart from the TCP tunnels, which exec waits for
+/// at exit); `services` and `udp_totals` must outlive the loop.
 void serve_exec_udp(const Config& config, std::vector<int> sockets, CapturedUdpTarget target,
-                    chain::Services& services, ServerStats& sessions, UdpTotals& udp_totals,
+                    chain::Services& services, UdpTotals& udp_totals,
                     const asio::any_io_executor& ex);
 
 }  // namespace hc::app

@@ -188,17 +188,16 @@ void ReplySocketHelper::close_channel() {
   }
 }
 
-int ReplySocketHelper::open(const UdpEndpoint& destination, std::error_code& ec) {
+int ReplySocketHelper::open(const UdpEndpoint& destination) {
   const std::lock_guard lock(mutex_);
   if (channel_ < 0) {
-    ec = errno_code(EPIPE);
-    return -1;
+    return -EPIPE;
   }
   std::string request = "D";
   request.append(reinterpret_cast<const char*>(destination.data()), destination.size());
-  if ((ec = send_message(channel_, request))) {
+  if (const std::error_code ec = send_message(channel_, request)) {
     close_channel();
-    return -1;
+    return -ec.value();
   }
   auto answer = receive_message(channel_, kAnswerTimeoutMs);
   if (answer && answer->bytes == "S" && answer->fds.size() == 1) {
@@ -212,13 +211,11 @@ int ReplySocketHelper::open(const UdpEndpoint& destination, std::error_code& ec)
   int error = answer && answer->bytes.empty() ? EPIPE : EPROTO;
   if (answer && answer->bytes.size() == 1 + sizeof error && answer->bytes[0] == 'E') {
     std::memcpy(&error, answer->bytes.data() + 1, sizeof error);
-    ec = errno_code(error);
-    return -1;
+    return -error;
   }
   // Silence, a closed channel or nonsense: the helper cannot be trusted to be in step any more.
-  ec = answer ? errno_code(error) : answer.error();
   close_channel();
-  return -1;
+  return answer ? -error : -answer.error().value();
 }
 
 }  // namespace hc::capture

@@ -32,9 +32,9 @@ class ReplySocketHelper {
   /// Closes the channel, upon which the helper exits, and reaps it.
   ~ReplySocketHelper();
 
-  /// A socket bound to `destination` (open_reply_fd, made in the namespace): the fd, or -1 and
-  /// `ec`. A helper that does not answer in time is given up: every later call fails too.
-  int open(const UdpEndpoint& destination, std::error_code& ec);
+  /// A socket bound to `destination` (open_reply_fd, made in the namespace): the fd, or -errno.
+  /// A helper that does not answer in time is given up: every later call fails too.
+  int open(const UdpEndpoint& destination);
 
  private:
   ReplySocketHelper(int channel, pid_t pid) : channel_(channel), pid_(pid) {}

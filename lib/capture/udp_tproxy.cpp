@@ -115,26 +115,51 @@ std::error_code make_tproxy_target(int fd) {
   return set_flag(fd, SOL_IP, IP_RECVORIGDSTADDR);
 }
 
-asio::ip::udp::socket open_udp_tproxy(const asio::any_io_executor& ex, const UdpEndpoint& listen,
-                                      std::error_code& ec) {
-  asio::ip::udp::socket socket(ex);
-  socket.open(listen.protocol(), ec);
-  if (!ec && listen.address().is_v6() && listen.address().is_unspecified()) {
-    socket.set_option(asio::ip::v6_only(false), ec);  // `*`: IPv4 too
+int open_udp_tproxy_fd(const UdpEndpoint& listen) {
+  const bool v6 = listen.address().is_v6();
+  const int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) {
+    return -errno;
+  }
+  std::error_code ec;
+  if (v6 && listen.address().is_unspecified()) {
+    const int off = 0;  // `*`: IPv4 too
+    if (::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off) != 0) {
+      ec = last_error();
+    }
   }
   if (!ec) {
-    ec = make_tproxy_target(socket.native_handle());
+    ec = make_tproxy_target(fd);
   }
-  if (!ec) {
-    socket.bind(listen, ec);
+  if (!ec && ::bind(fd, listen.data(), static_cast<socklen_t>(listen.size())) != 0) {
+    ec = last_error();
   }
-  std::error_code ignored;
   if (ec) {
-    socket.close(ignored);
+    ::close(fd);
+    return -ec.value();
+  }
+  const int buffer = 1 << 20;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer);
+  return fd;
+}
+
+asio::ip::udp::socket adopt_udp_socket(const asio::any_io_executor& ex,
+                                       const asio::ip::udp& protocol, int fd, std::error_code& ec) {
+  asio::ip::udp::socket socket(ex);
+  if (fd < 0) {
+    ec = std::error_code(-fd, std::system_category());
     return socket;
   }
-  socket.set_option(asio::socket_base::receive_buffer_size(1 << 20), ignored);
+  socket.assign(protocol, fd, ec);
+  if (ec) {
+    ::close(fd);
+  }
   return socket;
+}
+
+asio::ip::udp::socket open_udp_tproxy(const asio::any_io_executor& ex, const UdpEndpoint& listen,
+                                      std::error_code& ec) {
+  return adopt_udp_socket(ex, listen.protocol(), open_udp_tproxy_fd(listen), ec);
 }
 
 awaitable<Result<CapturedDatagram, std::error_code>> receive_captured(
@@ -174,17 +199,7 @@ int open_reply_fd(const UdpEndpoint& destination) {
 
 asio::ip::udp::socket open_reply_socket(const asio::any_io_executor& ex,
                                         const UdpEndpoint& destination, std::error_code& ec) {
-  asio::ip::udp::socket socket(ex);
-  const int fd = open_reply_fd(destination);
-  if (fd < 0) {
-    ec = std::error_code(-fd, std::system_category());
-    return socket;
-  }
-  socket.assign(destination.protocol(), fd, ec);
-  if (ec) {
-    ::close(fd);
-  }
-  return socket;
+  return adopt_udp_socket(ex, destination.protocol(), open_reply_fd(destination), ec);
 }
 
 }  // namespace hc::capture

@@ -24,8 +24,17 @@ using UdpEndpoint = asio::ip::udp::endpoint;
 /// For a socket made elsewhere (exec's namespace) before it is bound.
 std::error_code make_tproxy_target(int fd);
 
-/// Opens, sets up (make_tproxy_target) and binds a UDP socket on `listen`. On failure `ec` is
-/// set and the socket is closed.
+/// Opens, sets up (make_tproxy_target) and binds a UDP socket on `listen` (`[::]`: both
+/// families), close-on-exec and non-blocking: the fd, or -errno. Made in the calling process's
+/// network namespace.
+int open_udp_tproxy_fd(const UdpEndpoint& listen);
+
+/// An fd-or-negative-errno from the openers here (or made elsewhere) as an asio socket of
+/// `protocol`. On failure `ec` is set and nothing stays open.
+asio::ip::udp::socket adopt_udp_socket(const asio::any_io_executor& ex,
+                                       const asio::ip::udp& protocol, int fd, std::error_code& ec);
+
+/// open_udp_tproxy_fd as an asio socket. On failure `ec` is set.
 asio::ip::udp::socket open_udp_tproxy(const asio::any_io_executor& ex, const UdpEndpoint& listen,
                                       std::error_code& ec);
 
