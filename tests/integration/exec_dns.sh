@@ -10,8 +10,6 @@ set -euo pipefail
 # shellcheck source=SCRIPTDIR/../support/lab_exec.sh
 source "${HC_SUPPORT:?HC_SUPPORT must point to tests/support}/lab_exec.sh"
 exec_enter_namespaces "$0" "$@"
-# shellcheck source=SCRIPTDIR/../support/lab.sh
-source "$HC_SUPPORT/lab.sh"
 lab_init
 require_hopchain
 lab_require curl dig getent ip dnsmasq

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# For the exec tests. Source before lab.sh:
+# For the exec tests; sources lab.sh too:
 #
 #   exec_enter_namespaces "$0" "$@"  first thing: runs the script again in network and mount
 #                                    namespaces of its own (root; otherwise a SKIP, exit 0), so
@@ -8,6 +8,9 @@
 #                                    "outside world" the command reaches through the chain
 #   nobody_has_userns                true when user nobody may create a user namespace
 #   as_nobody CMD...                 runs CMD as nobody (nogroup), with a HOME and cache of its own
+
+# shellcheck source=SCRIPTDIR/lab.sh
+source "${HC_SUPPORT:?HC_SUPPORT must point to tests/support}/lab.sh"
 
 exec_enter_namespaces() { # SCRIPT ARGS...
   [[ -n ${HC_EXEC_TEST_NETNS:-} ]] && return 0
